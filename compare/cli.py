@@ -1,0 +1,207 @@
+"""The ``verifier-diff`` command line."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from pyverifier.program import Program
+
+from .runner import DEFAULT_TIMEOUT, RunOptions, run
+
+
+def _load(spec: str):
+    from selftests.corpus import load_corpus
+
+    programs, errors = load_corpus(spec)
+    for e in errors:
+        print(f"verifier-diff: corpus: {e}", file=sys.stderr)
+    return programs, errors
+
+
+def _kernel_unavailable(kinds) -> str | None:
+    if "kernel" not in kinds:
+        return None
+    from kernel_loader import bpf_status
+
+    ok, reason = bpf_status()
+    return None if ok else reason
+
+
+def _parse_verifiers(text: str) -> list[str]:
+    from .verifiers import VERIFIERS
+
+    kinds = [v.strip() for v in text.split(",") if v.strip()]
+    bad = [k for k in kinds if k not in VERIFIERS]
+    if bad or not kinds:
+        raise argparse.ArgumentTypeError(f"unknown verifier(s) {bad}; choose from {', '.join(VERIFIERS)}")
+    return kinds
+
+
+def cmd_run(args) -> int:
+    programs, errors = _load(args.corpus)
+    if not programs:
+        print(f"verifier-diff: corpus {args.corpus!r} holds no program that could be read", file=sys.stderr)
+        return 2
+    reason = _kernel_unavailable(args.verifiers)
+    if reason:
+        print(f"verifier-diff: the kernel verifier cannot be used: {reason} "
+              "Running pyverifier alone; kernel rows are recorded as errors.", file=sys.stderr)
+    out = Path(args.out) if args.out else Path("runs") / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    opts = RunOptions(
+        corpus=args.corpus, verifiers=args.verifiers, repeat=args.repeat, jobs=args.jobs,
+        log_level=args.log_level, timeout=args.timeout, resume=not args.no_resume, render=not args.no_report,
+    )
+    print(f"verifier-diff: {len(programs)} programs x {len(args.verifiers)} verifiers -> {out}", file=sys.stderr)
+    run(programs, out, opts, corpus_errors=errors, kernel_unavailable=reason)
+    info = json.loads((out / "run.json").read_text())
+    counts = info["class_counts"]
+    print("classes: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    print(f"run directory: {out.resolve()}")
+    if not args.no_report:
+        print(f"report: {(out / 'report' / 'index.html').resolve()}")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from .verifiers import VERIFIERS
+
+    programs, errors = _load(args.file)
+    if errors and not programs:
+        return 2
+    if args.name:
+        programs = [p for p in programs if args.name in (p.name, p.id)]
+        if not programs:
+            print(f"verifier-diff: no program named {args.name!r} in {args.file}", file=sys.stderr)
+            return 2
+    reason = _kernel_unavailable(args.verifiers)
+    out = []
+    for p in programs:
+        results = {}
+        for kind in args.verifiers:
+            if kind == "kernel" and reason:
+                results[kind] = {"verdict": "error", "message": f"kernel not available: {reason}", "log": ""}
+                continue
+            results[kind] = VERIFIERS[kind](p, args.log_level, 1).to_dict()
+        out.append((p, results))
+    if args.json:
+        print(json.dumps([{"program": p.to_dict(), "results": r} for p, r in out], indent=1))
+        return 0
+    for p, results in out:
+        print(f"=== {p.id} ({Program.to_dict(p)['prog_type']}, {p.insn_count} insns)")
+        for kind, r in results.items():
+            msg = f": {r['message']}" if r.get("message") else ""
+            print(f"  {kind:<10} {r['verdict']}{msg}")
+        if args.logs:
+            for kind, r in results.items():
+                print(f"--- {kind} log")
+                print(r.get("log", "").rstrip())
+    return 0
+
+
+def cmd_report(args) -> int:
+    from reports import render
+
+    run_dir = Path(args.run)
+    if not (run_dir / "run.json").exists():
+        print(f"verifier-diff: {run_dir} is not a run directory (no run.json)", file=sys.stderr)
+        return 2
+    print(f"report: {render(run_dir).resolve()}")
+    return 0
+
+
+def cmd_corpus_list(args) -> int:
+    programs, _ = _load(args.corpus)
+    for p in programs:
+        d = p.to_dict()
+        if args.tag and args.tag not in p.tags:
+            continue
+        if args.prog_type and d["prog_type"] != args.prog_type:
+            continue
+        if args.source and p.source != args.source:
+            continue
+        exp = p.expect.verdict or "-"
+        print(f"{p.id:<50} {d['prog_type']:<16} {p.insn_count:>6} {exp:<7} {','.join(p.tags)}")
+    return 0
+
+
+def cmd_corpus_show(args) -> int:
+    from pyverifier.disasm import disassemble
+
+    programs, _ = _load(args.corpus)
+    for p in programs:
+        if args.name in (p.name, p.id):
+            d = p.to_dict()
+            d.pop("insns")
+            d.pop("source_text", None)
+            print(json.dumps(d, indent=1))
+            print(disassemble(p.decoded(), [m.name for m in p.maps]))
+            return 0
+    print(f"verifier-diff: no program named {args.name!r}", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="verifier-diff", description=__doc__ or "verifier-diff")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    def verifiers_arg(p):
+        p.add_argument("--verifiers", type=_parse_verifiers, default=["kernel", "pyverifier"],
+                       help="comma-separated: kernel,pyverifier (default both)")
+        p.add_argument("--log-level", type=int, default=2, choices=(1, 2), help="verifier log level (default 2)")
+
+    r = sub.add_parser("run", help="verify a corpus with every verifier into a run directory, report included")
+    r.add_argument("--corpus", default="builtin",
+                   help="'builtin', a .jsonl file of Program records, a .s file or a directory of them")
+    r.add_argument("--out", help="run directory (default runs/<timestamp>)")
+    verifiers_arg(r)
+    r.add_argument("--repeat", type=int, default=1, help="verification repetitions per program, for timings")
+    r.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers (default: CPU count)")
+    r.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per program and verifier")
+    r.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a partial run")
+    r.add_argument("--no-report", action="store_true", help="do not render the HTML report")
+    r.set_defaults(fn=cmd_run)
+
+    v = sub.add_parser("verify", help="one file's programs through the verifiers, verdicts side by side")
+    v.add_argument("file", help="a .s file, a .jsonl corpus, or 'builtin'")
+    v.add_argument("--name", help="only the program with this name or id")
+    verifiers_arg(v)
+    v.add_argument("--logs", action="store_true", help="print both full logs")
+    v.add_argument("--json", action="store_true", help="machine-readable output")
+    v.set_defaults(fn=cmd_verify)
+
+    rep = sub.add_parser("report", help="render the HTML report of a run directory again")
+    rep.add_argument("run")
+    rep.set_defaults(fn=cmd_report)
+
+    c = sub.add_parser("corpus", help="list or show corpus programs")
+    csub = c.add_subparsers(dest="corpus_cmd", required=True)
+    cl = csub.add_parser("list", help="one line per program")
+    cl.add_argument("--corpus", default="builtin")
+    cl.add_argument("--tag")
+    cl.add_argument("--prog-type")
+    cl.add_argument("--source")
+    cl.set_defaults(fn=cmd_corpus_list)
+    cs = csub.add_parser("show", help="a program's record and listing")
+    cs.add_argument("name")
+    cs.add_argument("--corpus", default="builtin")
+    cs.set_defaults(fn=cmd_corpus_show)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except KeyboardInterrupt:
+        print("\nverifier-diff: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Run a corpus through the chosen verifiers into a run directory.
+
+Layout of a run directory (docs/ARCHITECTURE.md):
+  run.json                        environment, options, corpus, timings
+  programs.jsonl                  the corpus as run (Program records)
+  corpus_errors.json              entries of the corpus that could not be read
+  results.jsonl                   one Result per line, appended as results arrive (resume source)
+  results.csv / results.parquet   the same, as a table (one row per program and verifier)
+  comparison.csv / .parquet       one row per program: both verdicts and the class
+  logs/<kind>/<program>.log       full verifier logs
+  report/index.html               the HTML report
+
+Results are appended and flushed as they arrive, so a killed run resumes
+where it stopped (``resume=True``, the default when the directory holds the
+same corpus): pairs already in results.jsonl are not run again, and the
+tables are rebuilt from results.jsonl, last row per pair winning.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from pyverifier.program import Program
+from pyverifier.result import ERROR, Result
+from reports.paths import log_relpath
+
+from . import environment
+from .classify import comparison_table
+from .pool import TaskFailure, run_tasks
+from .verifiers import VERIFIERS, verifier_label
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass
+class RunOptions:
+    corpus: str = "builtin"
+    verifiers: Sequence[str] = ("kernel", "pyverifier")
+    repeat: int = 1
+    jobs: int = 1
+    log_level: int = 2
+    timeout: float = DEFAULT_TIMEOUT
+    resume: bool = True
+    render: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _verify_task(arg: tuple[Program, str, int, int]) -> dict:
+    program, kind, log_level, repeat = arg
+    return VERIFIERS[kind](program, log_level, repeat).to_dict()
+
+
+def _failure_result(program: Program, kind: str, reason: str, log_level: int) -> dict:
+    return Result(
+        program_id=program.id, verifier=verifier_label(kind), verdict=ERROR, message=reason, log_level=log_level
+    ).to_dict()
+
+
+def _row(result: dict, kind: str) -> dict:
+    times = result.get("verify_us") or []
+    row = {k: v for k, v in result.items() if k not in ("log", "verify_us", "stack_depth")}
+    row["verifier_kind"] = kind
+    row["stack_depth"] = "+".join(str(x) for x in result.get("stack_depth") or [])
+    row["verify_us"] = json.dumps(times)
+    row["verify_us_mean"] = statistics.fmean(times) if times else None
+    row["verify_us_std"] = statistics.pstdev(times) if len(times) > 1 else (0.0 if times else None)
+    row["verify_us_p95"] = _p95(times)
+    row["log_path"] = log_relpath(kind, result["program_id"])
+    return row
+
+
+def _p95(xs: list[float]) -> float | None:
+    if not xs:
+        return None
+    s = sorted(xs)
+    k = max(0, min(len(s) - 1, int(round(0.95 * (len(s) - 1)))))
+    return s[k]
+
+
+class Progress:
+    """One line per finished program on a pipe; a rewriting status line on a terminal."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total = total
+        self.done = 0
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.t0 = time.monotonic()
+
+    def step(self, text: str) -> None:
+        self.done += 1
+        el = time.monotonic() - self.t0
+        msg = f"[{self.done}/{self.total} {el:5.1f}s] {text}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + msg[:150])
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(msg + "\n")
+        self.stream.flush()
+
+
+def _read_done(results_path: Path) -> dict[tuple[str, str], dict]:
+    done: dict[tuple[str, str], dict] = {}
+    if not results_path.exists():
+        return done
+    with results_path.open() as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a kill: that pair runs again
+            done[(row["program_id"], row["verifier_kind"])] = row
+    return done
+
+
+def run(
+    programs: list[Program],
+    out: Path,
+    options: RunOptions,
+    corpus_errors: Sequence[object] = (),
+    kernel_unavailable: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Verify every program with every verifier into ``out``; return ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    programs_path = out / "programs.jsonl"
+    corpus_text = "".join(p.to_json() + "\n" for p in programs)
+    results_path = out / "results.jsonl"
+    if results_path.exists() and (not options.resume or not programs_path.exists()
+                                  or programs_path.read_text() != corpus_text):
+        # a different corpus or no resume: start this directory afresh
+        results_path.unlink()
+    programs_path.write_text(corpus_text)
+    (out / "corpus_errors.json").write_text(json.dumps([str(e) for e in corpus_errors], indent=1))
+    done = _read_done(results_path)
+
+    by_id = {p.id: p for p in programs}
+    tasks = []
+    skipped_kernel: list[tuple[Program, str]] = []
+    for p in programs:
+        for kind in options.verifiers:
+            if (p.id, kind) in done:
+                continue
+            if kind == "kernel" and kernel_unavailable:
+                skipped_kernel.append((p, kind))
+                continue
+            tasks.append(((p.id, kind), (p, kind, options.log_level, options.repeat)))
+
+    bar = Progress(len(tasks) + len(skipped_kernel))
+    t_run = time.monotonic()
+    with results_path.open("a") as rf:
+        def record(pid: str, kind: str, res: dict) -> None:
+            log = res.get("log") or ""
+            lp = out / log_relpath(kind, pid)
+            lp.parent.mkdir(parents=True, exist_ok=True)
+            lp.write_text(log)
+            row = _row(res, kind)
+            rf.write(json.dumps(row) + "\n")
+            rf.flush()
+            done[(pid, kind)] = row
+            bar.step(f"{pid} {kind}={row['verdict']}" + (f" ({row['message'][:60]})" if row["verdict"] != "accept" and row["message"] else ""))
+
+        for p, kind in skipped_kernel:
+            record(p.id, kind, _failure_result(p, kind, f"kernel not available: {kernel_unavailable}", options.log_level))
+        for (pid, kind), out_ in run_tasks(_verify_task, tasks, jobs=options.jobs, timeout=options.timeout):
+            if isinstance(out_, TaskFailure):
+                out_ = _failure_result(by_id[pid], kind, f"{kind} failed: {out_.reason}", options.log_level)
+            record(pid, kind, out_)
+        os.fsync(rf.fileno())
+    elapsed = time.monotonic() - t_run
+
+    results = pd.DataFrame(list(done.values()))
+    results = results[results["program_id"].isin(by_id)]
+    results.to_csv(out / "results.csv", index=False)
+    results.to_parquet(out / "results.parquet", index=False)
+    prog_df = pd.DataFrame(
+        [
+            {
+                "program_id": p.id,
+                "name": p.name,
+                "source": p.source,
+                "prog_type": Program.to_dict(p)["prog_type"],
+                "tags": ",".join(p.tags),
+                "insn_count": p.insn_count,
+                "expect_verdict": p.expect.verdict,
+            }
+            for p in programs
+        ]
+    )
+    comp = comparison_table(results, prog_df)
+    comp.to_csv(out / "comparison.csv", index=False)
+    comp.to_parquet(out / "comparison.parquet", index=False)
+
+    env = environment.describe()
+    run_info = {
+        "started": started,
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "elapsed_s": round(elapsed, 3),
+        **env,
+        "corpus": options.corpus,
+        "program_count": len(programs),
+        "corpus_error_count": len(corpus_errors),
+        "verifiers": [verifier_label(k) for k in options.verifiers],
+        "verifier_kinds": list(options.verifiers),
+        "kernel_unavailable": kernel_unavailable,
+        "repeat": options.repeat,
+        "options": {
+            "jobs": options.jobs,
+            "log_level": options.log_level,
+            "timeout_s": options.timeout,
+            **options.extra,
+        },
+        "class_counts": comp["class"].value_counts().to_dict(),
+    }
+    (out / "run.json").write_text(json.dumps(run_info, indent=2))
+    if options.render:
+        from reports import render
+
+        render(out)
+    return out

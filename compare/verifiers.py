@@ -1,0 +1,60 @@
+"""The verifiers a run can use, by short name, each a function Program -> Result."""
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Callable
+
+from pyverifier.program import Program
+from pyverifier.result import ERROR, Result
+
+VerifyFn = Callable[[Program, int, int], Result]
+
+
+def _kernel(program: Program, log_level: int, repeat: int) -> Result:
+    from kernel_loader import load
+
+    return load(program, log_level=log_level, repeat=repeat)
+
+
+def _pyverifier(program: Program, log_level: int, repeat: int) -> Result:
+    import pyverifier
+    from pyverifier.verifier import verify
+
+    first: Result | None = None
+    times: list[float] = []
+    t0 = time.perf_counter()
+    for _ in range(max(1, repeat)):
+        try:
+            r = verify(program, log_level=log_level)
+        except Exception as e:  # noqa: BLE001 - a crash is a row, not a lost run
+            return Result(
+                program_id=program.id,
+                verifier=pyverifier.VERIFIER_NAME,
+                verdict=ERROR,
+                message=f"pyverifier crashed: {type(e).__name__}: {e}",
+                log=traceback.format_exc(),
+                log_level=log_level,
+            )
+        if first is None:
+            first = r
+        times.extend(r.verify_us)
+    assert first is not None
+    first.verify_us = times
+    first.wall_us = (time.perf_counter() - t0) * 1e6
+    return first
+
+
+VERIFIERS: dict[str, VerifyFn] = {"kernel": _kernel, "pyverifier": _pyverifier}
+
+
+def verifier_label(kind: str) -> str:
+    if kind == "kernel":
+        from kernel_loader import kernel_name
+
+        return kernel_name()
+    if kind == "pyverifier":
+        import pyverifier
+
+        return pyverifier.VERIFIER_NAME
+    raise KeyError(kind)

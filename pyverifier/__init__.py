@@ -1,0 +1,3 @@
+"""pyverifier: the Linux BPF verifier re-implemented in pure Python (no syscalls, stdlib only)."""
+__version__ = "0.1.0"
+VERIFIER_NAME = f"pyverifier-{__version__}"

@@ -1,0 +1,45 @@
+"""The BPF instruction: one 8-byte slot, decoded and encoded.
+
+A program is a list of ``Insn``, one per 8-byte slot, so list indices are the
+kernel's instruction indices. A ``ld_imm64`` occupies two slots: the first
+carries the low 32 bits in ``imm``; the second is an ``Insn`` with code 0 whose
+``imm`` holds the high 32 bits.
+"""
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+INSN_SIZE = 8
+_STRUCT = struct.Struct("<BBhi")
+
+
+class Insn(NamedTuple):
+    code: int  # opcode byte
+    dst: int  # destination register (low nibble of byte 1)
+    src: int  # source register (high nibble of byte 1)
+    off: int  # signed 16-bit offset
+    imm: int  # signed 32-bit immediate
+
+    def encode(self) -> bytes:
+        return _STRUCT.pack(self.code, (self.src << 4) | self.dst, self.off, self.imm)
+
+
+class DecodeError(ValueError):
+    """The bytes are not a whole number of instructions."""
+
+
+def decode(data: bytes) -> list[Insn]:
+    if len(data) % INSN_SIZE:
+        raise DecodeError(
+            f"program is {len(data)} bytes, not a multiple of {INSN_SIZE}: truncated instruction at byte "
+            f"{len(data) - len(data) % INSN_SIZE}"
+        )
+    out = []
+    for code, regs, off, imm in _STRUCT.iter_unpack(data):
+        out.append(Insn(code, regs & 0xF, regs >> 4, off, imm))
+    return out
+
+
+def encode(insns: list[Insn]) -> bytes:
+    return b"".join(_STRUCT.pack(i.code, (i.src << 4) | i.dst, i.off, i.imm) for i in insns)

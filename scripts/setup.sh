@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Idempotent set-up for verifier-diff on Debian (bookworm) as root:
+#   Debian packages (bcc, clang, bpftool, kernel headers; chromium with --with-tests),
+#   /lib/modules/$(uname -r)/{build,source} linked to Debian's headers when the running kernel has none,
+#   a virtual environment (.venv) that can import the system's bcc, and the package itself.
+# A second run checks and skips: it spends well under 10 s.
+# Without root it cannot install packages: it says so and sets up what it can (the venv).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+with_tests=0
+[ "${1:-}" = "--with-tests" ] && with_tests=1
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+pkgs=(python3-bpfcc clang llvm bpftool linux-headers-amd64 python3-venv python3-pip)
+[ "$with_tests" = 1 ] && pkgs+=(chromium)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+is_root=0; [ "$(id -u)" = 0 ] && is_root=1
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$is_root" = 1 ] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    say "missing Debian packages (${missing[*]}) and not root: run with sudo to install them;" \
+        "the pure-Python parts still work."
+  fi
+fi
+
+# bcc compiles against /lib/modules/$(uname -r)/build; stock Debian headers work for a kernel that ships none.
+kr="$(uname -r)"
+if [ ! -e "/lib/modules/$kr/build/include" ] && [ "$is_root" = 1 ]; then
+  hdr="$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1 || true)"
+  if [ -n "$hdr" ]; then
+    common="${hdr%-amd64}-common"
+    mkdir -p "/lib/modules/$kr"
+    ln -sfn "$hdr" "/lib/modules/$kr/build"
+    [ -d "$common" ] && ln -sfn "$common" "/lib/modules/$kr/source"
+    say "linked /lib/modules/$kr/build -> $hdr (no headers ship for $kr)"
+  else
+    say "no kernel headers under /usr/src: bcc-compiled C sources will not build"
+  fi
+fi
+
+# The venv uses Debian's python3 so that the system's bcc (python3-bpfcc) is importable.
+py=/usr/bin/python3
+[ -x "$py" ] || py="$(command -v python3)"
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv (with system site-packages, for bcc)"
+  "$py" -m venv --system-site-packages .venv
+fi
+stamp=".venv/.verifier-diff-installed"
+want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)-$with_tests"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing verifier-diff and its dependencies into .venv"
+  extra=""; [ "$with_tests" = 1 ] && extra="[test]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 \
+    | grep -v "is ignored: it is neither a file nor a directory" || true
+  .venv/bin/python -c "import pandas, pyarrow, jinja2, matplotlib" \
+    || { say "the Python dependencies did not install"; exit 1; }
+  echo "$want" > "$stamp"
+fi
