@@ -113,6 +113,38 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_diff(args) -> int:
+    from . import rundiff
+
+    try:
+        table = rundiff.join_runs(Path(args.run_a), Path(args.run_b))
+        shown = rundiff.apply_filters(table, args.filter or [])
+        if args.sort:
+            if args.sort not in shown.columns:
+                raise rundiff.DiffError(f"cannot sort by unknown column {args.sort!r}")
+            numeric = shown[args.sort].dtype.kind in "if"
+            shown = shown.sort_values(args.sort, ascending=not numeric, key=(lambda c: c.abs()) if numeric else None)
+        if args.top:
+            shown = shown.head(args.top)
+        failing = rundiff.gate(table, args.fail_on) if args.fail_on else table.iloc[0:0]
+    except rundiff.DiffError as e:
+        print(f"verifier-diff diff: {e}", file=sys.stderr)
+        return 2
+    if args.csv:
+        shown.to_csv(args.csv, index=False)
+    if args.json:
+        print(shown.to_json(orient="records", indent=1))
+    else:
+        print(rundiff.format_table(shown))
+        n_mis = int((table["verdict_diff"] == "MISMATCH").sum())
+        print(f"\n{len(table)} rows joined, {n_mis} verdict mismatches, {len(shown)} shown")
+    if len(failing):
+        print(f"verifier-diff diff: {len(failing)} rows fail --fail-on {args.fail_on!r}: "
+              + ", ".join(failing["program_id"].head(10)), file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_corpus_list(args) -> int:
     programs, _ = _load(args.corpus)
     for p in programs:
@@ -129,7 +161,7 @@ def cmd_corpus_list(args) -> int:
 
 
 def cmd_corpus_show(args) -> int:
-    from pyverifier.disasm import disassemble
+    from pyverifier.asm import disassemble
 
     programs, _ = _load(args.corpus)
     for p in programs:
@@ -176,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="render the HTML report of a run directory again")
     rep.add_argument("run")
     rep.set_defaults(fn=cmd_report)
+
+    d = sub.add_parser("diff", help="compare two run directories (veristat -C style); gate CI with --fail-on")
+    d.add_argument("run_a", help="base run directory (A)")
+    d.add_argument("run_b", help="comparison run directory (B)")
+    d.add_argument("-f", "--filter", action="append",
+                   help="verdict=mismatch | kind=kernel | prog=GLOB | STAT OP N, e.g. 'insns_pct>10' (repeatable)")
+    d.add_argument("-s", "--sort", help="column to sort by, largest magnitude first (e.g. insns_pct)")
+    d.add_argument("-n", "--top", type=int, help="show only the first N rows")
+    d.add_argument("--fail-on", help="exit 1 if any row matches: 'verdict', 'insns_pct>20', comma-separated")
+    d.add_argument("--csv", help="also write the shown rows as CSV to this file")
+    d.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
+    d.set_defaults(fn=cmd_diff)
 
     c = sub.add_parser("corpus", help="list or show corpus programs")
     csub = c.add_subparsers(dest="corpus_cmd", required=True)

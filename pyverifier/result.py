@@ -59,12 +59,18 @@ _NOT_A_REASON = (
     "parent ",
     "regs=",
     "from ",
+    "cur state:",
+    "old state:",
 )
+# Some kernel messages lack their newline, so the statistics run into them:
+# "expected prog array map for tail callverification time 12 usec".
+_GLUED_STATS = re.compile(r"(?<=\S)(verification time \d+ usec)")
 
 
 def parse_log_stats(log: str) -> dict[str, Any]:
     """The statistics lines of a kernel-format verifier log, as Result fields."""
     out: dict[str, Any] = {}
+    log = _GLUED_STATS.sub(r"\n\1", log)
     m = None
     for m in _PROCESSED.finditer(log):
         pass
@@ -91,6 +97,7 @@ def rejection_message(log: str) -> str:
     The kernel prints its error, then (when it got that far) the statistics
     lines; the reason is the last line before those that is not a state dump.
     """
+    log = _GLUED_STATS.sub(r"\n\1", log)
     lines = [ln for ln in log.rstrip("\n").split("\n") if ln.strip()]
     for ln in reversed(lines):
         s = ln.strip()

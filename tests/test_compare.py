@@ -147,3 +147,50 @@ def test_kernel_unavailable_rows_say_why(tmp_path, fake_verifiers):
     assert res.loc["kernel", "verdict"] == "error"
     assert "run with sudo" in res.loc["kernel", "message"]
     assert res.loc["pyverifier", "verdict"] == "accept"
+
+
+# --- run versus run -----------------------------------------------------------------------------
+
+def _fake_run(path, rows):
+    path.mkdir()
+    pd.DataFrame(rows).to_parquet(path / "results.parquet")
+    return path
+
+
+def _rows(verdict_b, insns_b):
+    return [
+        {"program_id": "s/a", "verifier_kind": "kernel", "verifier": "kernel-x", "verdict": "accept",
+         "message": "", "insns_processed": 100, "total_states": 10, "peak_states": 5, "verify_us_mean": 50.0,
+         "mark_read": 0},
+        {"program_id": "s/b", "verifier_kind": "kernel", "verifier": "kernel-x", "verdict": verdict_b,
+         "message": "", "insns_processed": insns_b, "total_states": 3, "peak_states": 2, "verify_us_mean": 9.0,
+         "mark_read": 0},
+    ]
+
+
+def test_diff_gates_on_verdict_regression(tmp_path, capsys):
+    from compare.cli import main
+
+    a = _fake_run(tmp_path / "a", _rows("accept", 40))
+    b = _fake_run(tmp_path / "b", _rows("reject", 50))
+    assert main(["diff", str(a), str(a), "--fail-on", "verdict"]) == 0
+    assert main(["diff", str(a), str(b), "--fail-on", "verdict"]) == 1
+    out = capsys.readouterr()
+    assert "MISMATCH" in out.out and "s/b" in out.err
+    assert main(["diff", str(a), str(b), "--fail-on", "insns_pct>20"]) == 1  # 40 -> 50 is +25%
+    assert main(["diff", str(a), str(b), "--fail-on", "insns_pct>30"]) == 0
+    csv = tmp_path / "d.csv"
+    assert main(["diff", str(a), str(b), "-f", "verdict=mismatch", "--csv", str(csv)]) == 0
+    d = pd.read_csv(csv)
+    assert list(d["program_id"]) == ["s/b"]
+    assert {"verdict_base", "verdict_comp", "verdict_diff", "insns_base", "insns_comp", "insns_diff", "insns_pct"} <= set(d.columns)
+    assert d.loc[0, "insns_pct"] == 25.0
+
+
+def test_diff_rejects_bad_filter_and_dirs(tmp_path, capsys):
+    from compare.cli import main
+
+    a = _fake_run(tmp_path / "a", _rows("accept", 40))
+    assert main(["diff", str(a), str(a), "-f", "insns ~ 3"]) == 2
+    assert main(["diff", str(a), str(tmp_path / "nothing")]) == 2
+    assert "is it a run directory" in capsys.readouterr().err
