@@ -1,0 +1,437 @@
+"""Control-flow checks done before the exploration: the 6.18 kernel's order.
+
+1. subprogram discovery (``func#N @start`` lines at log level 2),
+2. jump ranges and the last instruction of each subprogram,
+3. ld_imm64 pairs, map references and the opcode table,
+4. depth-first walk of the flow graph: reachability, jumps into the middle
+   of an ld_imm64, prune and jump points,
+5. post order, strongly connected components and live registers (the
+   ``Live regs before insn:`` block at log level 2).
+
+Everything here is computed once per program; the results (``Cfg``) are
+read-only data for the exploration loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import opcodes as op
+from .insn import Insn
+
+EINVAL = 22
+EBADF = 9
+
+_FALLTHROUGH = 1
+_BRANCH = 2
+_DISCOVERED = 0x10
+_EXPLORED = 0x20
+
+CALLER_SAVED = 0x3F  # r0..r5
+
+
+class CfgError(Exception):
+    """The program fails a pre-exploration check: ``msg`` is the kernel's line."""
+
+    def __init__(self, msg: str, errno: int = EINVAL):
+        super().__init__(msg)
+        self.msg = msg
+        self.errno = errno
+
+
+class NotModelled(Exception):
+    """A feature pyverifier does not model yet."""
+
+
+@dataclass
+class Cfg:
+    insn_cnt: int
+    subprog_starts: list[int]
+    prune_points: set[int] = field(default_factory=set)
+    jmp_points: set[int] = field(default_factory=set)
+    force_checkpoints: set[int] = field(default_factory=set)
+    postorder: list[int] = field(default_factory=list)
+    postorder_starts: list[int] = field(default_factory=list)  # per subprogram, plus the end
+    scc: list[int] = field(default_factory=list)
+    live_regs_before: list[int] = field(default_factory=list)
+
+
+def is_ldimm64(ins: Insn) -> bool:
+    return ins.code == op.LD_IMM64
+
+
+def jmp_offset(ins: Insn) -> int:
+    return ins.imm if ins.code == op.GOTOL else ins.off
+
+
+def _can_jump_fall(code: int) -> tuple[bool, bool]:
+    cls = code & 7
+    if cls not in (op.BPF_JMP, op.BPF_JMP32):
+        return False, True
+    o = code & 0xF0
+    if o == op.BPF_EXIT:
+        return False, False
+    if o == op.BPF_JA:
+        return True, False
+    if o == op.BPF_CALL:
+        return False, True
+    return True, True
+
+
+_JF = tuple(_can_jump_fall(c) for c in range(256))
+
+
+def successors(insns: list[Insn], idx: int) -> tuple[int, ...]:
+    """The kernel's successor list: fall-through first, then the jump target."""
+    ins = insns[idx]
+    can_jump, can_fall = _JF[ins.code]
+    if can_fall:
+        nxt = idx + (2 if ins.code == op.LD_IMM64 else 1)
+        if can_jump:
+            return (nxt, idx + jmp_offset(ins) + 1)
+        return (nxt,)
+    if can_jump:
+        return (idx + jmp_offset(ins) + 1,)
+    return ()
+
+
+def check_subprogs(insns: list[Insn], log) -> list[int]:
+    """Find subprograms, print ``func#`` lines, check jump ranges and last insns."""
+    n = len(insns)
+    starts = [0]
+    for i, ins in enumerate(insns):
+        pseudo_func = ins.code == op.LD_IMM64 and ins.src == op.BPF_PSEUDO_FUNC
+        pseudo_call = ins.code == op.CALL and ins.src in (op.BPF_PSEUDO_CALL, op.BPF_PSEUDO_KFUNC_CALL)
+        if pseudo_func or pseudo_call:
+            if ins.src == op.BPF_PSEUDO_KFUNC_CALL and not pseudo_func:
+                raise NotModelled("kfunc calls")
+            tgt = i + ins.imm + 1
+            if tgt < 0 or tgt >= n:
+                raise CfgError("call to invalid destination")
+            raise NotModelled("bpf-to-bpf calls (subprograms)")
+    starts = sorted(set(starts))
+    if log.level2:
+        for k, s in enumerate(starts):
+            log.write(f"func#{k} @{s}\n")
+    bounds = starts + [n]
+    cur = 0
+    start, end = bounds[0], bounds[1]
+    for i, ins in enumerate(insns):
+        code = ins.code
+        cls = code & 7
+        if cls in (op.BPF_JMP, op.BPF_JMP32) and (code & 0xF0) not in (op.BPF_EXIT, op.BPF_CALL):
+            tgt = i + jmp_offset(ins) + 1
+            if tgt < start or tgt >= end:
+                raise CfgError(f"jump out of range from insn {i} to {tgt}")
+        if i == end - 1:
+            if code not in (op.EXIT, op.GOTOL, op.JA):
+                raise CfgError("last insn is not an exit or jmp")
+            cur += 1
+            start = end
+            if cur < len(starts):
+                end = bounds[cur + 1]
+    return starts
+
+
+def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int) -> None:
+    """ld_imm64 pairs, map references, reserved LDX fields and the opcode table."""
+    n = len(insns)
+    i = 0
+    while i < n:
+        ins = insns[i]
+        code = ins.code
+        if code & 7 == op.BPF_LDX and ((code & 0xE0) not in (op.BPF_MEM, op.BPF_MEMSX) or ins.imm != 0):
+            raise CfgError("BPF_LDX uses reserved fields")
+        if code == op.LD_IMM64:
+            if i == n - 1:
+                raise CfgError("invalid bpf_ld_imm64 insn")
+            nx = insns[i + 1]
+            if nx.code != 0 or nx.dst != 0 or nx.src != 0 or nx.off != 0:
+                raise CfgError("invalid bpf_ld_imm64 insn")
+            src = ins.src
+            if src == 0 or src == op.BPF_PSEUDO_FUNC:
+                i += 2
+                continue
+            if src == op.BPF_PSEUDO_BTF_ID:
+                raise NotModelled("ld_imm64 of a BTF id (ksym)")
+            if src in (op.BPF_PSEUDO_MAP_IDX, op.BPF_PSEUDO_MAP_IDX_VALUE):
+                raise NotModelled("map references by fd_array index")
+            if src not in (op.BPF_PSEUDO_MAP_VALUE,) and not (src == op.BPF_PSEUDO_MAP_FD and nx.imm == 0):
+                raise CfgError("unrecognized bpf_ld_imm64 insn")
+            if not 0 <= ins.imm < nmaps:
+                raise CfgError(f"fd {ins.imm} is not pointing to valid bpf_map", EBADF)
+            if src == op.BPF_PSEUDO_MAP_VALUE:
+                raise NotModelled("direct map value references (BPF_PSEUDO_MAP_VALUE)")
+            i += 2
+            continue
+        if not op.is_valid_opcode(code):
+            raise CfgError(f"unknown opcode {code:02x}")
+        i += 1
+
+
+def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
+    """Depth-first walk: reachability and prune/jump points (privileged: loops allowed)."""
+    n = len(insns)
+    state = [0] * n
+    stack = [0]
+    state[0] = _DISCOVERED
+    prune = cfg.prune_points
+    jmpp = cfg.jmp_points
+
+    def push(t: int, w: int, e: int) -> int:
+        # returns 1 keep exploring, 0 done
+        if e == _FALLTHROUGH and state[t] >= (_DISCOVERED | _FALLTHROUGH):
+            return 0
+        if e == _BRANCH and state[t] >= (_DISCOVERED | _BRANCH):
+            return 0
+        if w < 0 or w >= n:
+            raise CfgError(f"jump out of range from insn {t} to {w}")
+        if e == _BRANCH:
+            prune.add(w)
+            jmpp.add(w)
+        if state[w] == 0:
+            state[t] = _DISCOVERED | e
+            state[w] = _DISCOVERED
+            stack.append(w)
+            return 1
+        if (state[w] & 0xF0) == _DISCOVERED:
+            return 0  # back-edge: allowed for privileged programs
+        if state[w] == _EXPLORED:
+            state[t] = _DISCOVERED | e
+            return 0
+        raise CfgError("verifier bug: insn state internal bug")
+
+    while stack:
+        t = stack[-1]
+        ins = insns[t]
+        code = ins.code
+        cls = code & 7
+        if cls not in (op.BPF_JMP, op.BPF_JMP32):
+            r = push(t, t + (2 if code == op.LD_IMM64 else 1), _FALLTHROUGH)
+        else:
+            o = code & 0xF0
+            if o == op.BPF_EXIT:
+                r = 0
+            elif o == op.BPF_CALL:
+                r = push(t, t + 1, _FALLTHROUGH)
+                if r == 0:
+                    prune.add(t + 1)
+                    jmpp.add(t + 1)
+                elif r == 1:
+                    prune.add(t + 1)
+                    jmpp.add(t + 1)
+            elif o == op.BPF_JA:
+                tgt = t + jmp_offset(ins) + 1
+                r = push(t, tgt, _FALLTHROUGH)
+                prune.add(tgt)
+                jmpp.add(tgt)
+            else:
+                prune.add(t)
+                if code == op.MAY_GOTO:
+                    cfg.force_checkpoints.add(t)
+                r = push(t, t + 1, _FALLTHROUGH)
+                if r == 0:
+                    r = push(t, t + ins.off + 1, _BRANCH)
+        if r == 0:
+            state[t] = _EXPLORED
+            stack.pop()
+    i = 0
+    while i < n:
+        if state[i] != _EXPLORED:
+            raise CfgError(f"unreachable insn {i}")
+        if insns[i].code == op.LD_IMM64:
+            if state[i + 1] != 0:
+                raise CfgError(f"jump into the middle of ldimm64 insn {i}")
+            i += 1
+        i += 1
+
+
+def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
+    n = len(insns)
+    state = [0] * n
+    post: list[int] = []
+    starts: list[int] = []
+    for s in cfg.subprog_starts:
+        starts.append(len(post))
+        stack = [s]
+        while stack:
+            top = stack[-1]
+            state[top] |= 1
+            if state[top] & 2:
+                post.append(top)
+                stack.pop()
+                continue
+            for w in successors(insns, top):
+                if not state[w]:
+                    stack.append(w)
+                    state[w] |= 1
+            state[top] |= 2
+    starts.append(len(post))
+    cfg.postorder = post
+    cfg.postorder_starts = starts
+
+
+def compute_scc(insns: list[Insn], cfg: Cfg) -> None:
+    """Tarjan's strongly connected components; only loops get a number (from 1)."""
+    n = len(insns)
+    pre = [0] * n
+    low = [0] * n
+    onstack = [False] * n
+    scc = [0] * n
+    sstack: list[int] = []
+    counter = 1
+    next_id = 1
+    for root in range(n):
+        if pre[root]:
+            continue
+        # skip the second half of ld_imm64: it is never a successor
+        if root > 0 and insns[root - 1].code == op.LD_IMM64 and pre[root - 1]:
+            continue
+        work = [(root, iter(successors(insns, root)))]
+        pre[root] = low[root] = counter
+        counter += 1
+        sstack.append(root)
+        onstack[root] = True
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if not pre[w]:
+                    pre[w] = low[w] = counter
+                    counter += 1
+                    sstack.append(w)
+                    onstack[w] = True
+                    work.append((w, iter(successors(insns, w))))
+                    advanced = True
+                    break
+                if onstack[w] and pre[w] < low[v]:
+                    low[v] = pre[w]
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                u = work[-1][0]
+                if low[v] < low[u]:
+                    low[u] = low[v]
+            if low[v] == pre[v]:
+                comp = []
+                while True:
+                    w = sstack.pop()
+                    onstack[w] = False
+                    comp.append(w)
+                    if w == v:
+                        break
+                if len(comp) > 1 or v in successors(insns, v):
+                    for w in comp:
+                        scc[w] = next_id
+                    next_id += 1
+    cfg.scc = scc
+
+
+def insn_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[int, int]:
+    code = ins.code
+    cls = code & 7
+    mode = code & 0xE0
+    src = 1 << ins.src
+    dst = 1 << ins.dst
+    use, d = 0xFFFF, 0
+    if cls == op.BPF_LD:
+        if code == op.LD_IMM64:
+            d, use = dst, 0
+    elif cls == op.BPF_LDX:
+        if mode in (op.BPF_MEM, op.BPF_MEMSX):
+            d, use = dst, src
+    elif cls == op.BPF_ST:
+        if mode == op.BPF_MEM:
+            d, use = 0, dst
+    elif cls == op.BPF_STX:
+        if mode == op.BPF_MEM:
+            d, use = 0, dst | src
+        elif mode == op.BPF_ATOMIC:
+            imm = ins.imm
+            if imm == op.BPF_CMPXCHG:
+                use, d = 1 | dst | src, 1
+            elif imm == op.BPF_LOAD_ACQ:
+                d, use = dst, src
+            elif imm == op.BPF_STORE_REL:
+                d, use = 0, dst | src
+            else:
+                use = dst | src
+                d = src if imm & op.BPF_FETCH else 0
+    elif cls in (op.BPF_ALU, op.BPF_ALU64):
+        o = code & 0xF0
+        if o == op.BPF_END:
+            use = d = dst
+        elif o == op.BPF_MOV:
+            d = dst
+            use = 0 if (code & 8) == 0 else src
+        else:
+            d = dst
+            use = dst if (code & 8) == 0 else dst | src
+    else:
+        o = code & 0xF0
+        if o == op.BPF_JA:
+            d = use = 0
+        elif o == op.BPF_EXIT:
+            d, use = 0, 1
+        elif o == op.BPF_CALL:
+            d = CALLER_SAVED
+            use = d & ~1
+            np_ = call_params(ins)
+            if np_ is not None:
+                use = ((1 << np_) - 1) << 1
+        else:
+            d = 0
+            use = dst if (code & 8) == 0 else dst | src
+    return use, d
+
+
+def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
+    n = len(insns)
+    ud = [insn_use_def(insns[i], call_params) for i in range(n)]
+    live_in = [0] * n
+    live_out = [0] * n
+    succ = {i: successors(insns, i) for i in cfg.postorder}
+    changed = True
+    post = cfg.postorder
+    while changed:
+        changed = False
+        for i in post:
+            out = 0
+            for s in succ[i]:
+                out |= live_in[s]
+            use, d = ud[i]
+            new_in = (out & ~d) | use
+            if new_in != live_in[i] or out != live_out[i]:
+                live_in[i] = new_in
+                live_out[i] = out
+                changed = True
+    cfg.live_regs_before = live_in
+
+
+def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]) -> str:
+    out = ["Live regs before insn:\n"]
+    i = 0
+    n = len(insns)
+    while i < n:
+        s = cfg.scc[i]
+        prefix = f"{s:3d} " if s else "    "
+        live = cfg.live_regs_before[i]
+        regs = "".join(str(r) if live & (1 << r) else "." for r in range(10))
+        out.append(f"{prefix}{i:3d}: {regs} {fmt_insn(i)}\n")
+        i += 2 if insns[i].code == op.LD_IMM64 else 1
+    return "".join(out)
+
+
+def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn) -> Cfg:
+    """Run every pre-exploration check; raise ``CfgError`` with the kernel's message."""
+    starts = check_subprogs(insns, log)
+    check_ldimm64_and_opcodes(insns, nmaps)
+    cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
+    check_cfg(insns, cfg)
+    compute_postorder(insns, cfg)
+    compute_scc(insns, cfg)
+    compute_live_regs(insns, cfg, call_params)
+    if log.level2:
+        log.write(format_live_regs(insns, cfg, fmt_insn))
+    return cfg

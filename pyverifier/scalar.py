@@ -1,0 +1,1410 @@
+"""The value domain of a scalar register: a tnum plus eight interval bounds.
+
+This module is the Python counterpart of the scalar-tracking part of the Linux
+verifier (the kernel this project targets: 6.18 as shipped on the reference
+machine, whose live verifier is the oracle the tests compare against). A
+:class:`Scalar` holds what the verifier knows of a 64-bit value:
+
+* ``var_off``: a :class:`~pyverifier.tnum.Tnum` (known bits);
+* ``smin``/``smax``: signed 64-bit bounds (Python ints in ``[-2**63, 2**63)``);
+* ``umin``/``umax``: unsigned 64-bit bounds (``[0, 2**64)``);
+* ``s32_min``/``s32_max``, ``u32_min``/``u32_max``: the same for the low 32 bits.
+
+A ``Scalar`` is an immutable tuple (a ``NamedTuple``): register states can share
+it freely, two scalars compare equal exactly when all nine fields agree, and it
+can be hashed.
+
+Everything the kernel does to those fields for ALU instructions, loads,
+sign-extending moves, byte swaps and conditional jumps is here, with the
+kernel's precision and its imprecisions:
+
+* ``DIV``/``MOD`` (signed or not, 32 or 64 bit) make the destination fully
+  unknown (64 bits, no zero extension);
+* shifts by an amount that is not a known constant below the operand width
+  make the destination fully unknown;
+* ``MUL`` tracks bounds only while no product can overflow.
+
+The identity of registers (``id`` links, the ``+off`` of ``BPF_ADD_CONST``
+links, precision marks) is *not* part of the value: the caller (the register
+state) keeps those and passes them to :func:`format`.
+
+Internally every operation works on a list of ten ints
+``[value, mask, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max]``
+(the kernel's ``bpf_reg_state`` fields, mutated in the kernel's order) and
+builds one ``Scalar`` at the end.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pyverifier import tnum as _tn
+from pyverifier.tnum import M32, M64, Tnum
+
+S64_MIN = -(1 << 63)
+S64_MAX = (1 << 63) - 1
+S32_MIN = -(1 << 31)
+S32_MAX = (1 << 31) - 1
+U64_MAX = M64
+U32_MAX = M32
+_HI32 = M64 ^ M32
+_TWO64 = 1 << 64
+_TWO32 = 1 << 32
+
+# ALU operation nibbles (BPF_OP of the opcode)
+BPF_ADD = 0x00
+BPF_SUB = 0x10
+BPF_MUL = 0x20
+BPF_DIV = 0x30
+BPF_OR = 0x40
+BPF_AND = 0x50
+BPF_LSH = 0x60
+BPF_RSH = 0x70
+BPF_NEG = 0x80
+BPF_MOD = 0x90
+BPF_XOR = 0xA0
+BPF_MOV = 0xB0
+BPF_ARSH = 0xC0
+BPF_END = 0xD0
+
+# conditional jump nibbles
+BPF_JEQ = 0x10
+BPF_JGT = 0x20
+BPF_JGE = 0x30
+BPF_JSET = 0x40
+BPF_JNE = 0x50
+BPF_JSGT = 0x60
+BPF_JSGE = 0x70
+BPF_JLT = 0xA0
+BPF_JLE = 0xB0
+BPF_JSLT = 0xC0
+BPF_JSLE = 0xD0
+#: The negation of ``JSET`` ("no bit in common"), which has no opcode of its
+#: own; the kernel spells it ``BPF_JSET | BPF_X`` and so do we.
+BPF_JSET_NOT = 0x48
+
+_NEGATE = {
+    BPF_JEQ: BPF_JNE,
+    BPF_JNE: BPF_JEQ,
+    BPF_JSET: BPF_JSET_NOT,
+    BPF_JSET_NOT: BPF_JSET,
+    BPF_JGE: BPF_JLT,
+    BPF_JLT: BPF_JGE,
+    BPF_JGT: BPF_JLE,
+    BPF_JLE: BPF_JGT,
+    BPF_JSGE: BPF_JSLT,
+    BPF_JSLT: BPF_JSGE,
+    BPF_JSGT: BPF_JSLE,
+    BPF_JSLE: BPF_JSGT,
+}
+_FLIP = {
+    BPF_JEQ: BPF_JEQ,
+    BPF_JNE: BPF_JNE,
+    BPF_JSET: BPF_JSET,
+    BPF_JSET_NOT: BPF_JSET_NOT,
+    BPF_JGE: BPF_JLE,
+    BPF_JLE: BPF_JGE,
+    BPF_JGT: BPF_JLT,
+    BPF_JLT: BPF_JGT,
+    BPF_JSGE: BPF_JSLE,
+    BPF_JSLE: BPF_JSGE,
+    BPF_JSGT: BPF_JSLT,
+    BPF_JSLT: BPF_JSGT,
+}
+
+
+def negate_op(op: int) -> int:
+    """The condition that holds on the fall-through path of jump ``op``.
+
+    ``negate_op(BPF_JSET)`` is :data:`BPF_JSET_NOT`, accepted by :func:`refine`.
+    """
+    return _NEGATE[op]
+
+
+def flip_op(op: int) -> int:
+    """The condition with its operands swapped (``a < b`` is ``b > a``)."""
+    return _FLIP[op]
+
+
+class Scalar(NamedTuple):
+    """What is known of one 64-bit scalar value (immutable)."""
+
+    var_off: Tnum
+    smin: int
+    smax: int
+    umin: int
+    umax: int
+    s32_min: int
+    s32_max: int
+    u32_min: int
+    u32_max: int
+
+    @staticmethod
+    def const(v: int) -> "Scalar":
+        """Exactly the 64-bit value ``v`` (any int, taken modulo 2**64)."""
+        return _const(v & M64)
+
+    @staticmethod
+    def unknown() -> "Scalar":
+        """Any 64-bit value."""
+        return UNKNOWN
+
+    @staticmethod
+    def from_bounds(
+        var_off: Tnum = _tn.UNKNOWN,
+        smin: int = S64_MIN,
+        smax: int = S64_MAX,
+        umin: int = 0,
+        umax: int = U64_MAX,
+        s32_min: int = S32_MIN,
+        s32_max: int = S32_MAX,
+        u32_min: int = 0,
+        u32_max: int = U32_MAX,
+        sync: bool = True,
+    ) -> "Scalar":
+        """A scalar from explicit fields, by default made consistent with :func:`sync`."""
+        r = [var_off.value, var_off.mask, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max]
+        if sync:
+            _sync(r)
+        return _mk(r)
+
+    def is_const(self) -> bool:
+        return not self.var_off.mask
+
+    def contains(self, x: int) -> bool:
+        """True if the concrete 64-bit value ``x`` satisfies all nine fields."""
+        x &= M64
+        sx = x - _TWO64 if x >> 63 else x
+        x32 = x & M32
+        sx32 = x32 - _TWO32 if x32 >> 31 else x32
+        v, m = self.var_off
+        return (
+            (x & ~m) == v
+            and self.umin <= x <= self.umax
+            and self.smin <= sx <= self.smax
+            and self.u32_min <= x32 <= self.u32_max
+            and self.s32_min <= sx32 <= self.s32_max
+        )
+
+    def __str__(self) -> str:
+        return format(self)
+
+
+_new = tuple.__new__
+
+
+def _mk(r: list) -> Scalar:
+    return _new(Scalar, (Tnum(r[0], r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]))
+
+
+def _regs(s: Scalar) -> list:
+    t = s.var_off
+    return [t.value, t.mask, s.smin, s.smax, s.umin, s.umax, s.s32_min, s.s32_max, s.u32_min, s.u32_max]
+
+
+def _s64(x: int) -> int:
+    x &= M64
+    return x - _TWO64 if x >> 63 else x
+
+
+def _s32(x: int) -> int:
+    x &= M32
+    return x - _TWO32 if x >> 31 else x
+
+
+def _const(v: int) -> Scalar:
+    return _new(Scalar, (Tnum(v, 0), _s64(v), _s64(v), v, v, _s32(v), _s32(v), v & M32, v & M32))
+
+
+UNKNOWN = _new(Scalar, (_tn.UNKNOWN, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_MAX, 0, U32_MAX))
+ZERO = _const(0)
+
+
+# --------------------------------------------------------------------------
+# field-level building blocks (mutate a 10-int list)
+# --------------------------------------------------------------------------
+
+
+def _set_known(r: list, x: int) -> None:
+    x &= M64
+    sx = x - _TWO64 if x >> 63 else x
+    x32 = x & M32
+    sx32 = x32 - _TWO32 if x32 >> 31 else x32
+    r[0] = x
+    r[1] = 0
+    r[2] = r[3] = sx
+    r[4] = r[5] = x
+    r[6] = r[7] = sx32
+    r[8] = r[9] = x32
+
+
+def _set_known32(r: list, x: int) -> None:
+    x32 = x & M32
+    r[0] = (r[0] & _HI32) | x32
+    r[1] &= _HI32
+    r[6] = r[7] = x32 - _TWO32 if x32 >> 31 else x32
+    r[8] = r[9] = x32
+
+
+def _unbounded64(r: list) -> None:
+    r[2] = S64_MIN
+    r[3] = S64_MAX
+    r[4] = 0
+    r[5] = U64_MAX
+
+
+def _unbounded32(r: list) -> None:
+    r[6] = S32_MIN
+    r[7] = S32_MAX
+    r[8] = 0
+    r[9] = U32_MAX
+
+
+def _unbounded(r: list) -> None:
+    r[2] = S64_MIN
+    r[3] = S64_MAX
+    r[4] = 0
+    r[5] = U64_MAX
+    r[6] = S32_MIN
+    r[7] = S32_MAX
+    r[8] = 0
+    r[9] = U32_MAX
+
+
+def _update32(r: list) -> None:
+    """Tighten the 32-bit bounds with what the low half of the tnum says."""
+    v = r[0] & M32
+    m = r[1] & M32
+    x = v | (m & 0x8000_0000)
+    if x >> 31:
+        x -= _TWO32
+    if x > r[6]:
+        r[6] = x
+    x = v | (m & 0x7FFF_FFFF)
+    if x >> 31:
+        x -= _TWO32
+    if x < r[7]:
+        r[7] = x
+    if v > r[8]:
+        r[8] = v
+    x = v | m
+    if x < r[9]:
+        r[9] = x
+
+
+def _update64(r: list) -> None:
+    """Tighten the 64-bit bounds with the tnum; collapse to a constant when
+    the unsigned range and the tnum share a single value."""
+    v = r[0]
+    m = r[1]
+    x = v | (m & 0x8000_0000_0000_0000)
+    if x >> 63:
+        x -= _TWO64
+    if x > r[2]:
+        r[2] = x
+    x = v | (m & 0x7FFF_FFFF_FFFF_FFFF)
+    if x >> 63:
+        x -= _TWO64
+    if x < r[3]:
+        r[3] = x
+    if v > r[4]:
+        r[4] = v
+    tmax = v | m
+    if tmax < r[5]:
+        r[5] = tmax
+    if not m:
+        return
+    umin = r[4]
+    umax = r[5]
+    t = Tnum(v, m)
+    nxt = _tn.step(t, umin)
+    if (umin & ~m) == v:
+        if nxt > umax:
+            _set_known(r, umin)
+    elif nxt == tmax:
+        _set_known(r, tmax)
+    elif nxt <= umax and _tn.step(t, nxt) > umax:
+        _set_known(r, nxt)
+
+
+def _update(r: list) -> None:
+    _update32(r)
+    _update64(r)
+
+
+def _deduce32(r: list) -> None:
+    umin, umax, smin, smax = r[4], r[5], r[2], r[3]
+    # 64-bit ranges whose upper halves agree are valid 32-bit ranges
+    if umin >> 32 == umax >> 32:
+        lo, hi = umin & M32, umax & M32
+        if lo > r[8]:
+            r[8] = lo
+        if hi < r[9]:
+            r[9] = hi
+        slo, shi = _s32(umin), _s32(umax)
+        if slo <= shi:
+            if slo > r[6]:
+                r[6] = slo
+            if shi < r[7]:
+                r[7] = shi
+    if smin >> 32 == smax >> 32:
+        lo, hi = smin & M32, smax & M32
+        if lo <= hi:
+            if lo > r[8]:
+                r[8] = lo
+            if hi < r[9]:
+                r[9] = hi
+        slo, shi = _s32(smin), _s32(smax)
+        if slo <= shi:
+            if slo > r[6]:
+                r[6] = slo
+            if shi < r[7]:
+                r[7] = shi
+    # upper halves are two consecutive numbers and the low halves cross from
+    # negative to non-negative: still a valid s32 range
+    if ((umin >> 32) + 1) & M32 == (umax >> 32) & M32:
+        slo, shi = _s32(umin), _s32(umax)
+        if slo < 0 <= shi:
+            if slo > r[6]:
+                r[6] = slo
+            if shi < r[7]:
+                r[7] = shi
+    if ((smin >> 32) + 1) & M32 == (smax >> 32) & M32:
+        slo, shi = _s32(smin), _s32(smax)
+        if slo < 0 <= shi:
+            if slo > r[6]:
+                r[6] = slo
+            if shi < r[7]:
+                r[7] = shi
+    # unsigned 32-bit range not crossing the sign bit is a signed range
+    lo, hi = _s32(r[8]), _s32(r[9])
+    if lo <= hi:
+        if lo > r[6]:
+            r[6] = lo
+        if hi < r[7]:
+            r[7] = hi
+    # signed 32-bit range not crossing zero is an unsigned range
+    lo, hi = r[6] & M32, r[7] & M32
+    if lo <= hi:
+        if lo > r[8]:
+            r[8] = lo
+        if hi < r[9]:
+            r[9] = hi
+    else:
+        # the signed range wraps in unsigned order: if the unsigned range
+        # meets only one of its two pieces, both ranges shrink to it
+        if r[9] < lo:
+            r[6] = _s32(r[8])
+            if hi < r[9]:
+                r[9] = hi
+        elif hi < r[8]:
+            r[7] = _s32(r[9])
+            if lo > r[8]:
+                r[8] = lo
+
+
+def _deduce64(r: list) -> None:
+    lo, hi = _s64(r[4]), _s64(r[5])
+    if lo <= hi:
+        if lo > r[2]:
+            r[2] = lo
+        if hi < r[3]:
+            r[3] = hi
+    lo, hi = r[2] & M64, r[3] & M64
+    if lo <= hi:
+        if lo > r[4]:
+            r[4] = lo
+        if hi < r[5]:
+            r[5] = hi
+    else:
+        if r[5] < lo:
+            r[2] = _s64(r[4])
+            if hi < r[5]:
+                r[5] = hi
+        elif hi < r[4]:
+            r[3] = _s64(r[5])
+            if lo > r[4]:
+                r[4] = lo
+
+
+def _deduce_mixed(r: list) -> None:
+    # 32-bit bounds placed inside the 64-bit ones
+    x = (r[4] & _HI32) | r[8]
+    if x > r[4]:
+        r[4] = x
+    x = (r[5] & _HI32) | r[9]
+    if x < r[5]:
+        r[5] = x
+    x = _s64((r[2] & _HI32) | r[8])
+    if x > r[2]:
+        r[2] = x
+    x = _s64((r[3] & _HI32) | r[9])
+    if x < r[3]:
+        r[3] = x
+    # a 64-bit range within s32 whose 32-bit signed range is non-negative
+    if r[6] >= 0 and r[2] >= S32_MIN and r[3] <= S32_MAX:
+        lo, hi = r[6], r[7]
+        r[2] = r[4] = lo
+        r[3] = r[5] = hi
+        t = _tn.intersect(Tnum(r[0], r[1]), _tn.range(lo & M64, hi & M64))
+        r[0], r[1] = t
+
+
+def _deduce(r: list) -> None:
+    _deduce32(r)
+    _deduce64(r)
+    _deduce_mixed(r)
+
+
+def _bound_offset(r: list) -> None:
+    """Tighten the tnum with the unsigned ranges."""
+    t64 = _tn.intersect(Tnum(r[0], r[1]), _tn.range(r[4], r[5]))
+    t32 = _tn.intersect(Tnum(t64.value & M32, t64.mask & M32), _tn.range(r[8], r[9]))
+    # the upper half from the 64-bit view, the lower half from the 32-bit one
+    v = (t64.value & _HI32) | t32.value
+    r[0] = v
+    r[1] = ((t64.mask & _HI32) | t32.mask) & ~v
+
+
+def _sync(r: list) -> None:
+    """The kernel's reg_bounds_sync on a 10-int list."""
+    _update(r)
+    _deduce(r)
+    _deduce(r)
+    _bound_offset(r)
+    _update(r)
+
+
+def sync(s: Scalar) -> Scalar:
+    """Make all nine fields agree with each other (the kernel's reg_bounds_sync)."""
+    r = _regs(s)
+    _sync(r)
+    return _mk(r)
+
+
+def _zext(r: list) -> None:
+    """A 32-bit result: the upper half is zero, 64-bit bounds from 32-bit ones."""
+    r[0] &= M32
+    r[1] &= M32
+    r[4] = r[8]
+    r[5] = r[9]
+    if r[6] >= 0 and r[7] >= 0:
+        r[2] = r[6]
+        r[3] = r[7]
+    else:
+        r[2] = 0
+        r[3] = U32_MAX
+
+
+def zext32(s: Scalar) -> Scalar:
+    """The value of the low 32 bits, zero-extended (no sync; ``mov32`` syncs)."""
+    r = _regs(s)
+    _zext(r)
+    return _mk(r)
+
+
+def sanity_check(s: Scalar) -> str | None:
+    """The kernel's check of a register after branch refinement.
+
+    ``None`` if the bounds are consistent; otherwise the text the kernel logs
+    after ``verifier bug: REG INVARIANTS VIOLATION (<ctx>): `` (``ctx`` being
+    ``true_reg1``, ``true_reg2``, ``false_reg1`` or ``false_reg2``), e.g.
+    ``range bounds violation u64=[0x0, 0x3e8] s64=[...] u32=[...] s32=[...]
+    var_off=(0x0, 0x3ff)``. The kernel then carries on with
+    :func:`mark_unbounded` of the register.
+    """
+    if s.umin > s.umax or s.smin > s.smax or s.u32_min > s.u32_max or s.s32_min > s.s32_max:
+        msg = "range bounds violation"
+    else:
+        t = s.var_off
+        v = t.value
+        if not t.mask and not (s.umin == s.umax == v and s.smin == s.smax == _s64(v)):
+            msg = "const tnum out of sync with range bounds"
+        elif not (t.mask & M32) and not (
+            s.u32_min == s.u32_max == (v & M32) and s.s32_min == s.s32_max == _s32(v)
+        ):
+            msg = "const subreg tnum out of sync with range bounds"
+        else:
+            return None
+    return (
+        f"{msg} u64=[{s.umin:#x}, {s.umax:#x}] s64=[{s.smin & M64:#x}, {s.smax & M64:#x}] "
+        f"u32=[{s.u32_min:#x}, {s.u32_max:#x}] s32=[{s.s32_min & M32:#x}, {s.s32_max & M32:#x}] "
+        f"var_off=({s.var_off.value:#x}, {s.var_off.mask:#x})"
+    )
+
+
+def is_valid(s: Scalar) -> bool:
+    """True if :func:`sanity_check` finds nothing wrong."""
+    return sanity_check(s) is None
+
+
+def mark_unbounded(s: Scalar) -> Scalar:
+    """All eight bounds reset, the tnum kept (what the kernel does to a register
+    that failed :func:`is_valid`)."""
+    return _new(Scalar, (s.var_off, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_MAX, 0, U32_MAX))
+
+
+# --------------------------------------------------------------------------
+# ALU
+# --------------------------------------------------------------------------
+
+
+def _add32(r: list, s: Scalar) -> None:
+    lo = r[6] + s.s32_min
+    hi = r[7] + s.s32_max
+    if lo < S32_MIN or lo > S32_MAX or hi < S32_MIN or hi > S32_MAX:
+        r[6] = S32_MIN
+        r[7] = S32_MAX
+    else:
+        r[6] = lo
+        r[7] = hi
+    lo = r[8] + s.u32_min
+    hi = r[9] + s.u32_max
+    if lo <= U32_MAX < hi:
+        r[8] = 0
+        r[9] = U32_MAX
+    else:
+        r[8] = lo & M32
+        r[9] = hi & M32
+
+
+def _add64(r: list, s: Scalar) -> None:
+    lo = r[2] + s.smin
+    hi = r[3] + s.smax
+    if lo < S64_MIN or lo > S64_MAX or hi < S64_MIN or hi > S64_MAX:
+        r[2] = S64_MIN
+        r[3] = S64_MAX
+    else:
+        r[2] = lo
+        r[3] = hi
+    lo = r[4] + s.umin
+    hi = r[5] + s.umax
+    if lo <= U64_MAX < hi:
+        r[4] = 0
+        r[5] = U64_MAX
+    else:
+        r[4] = lo & M64
+        r[5] = hi & M64
+
+
+def _sub32(r: list, s: Scalar) -> None:
+    lo = r[6] - s.s32_max
+    hi = r[7] - s.s32_min
+    if lo < S32_MIN or lo > S32_MAX or hi < S32_MIN or hi > S32_MAX:
+        r[6] = S32_MIN
+        r[7] = S32_MAX
+    else:
+        r[6] = lo
+        r[7] = hi
+    lo = r[8] - s.u32_max
+    hi = r[9] - s.u32_min
+    if lo < 0 <= hi:
+        r[8] = 0
+        r[9] = U32_MAX
+    else:
+        r[8] = lo & M32
+        r[9] = hi & M32
+
+
+def _sub64(r: list, s: Scalar) -> None:
+    lo = r[2] - s.smax
+    hi = r[3] - s.smin
+    if lo < S64_MIN or lo > S64_MAX or hi < S64_MIN or hi > S64_MAX:
+        r[2] = S64_MIN
+        r[3] = S64_MAX
+    else:
+        r[2] = lo
+        r[3] = hi
+    lo = r[4] - s.umax
+    hi = r[5] - s.umin
+    if lo < 0 <= hi:
+        r[4] = 0
+        r[5] = U64_MAX
+    else:
+        r[4] = lo & M64
+        r[5] = hi & M64
+
+
+def _mul32(r: list, s: Scalar) -> None:
+    hi = r[9] * s.u32_max
+    lo = r[8] * s.u32_min
+    if hi > U32_MAX or lo > U32_MAX:
+        r[8] = 0
+        r[9] = U32_MAX
+    else:
+        r[8] = lo
+        r[9] = hi
+    a, b, c, d = r[6] * s.s32_min, r[6] * s.s32_max, r[7] * s.s32_min, r[7] * s.s32_max
+    lo = min(a, b, c, d)
+    hi = max(a, b, c, d)
+    if lo < S32_MIN or hi > S32_MAX:
+        r[6] = S32_MIN
+        r[7] = S32_MAX
+    else:
+        r[6] = lo
+        r[7] = hi
+
+
+def _mul64(r: list, s: Scalar) -> None:
+    hi = r[5] * s.umax
+    lo = r[4] * s.umin
+    if hi > U64_MAX or lo > U64_MAX:
+        r[4] = 0
+        r[5] = U64_MAX
+    else:
+        r[4] = lo
+        r[5] = hi
+    a, b, c, d = r[2] * s.smin, r[2] * s.smax, r[3] * s.smin, r[3] * s.smax
+    lo = min(a, b, c, d)
+    hi = max(a, b, c, d)
+    if lo < S64_MIN or hi > S64_MAX:
+        r[2] = S64_MIN
+        r[3] = S64_MAX
+    else:
+        r[2] = lo
+        r[3] = hi
+
+
+def _s32_from_u32_range(r: list) -> None:
+    lo, hi = _s32(r[8]), _s32(r[9])
+    if lo <= hi:
+        r[6] = lo
+        r[7] = hi
+    else:
+        r[6] = S32_MIN
+        r[7] = S32_MAX
+
+
+def _s64_from_u64_range(r: list) -> None:
+    lo, hi = _s64(r[4]), _s64(r[5])
+    if lo <= hi:
+        r[2] = lo
+        r[3] = hi
+    else:
+        r[2] = S64_MIN
+        r[3] = S64_MAX
+
+
+# The bitwise ops below run after the tnum of the result is in r[0:2]; "known"
+# tests look at the result tnum for dst and at the source's own tnum.
+
+
+def _and32(r: list, s: Scalar) -> None:
+    if not (s.var_off.mask & M32) and not (r[1] & M32):
+        _set_known32(r, r[0])
+        return
+    r[8] = r[0] & M32
+    if s.u32_max < r[9]:
+        r[9] = s.u32_max
+    _s32_from_u32_range(r)
+
+
+def _and64(r: list, s: Scalar) -> None:
+    if not s.var_off.mask and not r[1]:
+        _set_known(r, r[0])
+        return
+    r[4] = r[0]
+    if s.umax < r[5]:
+        r[5] = s.umax
+    _s64_from_u64_range(r)
+    _update(r)
+
+
+def _or32(r: list, s: Scalar) -> None:
+    if not (s.var_off.mask & M32) and not (r[1] & M32):
+        _set_known32(r, r[0])
+        return
+    if s.u32_min > r[8]:
+        r[8] = s.u32_min
+    r[9] = (r[0] | r[1]) & M32
+    _s32_from_u32_range(r)
+
+
+def _or64(r: list, s: Scalar) -> None:
+    if not s.var_off.mask and not r[1]:
+        _set_known(r, r[0])
+        return
+    if s.umin > r[4]:
+        r[4] = s.umin
+    r[5] = r[0] | r[1]
+    _s64_from_u64_range(r)
+    _update(r)
+
+
+def _xor32(r: list, s: Scalar) -> None:
+    if not (s.var_off.mask & M32) and not (r[1] & M32):
+        _set_known32(r, r[0])
+        return
+    r[8] = r[0] & M32
+    r[9] = (r[0] | r[1]) & M32
+    _s32_from_u32_range(r)
+
+
+def _xor64(r: list, s: Scalar) -> None:
+    if not s.var_off.mask and not r[1]:
+        _set_known(r, r[0])
+        return
+    r[4] = r[0]
+    r[5] = r[0] | r[1]
+    _s64_from_u64_range(r)
+    _update(r)
+
+
+def _lsh32_bounds(r: list, lo: int, hi: int) -> None:
+    r[6] = S32_MIN
+    r[7] = S32_MAX
+    if hi > 31 or r[9] > 1 << (31 - hi):
+        r[8] = 0
+        r[9] = U32_MAX
+    else:
+        r[8] = (r[8] << lo) & M32
+        r[9] = (r[9] << hi) & M32
+
+
+def _lsh64(r: list, n: int) -> None:
+    if n == 32:
+        # the low half moves to the high half: the s32 range becomes the
+        # s64 range (the common "<<32 s>>32" sign-extension idiom)
+        r[2] = r[6] << 32
+        r[3] = r[7] << 32
+    else:
+        r[2] = S64_MIN
+        r[3] = S64_MAX
+    if r[5] > 1 << (63 - n):
+        r[4] = 0
+        r[5] = U64_MAX
+    else:
+        r[4] = (r[4] << n) & M64
+        r[5] = (r[5] << n) & M64
+    _lsh32_bounds(r, n, n)
+    r[0] = (r[0] << n) & M64
+    r[1] = (r[1] << n) & M64
+    _update(r)
+
+
+def _lsh32(r: list, n: int) -> None:
+    v, m = r[0] & M32, r[1] & M32
+    _lsh32_bounds(r, n, n)
+    r[0] = (v << n) & M32
+    r[1] = (m << n) & M32
+    _unbounded64(r)
+    _update32(r)
+
+
+def _rsh64(r: list, n: int) -> None:
+    r[2] = S64_MIN
+    r[3] = S64_MAX
+    r[0] >>= n
+    r[1] >>= n
+    r[4] >>= n
+    r[5] >>= n
+    _unbounded32(r)
+    _update(r)
+
+
+def _rsh32(r: list, n: int) -> None:
+    r[6] = S32_MIN
+    r[7] = S32_MAX
+    r[0] = (r[0] & M32) >> n
+    r[1] = (r[1] & M32) >> n
+    r[8] >>= n
+    r[9] >>= n
+    _unbounded64(r)
+    _update32(r)
+
+
+def _arsh64(r: list, n: int) -> None:
+    r[2] >>= n
+    r[3] >>= n
+    r[0], r[1] = _tn.arshift(Tnum(r[0], r[1]), n, 64)
+    r[4] = 0
+    r[5] = U64_MAX
+    _unbounded32(r)
+    _update(r)
+
+
+def _arsh32(r: list, n: int) -> None:
+    r[6] >>= n
+    r[7] >>= n
+    r[0], r[1] = _tn.arshift(Tnum(r[0] & M32, r[1] & M32), n, 32)
+    r[8] = 0
+    r[9] = U32_MAX
+    _unbounded64(r)
+    _update32(r)
+
+
+def _shift_amount(src: Scalar, is64: bool) -> int:
+    """The shift amount if the kernel computes shift results, else -1."""
+    if is64:
+        if src.var_off.mask or src.smin != src.smax or src.umin != src.umax:
+            return -1
+        n = src.umin
+        return n if n < 64 else -1
+    if (src.var_off.mask & M32) or src.s32_min != src.s32_max or src.u32_min != src.u32_max:
+        return -1
+    # the kernel checks the *64-bit* umax against the width
+    if src.umax >= 32:
+        return -1
+    return src.u32_min
+
+
+def alu(op: int, dst: Scalar, src: Scalar, is64: bool, signed: bool = False) -> Scalar:
+    """The value of ``dst op= src`` for a scalar destination.
+
+    ``op`` is the BPF_OP nibble; ``is64`` selects ALU64 (else ALU, whose
+    result is zero-extended); ``signed`` marks sdiv/smod (``off == 1``), which
+    the kernel tracks no better than the unsigned forms. For an immediate
+    source pass ``Scalar.const(imm)`` with ``imm`` sign-extended to 64 bits, as
+    the kernel does. ``NEG`` ignores ``src``. ``MOV`` returns the moved value
+    (``src`` for 64 bits; zero-extended and synced for 32 bits). ``END`` needs
+    more than an op: use :func:`byte_swap`.
+    """
+    if op == BPF_DIV or op == BPF_MOD:
+        return UNKNOWN
+    if op == BPF_MOV:
+        return src if is64 else mov32(src)
+    if op == BPF_END:
+        raise ValueError("BPF_END: use byte_swap()")
+    r = _regs(dst)
+    if op == BPF_ADD:
+        _add32(r, src)
+        _add64(r, src)
+        r[0], r[1] = _tn.add(dst.var_off, src.var_off)
+    elif op == BPF_SUB:
+        _sub32(r, src)
+        _sub64(r, src)
+        r[0], r[1] = _tn.sub(dst.var_off, src.var_off)
+    elif op == BPF_MUL:
+        r[0], r[1] = _tn.mul(dst.var_off, src.var_off)
+        _mul32(r, src)
+        _mul64(r, src)
+    elif op == BPF_AND:
+        r[0], r[1] = _tn.and_(dst.var_off, src.var_off)
+        _and32(r, src)
+        _and64(r, src)
+    elif op == BPF_OR:
+        r[0], r[1] = _tn.or_(dst.var_off, src.var_off)
+        _or32(r, src)
+        _or64(r, src)
+    elif op == BPF_XOR:
+        r[0], r[1] = _tn.xor(dst.var_off, src.var_off)
+        _xor32(r, src)
+        _xor64(r, src)
+    elif op == BPF_NEG:
+        _set_known(r, 0)
+        _sub32(r, dst)
+        _sub64(r, dst)
+        r[0], r[1] = _tn.neg(dst.var_off)
+    elif op == BPF_LSH or op == BPF_RSH or op == BPF_ARSH:
+        n = _shift_amount(src, is64)
+        if n < 0:
+            return UNKNOWN
+        if is64:
+            (_lsh64 if op == BPF_LSH else _rsh64 if op == BPF_RSH else _arsh64)(r, n)
+        else:
+            (_lsh32 if op == BPF_LSH else _rsh32 if op == BPF_RSH else _arsh32)(r, n)
+    else:
+        raise ValueError(f"not an ALU op: {op:#x}")
+    if not is64:
+        _zext(r)
+    _sync(r)
+    return _mk(r)
+
+
+def fork_split(op: int, dst: Scalar, src: Scalar, is64: bool) -> tuple[Scalar, Scalar] | None:
+    """Whether the kernel splits the path before ``dst op= src``, and how.
+
+    The live kernel forks the verifier state when ``AND`` or ``OR`` with a
+    constant source (immediate, or a register known constant in the
+    instruction's width) meets a destination that is either -1 or 0 (the
+    ``x s>> 63`` select idiom): one path continues with the destination
+    known -1, the other is pushed *at the same instruction* (the log prints
+    ``from N to N:``) with the destination known 0. The 64-bit range decides
+    first; failing that, a 32-bit range of [-1, 0] fixes only the low half
+    (upper half and 64-bit bounds left as they were).
+
+    Returns ``(value to continue with, value for the pushed state)`` for the
+    destination *before* the operation (apply :func:`alu` to both), or
+    ``None`` when the kernel does not fork.
+    """
+    if op != BPF_AND and op != BPF_OR:
+        return None
+    if is64:
+        if src.var_off.mask:
+            return None
+    elif src.var_off.mask & M32:
+        return None
+    if dst.smin == -1 and dst.smax == 0:
+        return _const(M64), ZERO
+    if dst.s32_min == -1 and dst.s32_max == 0:
+        r = _regs(dst)
+        _set_known32(r, M32)
+        minus1 = _mk(r)
+        r = _regs(dst)
+        _set_known32(r, 0)
+        return minus1, _mk(r)
+    return None
+
+
+def mov32(src: Scalar) -> Scalar:
+    """``w_dst = w_src``: the low half, zero-extended, synced."""
+    r = _regs(src)
+    _zext(r)
+    _sync(r)
+    return _mk(r)
+
+
+def byte_swap(s: Scalar, bits: int, alu64: bool, to_be: bool) -> Scalar | None:
+    """``BPF_END``: ``bswapN`` (``alu64``), else ``beN`` (``to_be``) or ``leN``,
+    on this little-endian machine.
+
+    Returns ``None`` for ``le64``, which the kernel leaves entirely alone (the
+    register keeps its value *and* its id); every other form returns a new
+    value and the caller clears the id.
+    """
+    swap = alu64 or to_be
+    if not swap and bits == 64:
+        return None
+    r = _regs(s)
+    if swap:
+        if bits == 16:
+            t = _tn.bswap16(s.var_off)
+        elif bits == 32:
+            t = _tn.bswap32(s.var_off)
+        else:
+            t = _tn.bswap64(s.var_off)
+        r[0], r[1] = t
+        _unbounded(r)
+    if bits != 64:
+        _coerce(r, bits // 8)
+    _sync(r)
+    return _mk(r)
+
+
+# --------------------------------------------------------------------------
+# truncation and sign extension
+# --------------------------------------------------------------------------
+
+
+def _coerce(r: list, size: int) -> None:
+    mask = (1 << (size * 8)) - 1
+    r[0] &= mask
+    r[1] &= mask
+    if (r[4] & ~mask) == (r[5] & ~mask):
+        r[4] &= mask
+        r[5] &= mask
+    else:
+        r[4] = 0
+        r[5] = mask
+    r[2] = r[4]
+    r[3] = r[5]
+    if size < 4:
+        _unbounded32(r)
+    _sync(r)
+
+
+def coerce_to_size(s: Scalar, size: int) -> Scalar:
+    """Keep the low ``size`` bytes (1, 2, 4; 8 is the identity): a zero-extending load."""
+    if size >= 8:
+        return s
+    r = _regs(s)
+    _coerce(r, size)
+    return _mk(r)
+
+
+def coerce_to_size_sx(s: Scalar, size: int) -> Scalar:
+    """Sign-extend the low ``size`` bytes (1, 2, 4) to 64 bits.
+
+    What a sign-extending load or ``rX = (sN)rY`` leaves in the register; the
+    kernel does not sync afterwards, and neither does this.
+    """
+    v, m = s.var_off
+    bits = size * 8
+    if not m:
+        x = v & ((1 << bits) - 1)
+        if x >> (bits - 1):
+            x -= 1 << bits
+        return _const(x & M64)
+    top_max = (s.smax & M64) >> bits
+    top_min = (s.smin & M64) >> bits
+    if top_max == top_min:
+        half = 1 << (bits - 1)
+        a = ((s.smax + half) & ((1 << bits) - 1)) - half
+        b = ((s.smin + half) & ((1 << bits) - 1)) - half
+        hi = max(a, b)
+        lo = min(a, b)
+        if (hi >= 0) == (lo >= 0):
+            t = _tn.range(lo & M64, hi & M64)
+            return _new(Scalar, (t, lo, hi, lo & M64, hi & M64, _s32(lo), _s32(hi), lo & M32, hi & M32))
+    smin = -(1 << (bits - 1))
+    smax = (1 << (bits - 1)) - 1
+    return _new(Scalar, (_tn.UNKNOWN, smin, smax, 0, U64_MAX, smin, smax, 0, U32_MAX))
+
+
+def _coerce_subreg_sx(r: list, size: int) -> None:
+    bits = size * 8
+    if not r[1]:
+        x = r[0] & ((1 << bits) - 1)
+        if x >> (bits - 1):
+            x -= 1 << bits
+        r[0] = x & M64
+        r[6] = r[7] = x
+        r[8] = r[9] = x & M32
+        return
+    top_max = (r[7] & M32) >> bits
+    top_min = (r[6] & M32) >> bits
+    if top_max == top_min:
+        half = 1 << (bits - 1)
+        a = ((r[7] + half) & ((1 << bits) - 1)) - half
+        b = ((r[6] + half) & ((1 << bits) - 1)) - half
+        hi = max(a, b)
+        lo = min(a, b)
+        if (hi >= 0) == (lo >= 0):
+            r[6] = lo
+            r[7] = hi
+            r[8] = lo & M32
+            r[9] = hi & M32
+            t = _tn.range(lo & M64, hi & M64)
+            r[0] = t.value & M32
+            r[1] = t.mask & M32
+            return
+    r[6] = -(1 << (bits - 1))
+    r[7] = (1 << (bits - 1)) - 1
+    r[8] = 0
+    r[9] = U32_MAX
+    r[0] = 0
+    r[1] = M32
+
+
+def movsx64(src: Scalar, bits: int) -> Scalar:
+    """``rX = (sN)rY`` for N in 8, 16, 32 (not synced, as in the kernel)."""
+    return coerce_to_size_sx(src, bits // 8)
+
+
+def movsx32(src: Scalar, bits: int) -> Scalar:
+    """``wX = (sN)wY`` for N in 8, 16: sign-extend into 32 bits, zero-extend, sync."""
+    r = _regs(src)
+    _coerce_subreg_sx(r, bits // 8)
+    _zext(r)
+    _sync(r)
+    return _mk(r)
+
+
+# --------------------------------------------------------------------------
+# conditional jumps
+# --------------------------------------------------------------------------
+
+
+def branch_taken(a: Scalar, b: Scalar, op: int, is32: bool) -> int:
+    """Whether ``if a op b`` always jumps (1), never jumps (0) or may do
+    either (-1), judged from the bounds as the kernel does."""
+    if is32:
+        t1 = Tnum(a.var_off.value & M32, a.var_off.mask & M32)
+        t2 = Tnum(b.var_off.value & M32, b.var_off.mask & M32)
+        umin1, umax1, smin1, smax1 = a.u32_min, a.u32_max, a.s32_min, a.s32_max
+        umin2, umax2, smin2, smax2 = b.u32_min, b.u32_max, b.s32_min, b.s32_max
+    else:
+        t1 = a.var_off
+        t2 = b.var_off
+        umin1, umax1, smin1, smax1 = a.umin, a.umax, a.smin, a.smax
+        umin2, umax2, smin2, smax2 = b.umin, b.umax, b.smin, b.smax
+    if op == BPF_JEQ or op == BPF_JNE:
+        eq = op == BPF_JEQ
+        if not t1.mask and not t2.mask:
+            return int((t1.value == t2.value) == eq)
+        differ = (
+            not _tn.overlap(t1, t2)
+            or umin1 > umax2
+            or umax1 < umin2
+            or smin1 > smax2
+            or smax1 < smin2
+            or (
+                not is32
+                and (
+                    a.u32_min > b.u32_max
+                    or a.u32_max < b.u32_min
+                    or a.s32_min > b.s32_max
+                    or a.s32_max < b.s32_min
+                )
+            )
+        )
+        if differ:
+            return 0 if eq else 1
+        return -1
+    if op == BPF_JSET:
+        if t2.mask:
+            t1, t2 = t2, t1
+            if t2.mask:
+                return -1
+        val = t2.value
+        if t1.value & val:
+            return 1
+        if not ((t1.mask | t1.value) & val):
+            return 0
+        return -1
+    if op == BPF_JGT:
+        if umin1 > umax2:
+            return 1
+        if umax1 <= umin2:
+            return 0
+    elif op == BPF_JSGT:
+        if smin1 > smax2:
+            return 1
+        if smax1 <= smin2:
+            return 0
+    elif op == BPF_JLT:
+        if umax1 < umin2:
+            return 1
+        if umin1 >= umax2:
+            return 0
+    elif op == BPF_JSLT:
+        if smax1 < smin2:
+            return 1
+        if smin1 >= smax2:
+            return 0
+    elif op == BPF_JGE:
+        if umin1 >= umax2:
+            return 1
+        if umax1 < umin2:
+            return 0
+    elif op == BPF_JSGE:
+        if smin1 >= smax2:
+            return 1
+        if smax1 < smin2:
+            return 0
+    elif op == BPF_JLE:
+        if umax1 <= umin2:
+            return 1
+        if umin1 > umax2:
+            return 0
+    elif op == BPF_JSLE:
+        if smax1 <= smin2:
+            return 1
+        if smin1 > smax2:
+            return 0
+    else:
+        raise ValueError(f"not a conditional jump op: {op:#x}")
+    return -1
+
+
+def _refine(r1: list, r2: list, op: int, is32: bool) -> None:
+    if op in (BPF_JGE, BPF_JGT, BPF_JSGE, BPF_JSGT):
+        op = _FLIP[op]
+        r1, r2 = r2, r1
+    if op == BPF_JEQ:
+        if is32:
+            r1[8] = max(r1[8], r2[8])
+            r1[9] = min(r1[9], r2[9])
+            r1[6] = max(r1[6], r2[6])
+            r1[7] = min(r1[7], r2[7])
+            r2[6:10] = r1[6:10]
+            t = _tn.intersect(Tnum(r1[0] & M32, r1[1] & M32), Tnum(r2[0] & M32, r2[1] & M32))
+            r1[0] = (r1[0] & _HI32) | t.value
+            r1[1] = (r1[1] & _HI32) | t.mask
+            r2[0] = (r2[0] & _HI32) | t.value
+            r2[1] = (r2[1] & _HI32) | t.mask
+        else:
+            r1[4] = max(r1[4], r2[4])
+            r1[5] = min(r1[5], r2[5])
+            r1[2] = max(r1[2], r2[2])
+            r1[3] = min(r1[3], r2[3])
+            r2[2:6] = r1[2:6]
+            t = _tn.intersect(Tnum(r1[0], r1[1]), Tnum(r2[0], r2[1]))
+            r1[0], r1[1] = t
+            r2[0], r2[1] = t
+        return
+    if op == BPF_JNE or op == BPF_JSET or op == BPF_JSET_NOT:
+        cmask = M32 if is32 else M64
+        if r2[1] & cmask:
+            r1, r2 = r2, r1
+            if r2[1] & cmask:
+                return
+        val = r2[0] & cmask
+        if op == BPF_JNE:
+            if is32:
+                if r1[8] == val:
+                    r1[8] += 1
+                if r1[9] == val:
+                    r1[9] -= 1
+                sv = _s32(val)
+                if r1[6] == sv:
+                    r1[6] += 1
+                if r1[7] == sv:
+                    r1[7] -= 1
+            else:
+                if r1[4] == val:
+                    r1[4] += 1
+                if r1[5] == val:
+                    r1[5] -= 1
+                sv = _s64(val)
+                if r1[2] == sv:
+                    r1[2] += 1
+                if r1[3] == sv:
+                    r1[3] -= 1
+        elif op == BPF_JSET:
+            # only a single-bit test says which bit is set
+            if not val or val & (val - 1):
+                return
+            r1[0] |= val
+            r1[1] &= ~val
+        else:
+            # the live kernel keeps only the tnum here: the bounds start over
+            # from it (measured: [0,100] & ~0x10 comes out as [0,0x6f])
+            if is32:
+                r1[0] &= ~val & M64
+                r1[1] &= ~val & M64
+            else:
+                r1[0] &= ~val & M64
+                r1[1] &= ~val & M64
+            _unbounded(r1)
+        return
+    if op == BPF_JLE:
+        if is32:
+            r1[9] = min(r1[9], r2[9])
+            r2[8] = max(r1[8], r2[8])
+        else:
+            r1[5] = min(r1[5], r2[5])
+            r2[4] = max(r1[4], r2[4])
+    elif op == BPF_JLT:
+        if is32:
+            r1[9] = min(r1[9], (r2[9] - 1) & M32)
+            r2[8] = max((r1[8] + 1) & M32, r2[8])
+        else:
+            r1[5] = min(r1[5], (r2[5] - 1) & M64)
+            r2[4] = max((r1[4] + 1) & M64, r2[4])
+    elif op == BPF_JSLE:
+        if is32:
+            r1[7] = min(r1[7], r2[7])
+            r2[6] = max(r1[6], r2[6])
+        else:
+            r1[3] = min(r1[3], r2[3])
+            r2[2] = max(r1[2], r2[2])
+    elif op == BPF_JSLT:
+        if is32:
+            r1[7] = min(r1[7], _s32(r2[7] - 1))
+            r2[6] = max(_s32(r1[6] + 1), r2[6])
+        else:
+            r1[3] = min(r1[3], _s64(r2[3] - 1))
+            r2[2] = max(_s64(r1[2] + 1), r2[2])
+    else:
+        raise ValueError(f"not a conditional jump op: {op:#x}")
+
+
+def refine(a: Scalar, b: Scalar, op: int, is32: bool, same: bool = False) -> tuple[Scalar, Scalar]:
+    """The values of both operands on the path where ``a op b`` holds.
+
+    For the fall-through path pass ``negate_op(op)``. ``same`` says both
+    operands are one register (``if r1 > r1``): the kernel then updates one
+    register through both roles, and both results are that register's value.
+    The results are synced but not sanity-checked: see :func:`is_valid`.
+    Call it only when :func:`branch_taken` returned -1, as the kernel does.
+    """
+    r1 = _regs(a)
+    if same:
+        _refine(r1, r1, op, is32)
+        _sync(r1)
+        _sync(r1)
+        s = _mk(r1)
+        return s, s
+    r2 = _regs(b)
+    _refine(r1, r2, op, is32)
+    _sync(r1)
+    _sync(r2)
+    return _mk(r1), _mk(r2)
+
+
+# --------------------------------------------------------------------------
+# pruning helpers
+# --------------------------------------------------------------------------
+
+
+def range_within(old: Scalar, cur: Scalar) -> bool:
+    """True if every bound of ``cur`` lies within the same bound of ``old``."""
+    return (
+        old.umin <= cur.umin
+        and old.umax >= cur.umax
+        and old.smin <= cur.smin
+        and old.smax >= cur.smax
+        and old.u32_min <= cur.u32_min
+        and old.u32_max >= cur.u32_max
+        and old.s32_min <= cur.s32_min
+        and old.s32_max >= cur.s32_max
+    )
+
+
+def within(old: Scalar, cur: Scalar) -> bool:
+    """``range_within`` and the tnum of ``cur`` inside that of ``old``."""
+    return range_within(old, cur) and _tn.in_(old.var_off, cur.var_off)
+
+
+# --------------------------------------------------------------------------
+# log text
+# --------------------------------------------------------------------------
+
+
+def _snum(x: int) -> str:
+    """A signed number as the kernel's log prints it: decimal within s16, else hex."""
+    if -32768 <= x <= 32767:
+        return str(x)
+    return f"{x & M64:#x}"
+
+
+def _unum(x: int) -> str:
+    if x <= 0xFFFF:
+        return str(x)
+    return f"{x:#x}"
+
+
+def format(s: Scalar, id: int = 0, add_const: int | None = None, precise: bool = False) -> str:  # noqa: A001
+    """The text the kernel's log prints after ``R<n>=`` for a scalar register.
+
+    A constant prints as a number (``0``, ``-1``, ``0x100000000``) and nothing
+    else: no id even when the register has one. Otherwise
+    ``scalar(id=N+off,smin=...,var_off=(...))``: ``id`` (the register's link id,
+    0 for none) comes first inside the parentheses, followed directly by
+    ``add_const`` as a signed offset (``id=3+5``, ``id=3-1``) when the link is
+    a ``BPF_ADD_CONST`` one, then the bounds that are not at their extreme,
+    equal bounds merged (``smin=umin=0``), then ``var_off`` unless unknown.
+    ``precise`` puts the ``P`` mark in front (``P0``, ``Pscalar(...)``).
+    """
+    p = "P" if precise else ""
+    v, m = s.var_off
+    if not m:
+        return p + _snum(v - _TWO64 if v >> 63 else v)
+    parts = []
+    if id:
+        parts.append(f"id={id}" if add_const is None else f"id={id}{add_const:+d}")
+    # name, value compared for merging, is signed, omitted
+    s32lo, s32hi = s.s32_min, s.s32_max
+    items = [
+        ["smin", s.smin, True, s.smin == S64_MIN],
+        ["smax", s.smax, True, s.smax == S64_MAX],
+        ["umin", s.umin, False, s.umin == 0],
+        ["umax", s.umax, False, s.umax == U64_MAX],
+        ["smin32", s32lo if -32768 <= s32lo <= 32767 else s32lo & M32, True, s32lo == S32_MIN],
+        ["smax32", s32hi if -32768 <= s32hi <= 32767 else s32hi & M32, True, s32hi == S32_MAX],
+        ["umin32", s.u32_min, False, s.u32_min == 0],
+        ["umax32", s.u32_max, False, s.u32_max == U32_MAX],
+    ]
+    n = len(items)
+    for i in range(n):
+        it = items[i]
+        if it[3]:
+            continue
+        val = it[1]
+        # compare as the kernel does: as u64 (signed values sign-extended)
+        key = val & M64
+        neg = it[2] and val < 0
+        names = it[0]
+        for j in range(i + 2, n, 2):
+            jt = items[j]
+            if jt[3] or (jt[1] & M64) != key:
+                continue
+            if (jt[2] and jt[1] < 0) != neg:
+                continue
+            jt[3] = True
+            names += "=" + jt[0]
+        parts.append(names + "=" + (_snum(val) if it[2] else _unum(val)))
+    if m != M64:
+        parts.append(f"var_off=({v:#x}; {m:#x})")
+    return p + "scalar(" + ",".join(parts) + ")"
+
