@@ -5,22 +5,23 @@ import time
 import traceback
 from typing import Callable
 
+import kernel_loader
+import pyverifier
 from pyverifier.program import Program
 from pyverifier.result import ERROR, Result
+from pyverifier.verifier import verify
+
+# Both verifiers are imported here, before the runner forks its workers, so that no
+# repetition's timing includes importing a module.
 
 VerifyFn = Callable[[Program, int, int], Result]
 
 
 def _kernel(program: Program, log_level: int, repeat: int) -> Result:
-    from kernel_loader import load
-
-    return load(program, log_level=log_level, repeat=repeat)
+    return kernel_loader.load(program, log_level=log_level, repeat=repeat)
 
 
 def _pyverifier(program: Program, log_level: int, repeat: int) -> Result:
-    import pyverifier
-    from pyverifier.verifier import verify
-
     first: Result | None = None
     times: list[float] = []
     t0 = time.perf_counter()
@@ -50,11 +51,7 @@ VERIFIERS: dict[str, VerifyFn] = {"kernel": _kernel, "pyverifier": _pyverifier}
 
 def verifier_label(kind: str) -> str:
     if kind == "kernel":
-        from kernel_loader import kernel_name
-
-        return kernel_name()
+        return kernel_loader.kernel_name()
     if kind == "pyverifier":
-        import pyverifier
-
         return pyverifier.VERIFIER_NAME
     raise KeyError(kind)

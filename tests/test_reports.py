@@ -4,8 +4,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -403,21 +401,7 @@ def test_two_thousand_programs_render_fast(tmp_path: Path):
 
 # ---------------------------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir(exist_ok=True)
-    return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def _programs_tbody(dom: str) -> str:
-    start = dom.index("<tbody>", dom.index('id="programs"'))
-    return dom[start:dom.index("</tbody>", start)]
+from browser import CHROMIUM, programs_tbody as _programs_tbody, run_chromium as _chromium, save_artifact  # noqa: E402
 
 
 @pytest.mark.chromium
@@ -429,10 +413,7 @@ def test_index_in_headless_chromium(tmp_path: Path):
     shot = tmp_path / "index.png"
     r = _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1000", index.as_uri())
     assert shot.exists() and shot.stat().st_size > 10_000, r.stderr[-2000:]
-    artifacts = os.environ.get("VD_ARTIFACTS_DIR")
-    if artifacts:
-        Path(artifacts).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(artifacts) / "report-index.png")
+    save_artifact(shot, "report-index.png")
 
     r = _chromium(tmp_path, "--dump-dom", index.as_uri())
     dom = r.stdout
