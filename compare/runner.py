@@ -34,7 +34,8 @@ from pyverifier.result import ERROR, Result
 from reports.paths import log_relpath
 
 from . import environment
-from .classify import comparison_table
+from .classify import NOT_MODELLED_CLASS, TOOL_ERROR, comparison_table
+from .divergence import first_divergence
 from .pool import TaskFailure, run_tasks
 from .verifiers import VERIFIERS, verifier_label
 
@@ -84,6 +85,33 @@ def _p95(xs: list[float]) -> float | None:
     s = sorted(xs)
     k = max(0, min(len(s) - 1, int(round(0.95 * (len(s) - 1)))))
     return s[k]
+
+
+def _with_divergences(out: Path, programs: list[Program], comp: pd.DataFrame) -> pd.DataFrame:
+    """Add where the kernel's and pyverifier's logs first differ, and a signature to group by."""
+    rows = []
+    by_id = {p.id: p for p in programs}
+    for pid, cls, py_msg in zip(comp["program_id"], comp["class"], comp.get("py_message", [""] * len(comp))):
+        row = {"program_id": pid, "logs_identical": False}
+        kp, pp = out / log_relpath("kernel", pid), out / log_relpath("pyverifier", pid)
+        if cls == TOOL_ERROR or not (kp.exists() and pp.exists()):
+            row["signature"] = "tool error" if cls == TOOL_ERROR else ""
+            rows.append(row)
+            continue
+        try:
+            insns = by_id[pid].decoded()
+        except ValueError:
+            insns = None
+        div = first_divergence(kp.read_text(errors="replace"), pp.read_text(errors="replace"), insns)
+        if div is None:
+            row["logs_identical"] = True
+            row["signature"] = ""
+        else:
+            row.update(div.to_dict())
+        if cls == NOT_MODELLED_CLASS:
+            row["signature"] = str(py_msg)
+        rows.append(row)
+    return comp.merge(pd.DataFrame(rows), on="program_id", how="left")
 
 
 class Progress:
@@ -202,6 +230,7 @@ def run(
         ]
     )
     comp = comparison_table(results, prog_df)
+    comp = _with_divergences(out, programs, comp)
     comp.to_csv(out / "comparison.csv", index=False)
     comp.to_parquet(out / "comparison.parquet", index=False)
 

@@ -6,6 +6,7 @@ import traceback
 from typing import Callable
 
 import kernel_loader
+from kernel_loader.loader import LOG_STATS
 import pyverifier
 from pyverifier.program import Program
 from pyverifier.result import ERROR, Result
@@ -27,7 +28,8 @@ def _pyverifier(program: Program, log_level: int, repeat: int) -> Result:
     t0 = time.perf_counter()
     for _ in range(max(1, repeat)):
         try:
-            r = verify(program, log_level=log_level)
+            # the kernel loader always adds the statistics flag (4); so does this side
+            r = verify(program, log_level=log_level | LOG_STATS)
         except Exception as e:  # noqa: BLE001 - a crash is a row, not a lost run
             return Result(
                 program_id=program.id,
@@ -42,6 +44,7 @@ def _pyverifier(program: Program, log_level: int, repeat: int) -> Result:
         times.extend(r.verify_us)
     assert first is not None
     first.verify_us = times
+    first.log_level = log_level
     first.wall_us = (time.perf_counter() - t0) * 1e6
     return first
 

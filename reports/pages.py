@@ -14,6 +14,8 @@ import jinja2
 from pyverifier import uapi
 from pyverifier.program import Program
 
+from compare.divergence import split_at_line
+
 from . import classes, fmt, listing, plots
 from .paths import REPORT_DIR, safe_name
 from .rundata import RunData, load_run, records
@@ -211,6 +213,23 @@ class LogView:
     text: str
     href: str  # link to the full log file, relative to the program page ("" when there is none)
     note: str  # why the text is partial or absent
+    # the first divergence split out of ``text`` (before, line, after), when it is shown
+    div: tuple[str, str, str] | None = None
+    anchor: str = ""
+
+
+def _divergence(crow: dict[str, Any]) -> dict[str, Any] | None:
+    line = crow.get("div_line")
+    if fmt.is_missing(line):
+        return None
+    return {
+        "line": int(line),
+        "insn": None if fmt.is_missing(crow.get("div_insn")) else int(crow["div_insn"]),
+        "kernel": _s(crow.get("div_kernel_line")) or "(the kernel's log ends here)",
+        "py": _s(crow.get("div_py_line")) or "(pyverifier's log ends here)",
+        "differing": _s(crow.get("div_keys")),
+        "signature": _s(crow.get("signature")),
+    }
 
 
 def _read_log(run_dir: Path, rel: Any, limit: int) -> tuple[str, str, str]:
@@ -406,6 +425,7 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
             packages=sorted((run.meta.get("packages") or {}).items()),
             options=[(k, v if isinstance(v, str) else json.dumps(v)) for k, v in (run.meta.get("options") or {}).items()],
             summary=_summary(rows),
+            triage=_triage_groups(rows, cmp_records),
             plots=plot_list,
             rows=rows,
             filters=[
@@ -424,8 +444,46 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
         encoding="utf-8",
     )
 
+    _render_triage(env, run_dir, rows, cmp_records, out / "triage.html")
     _render_program_pages(env, run, rows, cmp_records, pages_dir, log_limit_bytes, listing_limit)
     return index_path
+
+
+TRIAGE_EXAMPLES = 12
+
+
+def _triage_groups(rows: list[IndexRow], cmp_records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Programs with differing logs grouped by signature: (groups, count of identical logs)."""
+    crow = {str(r["program_id"]): r for r in cmp_records}
+    groups: dict[str, dict[str, Any]] = {}
+    identical = 0
+    for row in rows:
+        c = crow[row.id]
+        if not fmt.is_missing(c.get("logs_identical")) and bool(c.get("logs_identical")):
+            identical += 1
+            continue
+        sig = _s(c.get("signature")) or "(no signature: logs missing)"
+        g = groups.setdefault(sig, {"signature": sig, "count": 0, "classes": {}, "examples": [], "permissive": False})
+        g["count"] += 1
+        g["classes"][row.cls] = g["classes"].get(row.cls, 0) + 1
+        g["permissive"] |= row.cls == "py_permissive"
+        if len(g["examples"]) < TRIAGE_EXAMPLES:
+            g["examples"].append(row)
+    out = sorted(groups.values(), key=lambda g: (not g["permissive"], -g["count"], g["signature"]))
+    for g in out:
+        g["classes"] = sorted(g["classes"].items(), key=lambda kv: classes.order(kv[0]))
+    return out, identical
+
+
+def _render_triage(env: jinja2.Environment, run_dir: Path, rows: list[IndexRow],
+                   cmp_records: list[dict[str, Any]], path: Path) -> None:
+    groups, identical = _triage_groups(rows, cmp_records)
+    path.write_text(
+        env.get_template("triage.html").render(
+            root="", title=f"triage: {run_dir.name}", run_name=run_dir.name, groups=groups,
+            identical=identical, total=len(rows)),
+        encoding="utf-8",
+    )
 
 
 def _render_program_pages(env: jinja2.Environment, run: RunData, rows: list[IndexRow],
@@ -452,7 +510,12 @@ def _render_program_pages(env: jinja2.Environment, run: RunData, rows: list[Inde
                 text, rewritten = listing.normalized_kernel_log(text, insns)
                 if rewritten:
                     note = "; ".join(x for x in (note, "kernel addresses of maps shown as map[IDX] (the full log is verbatim)") if x)
-            logs.append(LogView(str(r.get("verifier")), text, href, note))
+            view = LogView(str(r.get("verifier")), text, href, note)
+            div = _divergence(crow)
+            if div is not None and r.get("verifier_kind") in ("kernel", "pyverifier") and not note.startswith(("log", "no log")):
+                view.div = split_at_line(text, div["line"]) if "omitted" not in note else None
+                view.anchor = f"div-{r.get('verifier_kind')}"
+            logs.append(view)
         html = template.render(
             root="../",
             title=f"{row.name}: verifier-diff",
@@ -470,5 +533,7 @@ def _render_program_pages(env: jinja2.Environment, run: RunData, rows: list[Inde
             verifiers=[str(r.get("verifier")) for r in results],
             stats=_stats_rows(results),
             logs=logs,
+            divergence=_divergence(crow),
+            logs_identical=not fmt.is_missing(crow.get("logs_identical")) and bool(crow.get("logs_identical")),
         )
         (pages_dir / f"{row.page}.html").write_text(html, encoding="utf-8")

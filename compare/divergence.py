@@ -1,0 +1,191 @@
+"""Where two verifier logs first differ, and a signature to group such places by.
+
+Both logs are normalized first (kernel map addresses become ``map[IDX]`` as
+pyverifier prints them; ``verification time`` lines go; the padding before a
+state comment is folded). pyverifier reproduces the kernel's exploration
+order, so the logs agree line for line up to the first real difference; that
+line names the instruction being verified, and for a state line the
+registers and stack slots whose values differ.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pyverifier.disasm import normalize_log
+from pyverifier.insn import Insn
+
+_TIME = re.compile(r"^verification time \d+ usec$")
+_INSN = re.compile(r"^(\d+): \(([0-9a-f]{2})\) (.*?)(?:\s+; (.*))?$")
+_STATE_LINE = re.compile(r"^(\d+): (R\d.*|fp-.*)$")
+_FROM = re.compile(r"^from (\d+) to (\d+): (.*)$")
+_CLASSES = {0: "ld", 1: "ldx", 2: "st", 3: "stx", 4: "alu", 5: "jmp", 6: "jmp32", 7: "alu64"}
+
+
+@dataclass
+class Divergence:
+    line: int  # 1-based line number in both normalized logs
+    insn: int | None  # the instruction being verified there
+    opcode: int | None
+    kernel_line: str | None  # None: the kernel's log ended here
+    py_line: str | None
+    differing: list[str] = field(default_factory=list)  # state keys whose values differ (R0, fp-8, ...)
+    signature: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "div_line": self.line,
+            "div_insn": self.insn,
+            "div_kernel_line": self.kernel_line,
+            "div_py_line": self.py_line,
+            "div_keys": ",".join(self.differing),
+            "signature": self.signature,
+        }
+
+
+def normalize(log: str, insns: list[Insn] | None = None, kernel: bool = False) -> list[str]:
+    if kernel and insns is not None:
+        try:
+            log = normalize_log(log, insns)
+        except Exception:  # noqa: BLE001 - a log we cannot normalize is compared as it is
+            pass
+    out = []
+    for ln in log.split("\n"):
+        ln = ln.rstrip()
+        if not ln or _TIME.match(ln):
+            continue
+        out.append(re.sub(r" {2,}; ", " ; ", ln))
+    return out
+
+
+def state_tokens(text: str) -> dict[str, str]:
+    """``R0=scalar(...) R1=ctx() fp-8=mmmm`` -> {"R0": "scalar(...)", ...}, splitting at depth 0."""
+    toks: dict[str, str] = {}
+    depth = 0
+    start = 0
+    text = text.strip()
+    for i, ch in enumerate(text + " "):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == " " and depth == 0:
+            tok = text[start:i]
+            start = i + 1
+            if "=" in tok:
+                k, v = tok.split("=", 1)
+                toks[k] = v
+            elif tok:
+                toks[tok] = ""
+    return toks
+
+
+def _state_of(line: str) -> dict[str, str] | None:
+    m = _INSN.match(line)
+    if m:
+        return state_tokens(m.group(4) or "")
+    m = _STATE_LINE.match(line)
+    if m:
+        return state_tokens(m.group(2))
+    m = _FROM.match(line)
+    if m:
+        return state_tokens(m.group(3))
+    return None
+
+
+def _kind(line: str | None) -> str:
+    if line is None:
+        return "end of log"
+    if _INSN.match(line):
+        return "insn"
+    if _STATE_LINE.match(line):
+        return "state"
+    if _FROM.match(line):
+        return "branch"
+    if line.startswith("processed "):
+        return "statistics"
+    if line.startswith("mark_precise"):
+        return "precision"
+    if line.startswith(("stack depth", "verification time")):
+        return "statistics"
+    if re.match(r"^\s+\d+: ", line) or line.startswith(("Live regs", "func#")):
+        return "preamble"
+    return "message"
+
+
+def first_divergence(kernel_log: str, py_log: str, insns: list[Insn] | None = None) -> Divergence | None:
+    """The first differing line of the two logs, or None when they are the same."""
+    k = normalize(kernel_log, insns, kernel=True)
+    p = normalize(py_log, insns)
+    insn = None
+    for i in range(max(len(k), len(p))):
+        kl = k[i] if i < len(k) else None
+        pl = p[i] if i < len(p) else None
+        for line in (kl, pl):
+            m = line and (_INSN.match(line) or _STATE_LINE.match(line) or _FROM.match(line))
+            if m and kl == pl:
+                insn = int(m.group(2) if line.startswith("from ") else m.group(1))
+        if kl == pl:
+            continue
+        # the divergence: which instruction, which keys
+        for line in (kl, pl):
+            if line is None:
+                continue
+            m = _INSN.match(line) or _STATE_LINE.match(line)
+            if m:
+                insn = int(m.group(1))
+                break
+            m = _FROM.match(line)
+            if m:
+                insn = int(m.group(2))
+                break
+        differing: list[str] = []
+        ks, ps = (_state_of(kl) if kl else None), (_state_of(pl) if pl else None)
+        if ks is not None and ps is not None:
+            differing = [key for key in dict.fromkeys([*ks, *ps]) if ks.get(key) != ps.get(key)]
+        opcode = None
+        if insns is not None and insn is not None and 0 <= insn < len(insns):
+            opcode = insns[insn].code
+        div = Divergence(i + 1, insn, opcode, kl, pl, differing)
+        div.signature = signature(div)
+        return div
+    return None
+
+
+def signature(div: Divergence) -> str:
+    """Group key: the opcode class at the divergence and what differs there."""
+    cls = _CLASSES.get(div.opcode & 7, "?") if div.opcode is not None else "-"
+    kk, pk = _kind(div.kernel_line), _kind(div.py_line)
+    if kk == pk == "message":
+        what = f"message: {div.kernel_line[:80]}"
+    elif div.differing and kk == pk:
+        what = "state " + ",".join(_generic_key(k) for k in div.differing[:3])
+    elif kk == pk:
+        what = f"{kk} text"
+    else:
+        what = f"kernel {kk} / pyverifier {pk}"
+    op = f"({div.opcode:02x})" if div.opcode is not None else ""
+    return f"{cls}{op}: {what}"
+
+
+def _generic_key(key: str) -> str:
+    return "fp" if key.startswith("fp-") else key
+
+
+def split_at_line(text: str, line_no: int) -> tuple[str, str, str] | None:
+    """Split a displayed log around its ``line_no``-th normalized line (as ``normalize`` counts them).
+
+    Returns (before, the line, after) or None when the log has fewer lines.
+    The caller shows the log of the same verifier it normalized.
+    """
+    lines = text.split("\n")
+    seen = 0
+    for i, ln in enumerate(lines):
+        s = ln.rstrip()
+        if not s or _TIME.match(s):
+            continue
+        seen += 1
+        if seen == line_no:
+            before = "\n".join(lines[:i])
+            return (before + "\n" if i else ""), ln, "\n" + "\n".join(lines[i + 1:]) if i + 1 < len(lines) else ""
+    return None

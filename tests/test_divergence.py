@@ -1,0 +1,91 @@
+"""First divergence of two logs, signatures, and how the report shows them."""
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from compare import runner, verifiers
+from compare.divergence import first_divergence, split_at_line, state_tokens
+from pyverifier.insn import Insn, encode
+from pyverifier.program import Program
+from pyverifier.result import Result
+
+KLOG = """func#0 @0
+Live regs before insn:
+      0: .......... (b7) r0 = 0
+      1: 0......... (07) r0 += 1
+      2: 0......... (95) exit
+0: R1=ctx() R10=fp0
+0: (b7) r0 = 0                        ; R0=0
+1: (07) r0 += 1                       ; R0=1
+2: (95) exit
+verification time 12 usec
+stack depth 0
+processed 3 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+"""
+INSNS = [Insn(0xB7, 0, 0, 0, 0), Insn(0x07, 0, 0, 0, 1), Insn(0x95, 0, 0, 0, 0)]
+
+
+def test_identical_logs_have_no_divergence_even_with_other_timing_and_padding():
+    py = KLOG.replace("12 usec", "0 usec").replace("r0 = 0                        ;", "r0 = 0 ;")
+    assert first_divergence(KLOG, py, INSNS) is None
+
+
+def test_state_difference_names_instruction_and_register():
+    py = KLOG.replace("; R0=1", "; R0=scalar(smin=0,smax=1)")
+    d = first_divergence(KLOG, py, INSNS)
+    assert d.insn == 1 and d.opcode == 0x07
+    assert d.differing == ["R0"]
+    assert d.kernel_line.endswith("R0=1") and "scalar" in d.py_line
+    assert d.signature == "alu64(07): state R0"
+
+
+def test_message_and_truncated_log():
+    py = KLOG.split("2: (95) exit")[0] + "2: (95) exit\nR0 !read_ok\n"
+    d = first_divergence(KLOG, py, INSNS)
+    assert d.insn == 2 and d.kernel_line.startswith("stack depth") and d.py_line == "R0 !read_ok"
+    assert "kernel statistics / pyverifier message" in d.signature
+    d = first_divergence(KLOG, KLOG.split("1: (07)")[0], INSNS)
+    assert d.py_line is None and d.kernel_line.startswith("1: (07)")
+
+
+def test_state_tokens_split_at_depth_zero():
+    t = state_tokens("R0=scalar(smin=0,var_off=(0x0; 0xff)) R1=ctx() fp-8=mmmm")
+    assert t == {"R0": "scalar(smin=0,var_off=(0x0; 0xff))", "R1": "ctx()", "fp-8": "mmmm"}
+
+
+def test_split_at_line_counts_like_normalize():
+    text = "a\n\nverification time 3 usec\nb\nc"
+    assert split_at_line(text, 2) == ("a\n\nverification time 3 usec\n", "b", "\nc")
+    assert split_at_line(text, 9) is None
+
+
+def _fake(kind):
+    def fn(program, log_level, repeat):
+        log = KLOG if kind == "kernel" else KLOG.replace("; R0=1", "; R0=<b>2</b>")
+        if program.name == "same":
+            log = KLOG
+        return Result(program_id=program.id, verifier=f"{kind}-x", verdict="accept", log=log, insns_processed=3,
+                      verify_us=[1.0])
+    return fn
+
+
+def test_report_shows_divergence_and_triage(tmp_path, monkeypatch):
+    monkeypatch.setitem(verifiers.VERIFIERS, "kernel", _fake("kernel"))
+    monkeypatch.setitem(verifiers.VERIFIERS, "pyverifier", _fake("pyverifier"))
+    monkeypatch.setattr(runner, "verifier_label", lambda k: f"{k}-x")
+    progs = [Program(id=f"t/{n}", source="t", name=n, prog_type=1, insns=encode(INSNS)) for n in ("a", "b", "same")]
+    out = runner.run(progs, tmp_path / "run", runner.RunOptions(jobs=1))
+    comp = pd.read_parquet(out / "comparison.parquet").set_index("program_id")
+    assert bool(comp.loc["t/same", "logs_identical"]) and not bool(comp.loc["t/a", "logs_identical"])
+    assert comp.loc["t/a", "div_insn"] == 1 and comp.loc["t/a", "div_keys"] == "R0"
+    triage = (out / "report" / "triage.html").read_text()
+    assert "alu64(07): state R0" in triage and ">2</td>" in triage.replace(" ", "")
+    page = (out / "report" / "programs" / "t_a.html").read_text()
+    assert 'id="div-kernel"' in page and 'id="div-pyverifier"' in page
+    assert "Differing: <strong>R0" in page
+    assert "&lt;b&gt;2&lt;/b&gt;" in page and "<b>2</b>" not in page  # log text stays text
+    index = (out / "report" / "index.html").read_text()
+    assert "<strong>1</strong> programs have identical logs" in index
+    assert os.path.exists(out / "report" / "static" / "program.js")
