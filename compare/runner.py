@@ -34,6 +34,7 @@ from pyverifier.result import ERROR, Result
 from reports.paths import log_relpath
 
 from . import environment
+from .aggregate import aggregate
 from .classify import NOT_MODELLED_CLASS, TOOL_ERROR, comparison_table
 from .divergence import first_divergence
 from .pool import TaskFailure, run_tasks
@@ -233,6 +234,8 @@ def run(
     comp = _with_divergences(out, programs, comp)
     comp.to_csv(out / "comparison.csv", index=False)
     comp.to_parquet(out / "comparison.parquet", index=False)
+    comp.to_json(out / "comparison.json", orient="records", indent=1)
+    summary = aggregate(comp)
 
     env = environment.describe()
     run_info = {
@@ -254,6 +257,7 @@ def run(
             **options.extra,
         },
         "class_counts": comp["class"].value_counts().to_dict(),
+        "summary": summary,
     }
     (out / "run.json").write_text(json.dumps(run_info, indent=2))
     if options.render:

@@ -208,7 +208,11 @@ def step(t: Tnum, z: int) -> int:
     Defined for ``t.value <= z < tmax`` (``tmax = t.value | t.mask``); below
     that range the result is ``t.value``, at or above it ``tmax``.
     """
-    v, m = t
+    return step_ints(t.value, t.mask, z)
+
+
+def step_ints(v: int, m: int, z: int) -> int:
+    """:func:`step` on a tnum given as its two ints."""
     tmax = v | m
     if z >= tmax:
         return tmax

@@ -426,6 +426,8 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
             options=[(k, v if isinstance(v, str) else json.dumps(v)) for k, v in (run.meta.get("options") or {}).items()],
             summary=_summary(rows),
             triage=_triage_groups(rows, cmp_records),
+            by_size=_by_size(run.meta),
+            repeat=run.meta.get("repeat", 1),
             plots=plot_list,
             rows=rows,
             filters=[
@@ -447,6 +449,14 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
     _render_triage(env, run_dir, rows, cmp_records, out / "triage.html")
     _render_program_pages(env, run, rows, cmp_records, pages_dir, log_limit_bytes, listing_limit)
     return index_path
+
+
+def _by_size(meta: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    summary = meta.get("summary") or {}
+    out = list((summary.get("by_size_class") or {}).items())
+    if summary.get("all"):
+        out.append(("all", summary["all"]))
+    return out
 
 
 TRIAGE_EXAMPLES = 12
