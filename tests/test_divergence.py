@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
+
+import pytest
 
 import pandas as pd
 
@@ -89,3 +92,28 @@ def test_report_shows_divergence_and_triage(tmp_path, monkeypatch):
     index = (out / "report" / "index.html").read_text()
     assert "<strong>1</strong> programs have identical logs" in index
     assert os.path.exists(out / "report" / "static" / "program.js")
+
+
+@pytest.mark.chromium
+def test_divergence_link_and_marks_in_chromium(tmp_path, monkeypatch):
+    from browser import run_chromium, save_artifact
+
+    monkeypatch.setitem(verifiers.VERIFIERS, "kernel", _fake("kernel"))
+    monkeypatch.setitem(verifiers.VERIFIERS, "pyverifier", _fake("pyverifier"))
+    monkeypatch.setattr(runner, "verifier_label", lambda k: f"{k}-x")
+    progs = [Program(id="t/a", source="t", name="a", prog_type=1, insns=encode(INSNS))]
+    out = runner.run(progs, tmp_path / "run", runner.RunOptions(jobs=1))
+    triage = out / "report" / "triage.html"
+    dom = run_chromium(tmp_path, "--dump-dom", triage.as_uri()).stdout
+    link = re.search(r'<a href="(programs/t_a\.html#divergence)"', dom)
+    assert link, "triage page links the program's divergence"
+    page = out / "report" / link.group(1).split("#")[0]
+    dom = run_chromium(tmp_path, "--dump-dom", page.as_uri() + "#divergence").stdout
+    assert 'data-div-scrolled="1"' in dom  # program.js ran
+    marks = re.findall(r'<mark class="div" id="div-(kernel|pyverifier)">([^<]*)</mark>', dom)
+    assert [k for k, _ in marks] == ["kernel", "pyverifier"]
+    assert marks[0][1].endswith("R0=1") and marks[1][1].endswith("R0=&lt;b&gt;2&lt;/b&gt;")
+    assert '<a href="#div-kernel">' in dom and '<a href="#div-pyverifier">' in dom
+    shot = tmp_path / "program.png"
+    run_chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1200", page.as_uri())
+    save_artifact(shot, "program-divergence.png")

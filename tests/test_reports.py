@@ -451,3 +451,24 @@ def test_index_in_headless_chromium(tmp_path: Path):
     assert present == sorted(present, reverse=True) and len(present) > 2
     assert keys[len(present):] == [""]  # the kernel error has no count: last
     assert 'class="n sorted-desc"' in r.stdout or 'class="sorted-desc n"' in r.stdout
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"headless Chromium not installed at {CHROMIUM}")
+def test_two_thousand_program_index_opens_under_two_seconds(tmp_path: Path):
+    """Issue yardstick: a report of 2000 programs opens (parsed, table script done) in under 2 s."""
+    run = make_run(tmp_path, n_extra=2000)
+    index = reports.render(run)
+    probe = index.with_name("timing-probe.html")
+    # table.js marks the table ready at the end of its work; record the time since navigation start then
+    stamp = ("<script>new MutationObserver(function(m, o) {var t = document.querySelector('#programs');"
+             "if (t && t.getAttribute('data-ready') === '1') {document.body.setAttribute('data-ready-ms',"
+             " String(Math.round(performance.now()))); o.disconnect();}}).observe(document.documentElement,"
+             " {attributes: true, subtree: true});</script>")
+    html = index.read_text()
+    probe.write_text(html.replace("<body>", "<body>" + stamp, 1))
+    dom = _chromium(tmp_path, "--dump-dom", probe.as_uri()).stdout
+    m = re.search(r'data-ready-ms="(\d+)"', dom)
+    assert m, "the table script never finished"
+    print(f"index of 2008 programs ready in {m.group(1)} ms")
+    assert int(m.group(1)) < 2000, f"index of 2000 programs took {m.group(1)} ms to open"
