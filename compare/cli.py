@@ -96,10 +96,39 @@ def cmd_verify(args) -> int:
             msg = f": {r['message']}" if r.get("message") else ""
             print(f"  {kind:<10} {r['verdict']}{msg}")
         if args.logs:
-            for kind, r in results.items():
-                print(f"--- {kind} log")
-                print(r.get("log", "").rstrip())
+            if set(results) == {"kernel", "pyverifier"} and not args.sequential:
+                print(_side_by_side(p, results["kernel"].get("log", ""), results["pyverifier"].get("log", "")))
+            else:
+                for kind, r in results.items():
+                    print(f"--- {kind} log")
+                    print(r.get("log", "").rstrip())
     return 0
+
+
+def _side_by_side(program: Program, klog: str, plog: str, width: int | None = None) -> str:
+    """Both normalized logs in two columns; '!' marks the first line where they differ."""
+    import shutil
+
+    from .divergence import first_divergence, normalize
+
+    insns = program.decoded()
+    k, p = normalize(klog, insns, kernel=True), normalize(plog, insns)
+    div = first_divergence(klog, plog, insns)
+    total = width or shutil.get_terminal_size((200, 40)).columns
+    col = max(30, (total - 3) // 2)
+    out = [f"{'kernel':<{col}} | pyverifier", f"{'-' * col}-+-{'-' * col}"]
+    for i in range(max(len(k), len(p))):
+        kl = k[i] if i < len(k) else ""
+        pl = p[i] if i < len(p) else ""
+        mark = "!" if div is not None and i + 1 == div.line else ("|" if kl == pl else "~")
+        out.append(f"{kl[:col]:<{col}} {mark} {pl[:col]}")
+    if div is None:
+        out.append("logs identical (map addresses and timing lines normalized)")
+    else:
+        where = f" at insn {div.insn}" if div.insn is not None else ""
+        keys = f", differing {','.join(div.differing)}" if div.differing else ""
+        out.append(f"first divergence: line {div.line}{where}{keys} [{div.signature}]")
+    return "\n".join(out)
 
 
 def cmd_report(args) -> int:
@@ -201,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("file", help="a .s file, a .jsonl corpus, or 'builtin'")
     v.add_argument("--name", help="only the program with this name or id")
     verifiers_arg(v)
-    v.add_argument("--logs", action="store_true", help="print both full logs")
+    v.add_argument("--logs", action="store_true",
+                   help="print both logs side by side, the first divergence marked with '!'")
+    v.add_argument("--sequential", action="store_true", help="with --logs: one log after the other, verbatim")
     v.add_argument("--json", action="store_true", help="machine-readable output")
     v.set_defaults(fn=cmd_verify)
 

@@ -99,3 +99,24 @@ def test_verify_as_non_root_explains_and_runs_pyverifier(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "kernel not available: bpf() is refused" in proc.stdout and "sudo" in proc.stdout
     assert "pyverifier accept" in proc.stdout
+
+
+@pytest.mark.bpf
+def test_verify_side_by_side_marks_first_divergence(capsys):
+    assert main(["verify", str(DATA / "thirdparty.jsonl"), "--name", "uninit_r0", "--logs"]) == 0
+    out = capsys.readouterr().out
+    assert "kernel " in out and "| pyverifier" in out
+    assert "R0 !read_ok" in out
+    assert "logs identical" in out or "first divergence: line" in out
+
+
+def test_side_by_side_layout():
+    from compare.cli import _side_by_side
+    from pyverifier.program import Program
+
+    p = Program(id="t/x", source="t", name="x", prog_type=1, insns=bytes.fromhex("9500000000000000"))
+    text = _side_by_side(p, "0: (95) exit\nR0 !read_ok\n", "0: (95) exit\nR0 is bad\n", width=63)
+    lines = text.splitlines()
+    assert lines[2] == f"{'0: (95) exit':<30} | 0: (95) exit"
+    assert lines[3] == f"{'R0 !read_ok':<30} ! R0 is bad"
+    assert lines[-1].startswith("first divergence: line 2")
