@@ -205,6 +205,12 @@ def cmd_corpus_show(args) -> int:
     return 2
 
 
+def cmd_corpus_import_kernel_selftests(args) -> int:
+    from selftests.kernel_selftests import import_to_file
+
+    return import_to_file(args.ksrc, args.out, args.cache)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="verifier-diff", description=__doc__ or "verifier-diff")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -252,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     d.set_defaults(fn=cmd_diff)
 
-    c = sub.add_parser("corpus", help="list or show corpus programs")
+    c = sub.add_parser("corpus", help="list, show or import corpus programs")
     csub = c.add_subparsers(dest="corpus_cmd", required=True)
     cl = csub.add_parser("list", help="one line per program")
     cl.add_argument("--corpus", default="builtin")
@@ -264,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("name")
     cs.add_argument("--corpus", default="builtin")
     cs.set_defaults(fn=cmd_corpus_show)
+
+    from selftests.kernel_selftests import EPILOG as KSFT_EPILOG
+    from selftests.kernel_selftests import add_arguments as ksft_arguments
+
+    ck = csub.add_parser("import-kernel-selftests", epilog=KSFT_EPILOG,
+                         help="the kernel's test_verifier tests of a kernel source tree as a JSON Lines corpus")
+    ksft_arguments(ck)  # KSRC, --out FILE.jsonl, --cache DIR
+    ck.set_defaults(fn=cmd_corpus_import_kernel_selftests)
     return ap
 
 

@@ -12,7 +12,7 @@ with_tests=0
 [ "${1:-}" = "--with-tests" ] && with_tests=1
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-pkgs=(python3-bpfcc clang llvm bpftool linux-headers-amd64 python3-venv python3-pip)
+pkgs=(python3-bpfcc clang llvm bpftool linux-headers-amd64 python3-venv python3-pip gcc)
 [ "$with_tests" = 1 ] && pkgs+=(chromium)
 
 missing=()
@@ -51,6 +51,20 @@ if [ ! -e "/lib/modules/$kr/build/include" ] && [ "$is_root" = 1 ]; then
   fi
 fi
 
+# The kernel's old-format verifier tests (test_verifier) for `corpus import-kernel-selftests` and its tests.
+ksrc=/var/cache/verifier-diff/linux-source-6.1
+if [ "$with_tests" = 1 ] && [ "$is_root" = 1 ] && [ ! -f "$ksrc/tools/testing/selftests/bpf/test_verifier.c" ]; then
+  if ! dpkg-query -W -f='${Status}' linux-source-6.1 2>/dev/null | grep -q "install ok installed"; then
+    say "installing linux-source-6.1 (the kernel selftests corpus)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-source-6.1 >/dev/null
+  fi
+  mkdir -p /var/cache/verifier-diff
+  tar xf /usr/src/linux-source-6.1.tar.xz -C /var/cache/verifier-diff \
+    linux-source-6.1/Makefile linux-source-6.1/tools linux-source-6.1/include
+  say "unpacked linux-source-6.1 (Makefile, tools/, include/) into /var/cache/verifier-diff"
+fi
+
 # The venv uses Debian's python3 so that the system's bcc (python3-bpfcc) is importable.
 py=/usr/bin/python3
 [ -x "$py" ] || py="$(command -v python3)"
@@ -59,13 +73,21 @@ if [ ! -x .venv/bin/python ]; then
   "$py" -m venv --system-site-packages .venv
 fi
 stamp=".venv/.verifier-diff-installed"
-want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)-$with_tests"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "installing verifier-diff and its dependencies into .venv"
-  extra=""; [ "$with_tests" = 1 ] && extra="[test]"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 \
-    | grep -v "is ignored: it is neither a file nor a directory" || true
-  .venv/bin/python -c "import pandas, pyarrow, jinja2, matplotlib" \
-    || { say "the Python dependencies did not install"; exit 1; }
-  echo "$want" > "$stamp"
+want="$(sha256sum < pyproject.toml | cut -d' ' -f1)"
+have="$(cat "$stamp" 2>/dev/null || true)"
+# the stamp holds the pyproject hash and, when the test extras are installed, "+tests";
+# an install with the extras serves a run without them
+if [ "$have" = "$want+tests" ] || { [ "$with_tests" = 0 ] && [ "$have" = "$want" ]; }; then
+  exit 0
 fi
+if [ ! -w .venv ]; then
+  say "the virtual environment in .venv is out of date and not writable by $(id -un): run with sudo to update it"
+  exit 0
+fi
+say "installing verifier-diff and its dependencies into .venv"
+extra=""; [ "$with_tests" = 1 ] && extra="[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 \
+  | grep -v "is ignored: it is neither a file nor a directory" || true
+.venv/bin/python -c "import pandas, pyarrow, jinja2, matplotlib" \
+  || { say "the Python dependencies did not install"; exit 1; }
+if [ "$with_tests" = 1 ]; then echo "$want+tests" > "$stamp"; else echo "$want" > "$stamp"; fi
