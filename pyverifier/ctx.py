@@ -49,8 +49,8 @@ def _skb_valid(off: int, size: int, write: bool):
         return R.SCALAR if (not write and size == 8) else None
     if _in(off, S["tstamp"], 8):
         return R.SCALAR if size == 8 else None
-    if off == S["sk"]:
-        return NOT_MODELLED if (not write and size == 8) else None
+    if _in(off, S["sk"], 8):
+        return NOT_MODELLED if (not write and size == 8) else None  # PTR_TO_SOCK_COMMON_OR_NULL
     if off == S["tstamp_type"]:
         return None
     if S["tstamp_type"] + 1 <= off < S["hwtstamp"]:
@@ -82,6 +82,8 @@ def _tc(off: int, size: int, write: bool, eat):
             return None
     if S["family"] <= off < S["local_port"] + 4:
         return None
+    if off == S["tstamp_type"]:
+        return R.SCALAR if (not write and size == 1) else None
     t = _skb_valid(off, size, write)
     if t is None:
         return None
@@ -120,9 +122,274 @@ PERF_MAX_TRACE_SIZE = 8192
 
 
 def _tracepoint(off: int, size: int, write: bool, eat):
-    if off < 8 or off >= PERF_MAX_TRACE_SIZE or write or off % size:
+    # the kernel compares the (int) offset with sizeof(void *) unsigned: negative offsets pass that test
+    if 0 <= off < 8 or off >= PERF_MAX_TRACE_SIZE or write or off % size:
         return None
     return R.SCALAR
+
+
+def _narrow(size: int, size_default: int) -> bool:
+    """bpf_ctx_narrow_access_ok: a power-of-two size no wider than the field."""
+    return size <= size_default and (size & (size - 1)) == 0
+
+
+MAX_BPF_FUNC_ARGS = 12
+
+
+def _raw_tp(off: int, size: int, write: bool, eat):
+    # bpf_tracing_ctx_access: the u64 arguments, read only, aligned to the access size
+    if off < 0 or off >= 8 * MAX_BPF_FUNC_ARGS or write or off % size:
+        return None
+    return R.SCALAR
+
+
+def _raw_tp_writable(off: int, size: int, write: bool, eat):
+    if off == 0:
+        if size != 8 or write:
+            return None
+        return NOT_MODELLED  # PTR_TO_TP_BUFFER
+    return _raw_tp(off, size, write, eat)
+
+
+PERF_EVENT_DATA_SIZE = PT_REGS_SIZE + 16  # struct bpf_perf_event_data: regs, sample_period, addr
+
+
+def _perf_event(off: int, size: int, write: bool, eat):
+    if off < 0 or off >= PERF_EVENT_DATA_SIZE or write or off % size:
+        return None
+    if PT_REGS_SIZE <= off < PERF_EVENT_DATA_SIZE:  # sample_period, addr
+        return R.SCALAR if _narrow(size, 8) else None
+    return R.SCALAR if size == 8 else None
+
+
+def _cg_skb(off: int, size: int, write: bool, eat):
+    S = _SKB
+    if _in(off, S["tc_classid"], 4) or _in(off, S["data_meta"], 4) or _in(off, S["wire_len"], 4):
+        return None
+    if write:
+        if not (_in(off, S["mark"], 4) or _in(off, S["priority"], 4) or _in(off, S["cb"], 20) or
+                _in(off, S["tstamp"], 8)):
+            return None
+    t = _skb_valid(off, size, write)
+    if t is None:
+        return None
+    if _in(off, S["data"], 4):
+        return R.PTR_TO_PACKET
+    if _in(off, S["data_end"], 4):
+        return R.PTR_TO_PACKET_END
+    return t
+
+
+def _sk_skb(off: int, size: int, write: bool, eat):
+    S = _SKB
+    for name, n in (("tc_classid", 4), ("data_meta", 4), ("tstamp", 8), ("wire_len", 4), ("hwtstamp", 8)):
+        if _in(off, S[name], n):
+            return None
+    if write and not (_in(off, S["tc_index"], 4) or _in(off, S["priority"], 4)):
+        return None
+    if _in(off, S["mark"], 4):
+        return None
+    t = _skb_valid(off, size, write)
+    if t is None:
+        return None
+    if _in(off, S["data"], 4):
+        return R.PTR_TO_PACKET
+    if _in(off, S["data_end"], 4):
+        return R.PTR_TO_PACKET_END
+    return t
+
+
+def _lwt(off: int, size: int, write: bool, eat):
+    S = _SKB
+    for name, n in (("tc_classid", 4), ("data_meta", 4), ("tstamp", 8), ("wire_len", 4), ("hwtstamp", 8)):
+        if _in(off, S[name], n):
+            return None
+    if S["family"] <= off < S["local_port"] + 4:
+        return None
+    if write and not (_in(off, S["mark"], 4) or _in(off, S["priority"], 4) or _in(off, S["cb"], 20)):
+        return None
+    t = _skb_valid(off, size, write)
+    if t is None:
+        return None
+    if _in(off, S["data"], 4):
+        return R.PTR_TO_PACKET
+    if _in(off, S["data_end"], 4):
+        return R.PTR_TO_PACKET_END
+    return t
+
+
+def _flow_dissector(off: int, size: int, write: bool, eat):
+    S = _SKB
+    if off < 0 or off >= SKB_SIZE or write or off % size:
+        return None
+    if _in(off, S["data"], 4):
+        return R.PTR_TO_PACKET if size == 4 else None
+    if _in(off, S["data_end"], 4):
+        return R.PTR_TO_PACKET_END if size == 4 else None
+    if _in(off, S["flow_keys"], 8):
+        return NOT_MODELLED if size == 8 else None  # PTR_TO_FLOW_KEYS
+    return None
+
+
+# struct bpf_sock (cgroup_sock programs)
+_SOCK = dict(bound_dev_if=0, family=4, type=8, protocol=12, mark=16, priority=20, src_ip4=24, src_ip6=28,
+             src_port=44, dst_port=48, dst_ip4=52, dst_ip6=56, state=72, rx_queue_mapping=76)
+BPF_SOCK_SIZE = 80
+_A = uapi.ATTACH_TYPES
+
+
+def _bpf_sock_valid(off: int, size: int) -> bool:
+    K = _SOCK
+    if off < 0 or off >= BPF_SOCK_SIZE or off % size:
+        return False
+    if off in (K["state"], K["family"], K["type"], K["protocol"], K["src_port"], K["rx_queue_mapping"]) or \
+            _in(off, K["src_ip4"], 4) or _in(off, K["src_ip6"], 16) or _in(off, K["dst_ip4"], 4) or \
+            _in(off, K["dst_ip6"], 16):
+        return _narrow(size, 4)
+    if _in(off, K["dst_port"], 2):
+        return _narrow(size, 4 if size == 4 else 2)
+    if K["dst_port"] + 2 <= off < K["dst_ip4"]:
+        return False
+    return size == 4
+
+
+def _cgroup_sock(off: int, size: int, write: bool, eat):
+    K = _SOCK
+    if not _bpf_sock_valid(off, size):
+        return None
+    if off in (K["bound_dev_if"], K["mark"], K["priority"]):
+        if eat in (_A["cgroup_inet_sock_create"], _A["cgroup_inet_sock_release"]):
+            return R.SCALAR
+        return None
+    if _in(off, K["src_ip4"], 4):
+        ok = eat == _A["cgroup_inet4_post_bind"]
+    elif _in(off, K["src_ip6"], 16):
+        ok = eat == _A["cgroup_inet6_post_bind"]
+    elif _in(off, K["src_port"], 4):
+        ok = eat in (_A["cgroup_inet4_post_bind"], _A["cgroup_inet6_post_bind"])
+    else:
+        ok = True
+    return R.SCALAR if ok and not write else None
+
+
+# struct bpf_sock_ops
+_SOCK_OPS_SIZE = 224
+_SOCK_OPS_REPLY = 4
+_SOCK_OPS_SK_TXHASH = 164
+_SOCK_OPS_BYTES = 168  # bytes_received, bytes_acked: u64
+_SOCK_OPS_SK = 184
+_SOCK_OPS_SKB_DATA = 192
+_SOCK_OPS_SKB_DATA_END = 200
+_SOCK_OPS_SKB_TCP_FLAGS = 212
+_SOCK_OPS_SKB_HWTSTAMP = 216
+
+
+def _sock_ops(off: int, size: int, write: bool, eat):
+    if off < 0 or off >= _SOCK_OPS_SIZE or off % size:
+        return None
+    if write:
+        if off in (_SOCK_OPS_REPLY, _SOCK_OPS_SK_TXHASH) and size == 4:
+            return R.SCALAR
+        return None
+    if _SOCK_OPS_BYTES <= off < _SOCK_OPS_BYTES + 16:
+        return R.SCALAR if size == 8 else None
+    if _in(off, _SOCK_OPS_SK, 8):
+        return NOT_MODELLED if size == 8 else None  # PTR_TO_SOCKET_OR_NULL
+    if _in(off, _SOCK_OPS_SKB_DATA, 8):
+        return R.PTR_TO_PACKET if size == 8 else None
+    if _in(off, _SOCK_OPS_SKB_DATA_END, 8):
+        return R.PTR_TO_PACKET_END if size == 8 else None
+    if off == _SOCK_OPS_SKB_TCP_FLAGS:
+        return R.SCALAR if _narrow(size, 4) else None
+    if _in(off, _SOCK_OPS_SKB_HWTSTAMP, 8):
+        return R.SCALAR if size == 8 else None
+    return R.SCALAR if size == 4 else None
+
+
+# struct bpf_sock_addr
+_SA = dict(user_family=0, user_ip4=4, user_ip6=8, user_port=24, family=28, type=32, protocol=36, msg_src_ip4=40,
+           msg_src_ip6=44, sk=64)
+_SOCK_ADDR_SIZE = 72
+_V4 = frozenset(_A[n] for n in ("cgroup_inet4_bind", "cgroup_inet4_connect", "cgroup_inet4_getpeername",
+                                "cgroup_inet4_getsockname", "cgroup_udp4_sendmsg", "cgroup_udp4_recvmsg"))
+_V6 = frozenset(_A[n] for n in ("cgroup_inet6_bind", "cgroup_inet6_connect", "cgroup_inet6_getpeername",
+                                "cgroup_inet6_getsockname", "cgroup_udp6_sendmsg", "cgroup_udp6_recvmsg"))
+
+
+def _wide_ok(off: int, size: int, start: int, length: int) -> bool:
+    return size == 8 and off >= start and off + 8 <= start + length and off % 8 == 0
+
+
+def _sock_addr(off: int, size: int, write: bool, eat):
+    K = _SA
+    if off < 0 or off >= _SOCK_ADDR_SIZE or off % size:
+        return None
+    if _in(off, K["user_ip4"], 4) and eat not in _V4:
+        return None
+    if _in(off, K["user_ip6"], 16) and eat not in _V6:
+        return None
+    if _in(off, K["msg_src_ip4"], 4) and eat != _A["cgroup_udp4_sendmsg"]:
+        return None
+    if _in(off, K["msg_src_ip6"], 16) and eat != _A["cgroup_udp6_sendmsg"]:
+        return None
+    if _in(off, K["user_ip4"], 4) or _in(off, K["user_ip6"], 16) or _in(off, K["msg_src_ip4"], 4) or \
+            _in(off, K["msg_src_ip6"], 16) or _in(off, K["user_port"], 4):
+        if _wide_ok(off, size, K["user_ip6"], 16) or _wide_ok(off, size, K["msg_src_ip6"], 16):
+            return R.SCALAR
+        if write:
+            return R.SCALAR if size == 4 else None
+        return R.SCALAR if _narrow(size, 4) else None
+    if _in(off, K["sk"], 8):
+        return NOT_MODELLED if (not write and size == 8) else None  # PTR_TO_SOCKET
+    if write or size != 4 or off == 60:  # 60: the padding before sk (measured)
+        return None
+    return R.SCALAR
+
+
+def _cgroup_device(off: int, size: int, write: bool, eat):
+    if write or off < 0 or off + size > 12 or off % size:
+        return None
+    if off < 4:
+        return R.SCALAR if _narrow(size, 4) else None
+    return R.SCALAR if size == 4 else None
+
+
+def _sk_msg(off: int, size: int, write: bool, eat):
+    if write or off % size:
+        return None
+    if off == 0:
+        return R.PTR_TO_PACKET if size == 8 else None
+    if off == 8:
+        return R.PTR_TO_PACKET_END if size == 8 else None
+    if off == 72:
+        return NOT_MODELLED if size == 8 else None  # PTR_TO_SOCKET
+    if 16 <= off < 72:
+        return R.SCALAR if size == 4 else None
+    return None
+
+
+def _sysctl(off: int, size: int, write: bool, eat):
+    if off < 0 or off + size > 8 or off % size:
+        return None
+    if off < 4:
+        return R.SCALAR if (not write and _narrow(size, 4)) else None
+    if write:
+        return R.SCALAR if size == 4 else None
+    return R.SCALAR if _narrow(size, 4) else None
+
+
+def _sk_lookup(off: int, size: int, write: bool, eat):
+    if off < 0 or off >= 72 or off % size or write:
+        return None
+    if off == 0:
+        return NOT_MODELLED if size == 8 else None  # PTR_TO_SOCKET_OR_NULL
+    if 36 <= off < 38:  # remote_port
+        return R.SCALAR if (size == 4 or _narrow(size, 2)) else None
+    if 38 <= off < 40:  # its zero padding
+        return R.SCALAR if _narrow(size, 2) else None
+    if 8 <= off < 68:
+        return R.SCALAR if _narrow(size, 4) else None
+    return None
 
 
 _BY_TYPE = {
@@ -132,7 +399,60 @@ _BY_TYPE = {
     uapi.PROG_TYPES["xdp"]: _xdp,
     uapi.PROG_TYPES["kprobe"]: _kprobe,
     uapi.PROG_TYPES["tracepoint"]: _tracepoint,
+    uapi.PROG_TYPES["raw_tracepoint"]: _raw_tp,
+    uapi.PROG_TYPES["raw_tracepoint_writable"]: _raw_tp_writable,
+    uapi.PROG_TYPES["perf_event"]: _perf_event,
+    uapi.PROG_TYPES["cgroup_skb"]: _cg_skb,
+    uapi.PROG_TYPES["sk_skb"]: _sk_skb,
+    uapi.PROG_TYPES["lwt_in"]: _lwt,
+    uapi.PROG_TYPES["lwt_out"]: _lwt,
+    uapi.PROG_TYPES["lwt_xmit"]: _lwt,
+    uapi.PROG_TYPES["lwt_seg6local"]: _lwt,
+    uapi.PROG_TYPES["flow_dissector"]: _flow_dissector,
+    uapi.PROG_TYPES["cgroup_sock"]: _cgroup_sock,
+    uapi.PROG_TYPES["sock_ops"]: _sock_ops,
+    uapi.PROG_TYPES["cgroup_sock_addr"]: _sock_addr,
+    uapi.PROG_TYPES["cgroup_device"]: _cgroup_device,
+    uapi.PROG_TYPES["sk_msg"]: _sk_msg,
+    uapi.PROG_TYPES["cgroup_sysctl"]: _sysctl,
+    uapi.PROG_TYPES["sk_lookup"]: _sk_lookup,
 }
+
+
+_T = uapi.PROG_TYPES
+# bpf_prog_load_check_attach: the attach types a program type may be loaded with (others: any)
+_VALID_ATTACH = {
+    _T["cgroup_sock"]: frozenset(_A[n] for n in ("cgroup_inet_sock_create", "cgroup_inet_sock_release",
+                                                 "cgroup_inet4_post_bind", "cgroup_inet6_post_bind")),
+    _T["cgroup_sock_addr"]: frozenset(_A[n] for n in (
+        "cgroup_inet4_bind", "cgroup_inet6_bind", "cgroup_inet4_connect", "cgroup_inet6_connect",
+        "cgroup_unix_connect", "cgroup_inet4_getpeername", "cgroup_inet6_getpeername", "cgroup_unix_getpeername",
+        "cgroup_inet4_getsockname", "cgroup_inet6_getsockname", "cgroup_unix_getsockname", "cgroup_udp4_sendmsg",
+        "cgroup_udp6_sendmsg", "cgroup_unix_sendmsg", "cgroup_udp4_recvmsg", "cgroup_udp6_recvmsg",
+        "cgroup_unix_recvmsg")),
+    _T["cgroup_skb"]: frozenset({_A["cgroup_inet_ingress"], _A["cgroup_inet_egress"]}),
+    _T["cgroup_sockopt"]: frozenset({_A["cgroup_getsockopt"], _A["cgroup_setsockopt"]}),
+    _T["sk_lookup"]: frozenset({_A["sk_lookup"]}),
+    _T["sk_reuseport"]: frozenset({_A["sk_reuseport_select"], _A["sk_reuseport_select_or_migrate"]}),
+    _T["netfilter"]: frozenset({_A["netfilter"]}),
+    _T["syscall"]: frozenset({0}),
+    _T["ext"]: frozenset({0}),
+}
+
+
+def effective_attach_type(prog_type: int, attach_type: int) -> int:
+    """bpf_prog_load_fixup_attach_type: the attach type a program is verified with."""
+    if not attach_type:
+        if prog_type == _T["cgroup_sock"]:
+            return _A["cgroup_inet_sock_create"]
+        if prog_type == _T["sk_reuseport"]:
+            return _A["sk_reuseport_select"]
+    return attach_type
+
+
+def attach_type_valid(prog_type: int, attach_type: int) -> bool:
+    ok = _VALID_ATTACH.get(prog_type)
+    return ok is None or effective_attach_type(prog_type, attach_type) in ok
 
 
 def supported(prog_type: int) -> bool:
@@ -144,4 +464,4 @@ def check_ctx_access(prog_type: int, attach_type, off: int, size: int, write: bo
     fn = _BY_TYPE.get(prog_type)
     if fn is None:
         return NOT_MODELLED
-    return fn(off, size, write, attach_type)
+    return fn(off, size, write, effective_attach_type(prog_type, attach_type or 0))

@@ -294,7 +294,8 @@ _ADDR_PSEUDO_SRCS = frozenset(
      BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE)
 )
 _LD_IMM64_LINE = re.compile(
-    r"^(?P<head>\s*(?:\d+ +)?(?P<idx>\d+): (?:[.0-9]{10} )?\(18\) r\d+ = )(?P<val>0x[0-9a-f]+)",
+    r"^(?P<head>(?:\s*(?:\d+ +)?|mark_precise: .*? before )(?P<idx>\d+): (?:[.0-9]{10} )?\(18\) r\d+ = )"
+    r"(?P<val>0x[0-9a-f]+)",
     re.MULTILINE,
 )
 
@@ -302,7 +303,8 @@ _LD_IMM64_LINE = re.compile(
 def normalize_log(log: str, insns: Sequence[Insn]) -> str:
     """Rewrite the kernel addresses the kernel prints for map/BTF ld_imm64 into pyverifier's form.
 
-    Lines ``N: (18) rD = 0x...`` (trace) and ``  [SCC] N: <liveness> (18) rD = 0x...``
+    Lines ``N: (18) rD = 0x...`` (trace), ``mark_precise: ... before N: (18) rD = 0x...``
+    (precision backtracking) and ``  [SCC] N: <liveness> (18) rD = 0x...``
     (``Live regs`` listing, where instructions inside a loop carry the number of
     their strongly connected component before the index) are rewritten when instruction ``N`` of ``insns`` is an
     ``ld_imm64`` whose source is a map, map value or BTF variable; every other

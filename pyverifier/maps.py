@@ -33,3 +33,75 @@ DELETE_TYPES = frozenset(T[n] for n in ("hash", "percpu_hash", "lru_hash", "lru_
 RINGBUF = T["ringbuf"]
 PROG_ARRAY = T["prog_array"]
 PERF_EVENT_ARRAY = T["perf_event_array"]
+
+# ---- helper/map compatibility (the kernel's check_map_func_compatibility) ----
+BPF_F_RDONLY_PROG = 1 << 7
+ELIDE_NULL_TYPES = frozenset({T["array"], T["percpu_array"]})  # const-key lookups in range are never NULL
+MAP_IN_MAP_TYPES = frozenset({T["array_of_maps"], T["hash_of_maps"]})
+SOCK_MAP_TYPES = frozenset({T["sockmap"], T["sockhash"]})
+
+# map type -> the helpers that may take it (a map type missing here takes any helper that accepts it)
+_BY_MAP: dict[int, frozenset[int]] = {
+    T["prog_array"]: frozenset({12}),
+    T["perf_event_array"]: frozenset({22, 25, 111, 55, 121}),
+    T["ringbuf"]: frozenset({130, 131, 134, 198, 199, 200}),
+    T["user_ringbuf"]: frozenset({209}),
+    T["stack_trace"]: frozenset({27}),
+    T["cgroup_array"]: frozenset({33, 37}),
+    T["cgroup_storage"]: frozenset({81}),
+    T["percpu_cgroup_storage"]: frozenset({81}),
+    T["devmap"]: frozenset({51, 1}),
+    T["devmap_hash"]: frozenset({51, 1}),
+    T["cpumap"]: frozenset({51}),
+    T["xskmap"]: frozenset({51, 1}),
+    T["array_of_maps"]: frozenset({1}),
+    T["hash_of_maps"]: frozenset({1}),
+    T["reuseport_sockarray"]: frozenset({82}),
+    T["queue"]: frozenset({87, 88, 89}),
+    T["stack"]: frozenset({87, 88, 89}),
+    T["sk_storage"]: frozenset({107, 108, 194}),
+    T["inode_storage"]: frozenset({145, 146, 194}),
+    T["task_storage"]: frozenset({156, 157, 194}),
+    T["cgrp_storage"]: frozenset({210, 211, 194}),
+    T["bloom_filter"]: frozenset({89, 87}),
+}
+_SOCKMAP_FUNCS = {T["sockmap"]: frozenset({52, 53, 60, 82, 1}), T["sockhash"]: frozenset({72, 70, 71, 82, 1})}
+# helper -> the map types it accepts
+_BY_FUNC: dict[int, frozenset[int]] = {
+    12: frozenset({T["prog_array"]}),
+    22: frozenset({T["perf_event_array"]}), 25: frozenset({T["perf_event_array"]}),
+    55: frozenset({T["perf_event_array"]}), 111: frozenset({T["perf_event_array"]}),
+    121: frozenset({T["perf_event_array"]}),
+    130: frozenset({T["ringbuf"]}), 131: frozenset({T["ringbuf"]}), 134: frozenset({T["ringbuf"]}),
+    198: frozenset({T["ringbuf"]}),
+    27: frozenset({T["stack_trace"]}),
+    33: frozenset({T["cgroup_array"]}), 37: frozenset({T["cgroup_array"]}),
+    51: frozenset({T["devmap"], T["devmap_hash"], T["cpumap"], T["xskmap"]}),
+    52: frozenset({T["sockmap"]}), 60: frozenset({T["sockmap"]}), 53: frozenset({T["sockmap"]}),
+    72: frozenset({T["sockhash"]}), 71: frozenset({T["sockhash"]}), 70: frozenset({T["sockhash"]}),
+    81: frozenset({T["cgroup_storage"], T["percpu_cgroup_storage"]}),
+    82: frozenset({T["reuseport_sockarray"], T["sockmap"], T["sockhash"]}),
+    88: frozenset({T["queue"], T["stack"]}),
+    89: frozenset({T["queue"], T["stack"], T["bloom_filter"]}),
+    87: frozenset({T["queue"], T["stack"], T["bloom_filter"]}),
+    195: frozenset({T["percpu_array"], T["percpu_hash"], T["lru_percpu_hash"]}),
+}
+
+
+def func_allowed_for_map(map_type: int, func_id: int) -> bool | None:
+    """Whether the kernel lets helper ``func_id`` take a map of ``map_type``; None: not modelled."""
+    if map_type in _SOCKMAP_FUNCS:
+        if func_id in _SOCKMAP_FUNCS[map_type]:
+            pass
+        elif func_id in (2, 3):
+            return None  # may_update_sockmap depends on the program type and attach point
+        else:
+            return False
+    else:
+        ok = _BY_MAP.get(map_type)
+        if ok is not None and func_id not in ok:
+            return False
+    ok = _BY_FUNC.get(func_id)
+    if ok is not None and map_type not in ok:
+        return False
+    return True

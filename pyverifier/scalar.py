@@ -70,6 +70,7 @@ U32_MAX = M32
 _HI32 = M64 ^ M32
 _TWO64 = 1 << 64
 _TWO32 = 1 << 32
+_S64_SIGN = 1 << 63
 
 # ALU operation nibbles (BPF_OP of the opcode)
 BPF_ADD = 0x00
@@ -183,10 +184,9 @@ class Scalar(NamedTuple):
         sync: bool = True,
     ) -> "Scalar":
         """A scalar from explicit fields, by default made consistent with :func:`sync`."""
-        r = [var_off.value, var_off.mask, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max]
         if sync:
-            _sync(r)
-        return _mk(r)
+            return _sync10(var_off[0], var_off[1], smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max)
+        return _mk([var_off[0], var_off[1], smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max])
 
     def is_const(self) -> bool:
         return not self.var_off.mask
@@ -214,12 +214,12 @@ _new = tuple.__new__
 
 
 def _mk(r: list) -> Scalar:
-    return _new(Scalar, (Tnum(r[0], r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]))
+    return _new(Scalar, (_new(Tnum, (r[0], r[1])), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]))
 
 
 def _regs(s: Scalar) -> list:
-    t = s.var_off
-    return [t.value, t.mask, s.smin, s.smax, s.umin, s.umax, s.s32_min, s.s32_max, s.u32_min, s.u32_max]
+    t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = s
+    return [t[0], t[1], smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max]
 
 
 def _s64(x: int) -> int:
@@ -233,7 +233,11 @@ def _s32(x: int) -> int:
 
 
 def _const(v: int) -> Scalar:
-    return _new(Scalar, (Tnum(v, 0), _s64(v), _s64(v), v, v, _s32(v), _s32(v), v & M32, v & M32))
+    """Exactly ``v`` (in ``[0, 2**64)``)."""
+    sv = v - _TWO64 if v >> 63 else v
+    v32 = v & M32
+    sv32 = v32 - _TWO32 if v32 >> 31 else v32
+    return _new(Scalar, (_new(Tnum, (v, 0)), sv, sv, v, v, sv32, sv32, v32, v32))
 
 
 UNKNOWN = _new(Scalar, (_tn.UNKNOWN, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_MAX, 0, U32_MAX))
@@ -295,14 +299,10 @@ def _update32(r: list) -> None:
     """Tighten the 32-bit bounds with what the low half of the tnum says."""
     v = r[0] & M32
     m = r[1] & M32
-    x = v | (m & 0x8000_0000)
-    if x >> 31:
-        x -= _TWO32
+    x = ((v | (m & 0x8000_0000)) ^ 0x8000_0000) - 0x8000_0000
     if x > r[6]:
         r[6] = x
-    x = v | (m & 0x7FFF_FFFF)
-    if x >> 31:
-        x -= _TWO32
+    x = ((v | (m & 0x7FFF_FFFF)) ^ 0x8000_0000) - 0x8000_0000
     if x < r[7]:
         r[7] = x
     if v > r[8]:
@@ -312,214 +312,236 @@ def _update32(r: list) -> None:
         r[9] = x
 
 
-def _update64(r: list) -> None:
-    """Tighten the 64-bit bounds with the tnum; collapse to a constant when
-    the unsigned range and the tnum share a single value."""
-    v = r[0]
-    m = r[1]
-    x = v | (m & 0x8000_0000_0000_0000)
-    if x >> 63:
-        x -= _TWO64
-    if x > r[2]:
-        r[2] = x
-    x = v | (m & 0x7FFF_FFFF_FFFF_FFFF)
-    if x >> 63:
-        x -= _TWO64
-    if x < r[3]:
-        r[3] = x
-    if v > r[4]:
-        r[4] = v
+def _update10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32):
+    """Tighten all bounds with the tnum (32-bit half, then 64 bits); collapse
+    to a constant when the unsigned range and the tnum share a single value.
+    Takes and returns the ten fields as a tuple."""
+    v32 = v & M32
+    m32 = m & M32
+    x = ((v32 | (m32 & 0x8000_0000)) ^ 0x8000_0000) - 0x8000_0000
+    if x > smin32:
+        smin32 = x
+    x = ((v32 | (m32 & 0x7FFF_FFFF)) ^ 0x8000_0000) - 0x8000_0000
+    if x < smax32:
+        smax32 = x
+    if v32 > umin32:
+        umin32 = v32
+    x = v32 | m32
+    if x < umax32:
+        umax32 = x
+    x = ((v | (m & _S64_SIGN)) ^ _S64_SIGN) - _S64_SIGN
+    if x > smin:
+        smin = x
+    x = ((v | (m & S64_MAX)) ^ _S64_SIGN) - _S64_SIGN
+    if x < smax:
+        smax = x
+    if v > umin:
+        umin = v
     tmax = v | m
-    if tmax < r[5]:
-        r[5] = tmax
-    umin = r[4]
-    umax = r[5]
-    nxt = _step(v, m, umin)
+    if tmax < umax:
+        umax = tmax
+    # the smallest member of the tnum above umin (tnum_step), inlined for
+    # its two cheap cases
+    if umin >= tmax:
+        nxt = tmax
+    elif umin < v:
+        nxt = v
+    else:
+        nxt = umin + 1
+        if (nxt ^ v) & ~m:
+            nxt = _step(v, m, umin)
     if (umin & ~m) == v:
         if nxt > umax:
-            _set_known(r, umin)
+            x = umin
+        else:
+            return v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32
     elif nxt == tmax:
-        _set_known(r, tmax)
+        x = tmax
     elif nxt <= umax and _step(v, m, nxt) > umax:
-        _set_known(r, nxt)
+        x = nxt
+    else:
+        return v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32
+    # a single value: every field is that constant
+    sx = x - _TWO64 if x >> 63 else x
+    x32 = x & M32
+    sx32 = x32 - _TWO32 if x32 >> 31 else x32
+    return x, 0, sx, sx, x, x, sx32, sx32, x32, x32
 
 
 def _update(r: list) -> None:
-    _update32(r)
-    _update64(r)
+    r[:] = _update10(*r)
 
 
-def _deduce_64_to_32(r: list) -> None:
-    """What the 64-bit ranges say about the low 32 bits."""
-    umin, umax, smin, smax = r[4], r[5], r[2], r[3]
-    # 64-bit ranges whose upper halves agree are valid 32-bit ranges
-    if umin >> 32 == umax >> 32:
-        lo, hi = umin & M32, umax & M32
-        if lo > r[8]:
-            r[8] = lo
-        if hi < r[9]:
-            r[9] = hi
-        slo, shi = _s32(umin), _s32(umax)
-        if slo <= shi:
-            if slo > r[6]:
-                r[6] = slo
-            if shi < r[7]:
-                r[7] = shi
-    if smin >> 32 == smax >> 32:
-        lo, hi = smin & M32, smax & M32
+def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Scalar:
+    """The kernel's reg_bounds_sync on the ten fields; returns the ``Scalar``.
+
+    One function on locals (this is the hottest code of the verifier): the
+    tnum tightens the bounds (``_update10``), then up to three rounds of
+    deductions between the 64-bit and 32-bit, signed and unsigned ranges
+    (three as the live kernel runs them: measured, two leave some
+    64-to-32-bit consequences undrawn; a round that changes nothing ends them
+    early, since every further round would start from the same fields), then
+    the ranges tighten the tnum and the tnum the bounds once more.
+    """
+    v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32 = _update10(
+        v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32)
+    for _round in _ROUNDS:
+        before = (v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32)
+        # -- what the 64-bit ranges say about the low 32 bits
+        # 64-bit ranges whose upper halves agree are valid 32-bit ranges
+        if umin >> 32 == umax >> 32:
+            lo = umin & M32
+            hi = umax & M32
+            if lo > umin32:
+                umin32 = lo
+            if hi < umax32:
+                umax32 = hi
+            lo = (lo ^ 0x8000_0000) - 0x8000_0000
+            hi = (hi ^ 0x8000_0000) - 0x8000_0000
+            if lo <= hi:
+                if lo > smin32:
+                    smin32 = lo
+                if hi < smax32:
+                    smax32 = hi
+        if smin >> 32 == smax >> 32:
+            lo = smin & M32
+            hi = smax & M32
+            if lo <= hi:
+                if lo > umin32:
+                    umin32 = lo
+                if hi < umax32:
+                    umax32 = hi
+            lo = (lo ^ 0x8000_0000) - 0x8000_0000
+            hi = (hi ^ 0x8000_0000) - 0x8000_0000
+            if lo <= hi:
+                if lo > smin32:
+                    smin32 = lo
+                if hi < smax32:
+                    smax32 = hi
+        # upper halves are two consecutive numbers and the low halves cross
+        # from negative to non-negative: still a valid s32 range
+        if ((umin >> 32) + 1) & M32 == (umax >> 32) & M32:
+            lo = ((umin & M32) ^ 0x8000_0000) - 0x8000_0000
+            hi = ((umax & M32) ^ 0x8000_0000) - 0x8000_0000
+            if lo < 0 <= hi:
+                if lo > smin32:
+                    smin32 = lo
+                if hi < smax32:
+                    smax32 = hi
+        if ((smin >> 32) + 1) & M32 == (smax >> 32) & M32:
+            lo = ((smin & M32) ^ 0x8000_0000) - 0x8000_0000
+            hi = ((smax & M32) ^ 0x8000_0000) - 0x8000_0000
+            if lo < 0 <= hi:
+                if lo > smin32:
+                    smin32 = lo
+                if hi < smax32:
+                    smax32 = hi
+        # -- signed and unsigned 32-bit ranges tighten each other
+        # an unsigned range not crossing the sign bit is a signed range
+        lo = ((umin32 & M32) ^ 0x8000_0000) - 0x8000_0000
+        hi = ((umax32 & M32) ^ 0x8000_0000) - 0x8000_0000
         if lo <= hi:
-            if lo > r[8]:
-                r[8] = lo
-            if hi < r[9]:
-                r[9] = hi
-        slo, shi = _s32(smin), _s32(smax)
-        if slo <= shi:
-            if slo > r[6]:
-                r[6] = slo
-            if shi < r[7]:
-                r[7] = shi
-    # upper halves are two consecutive numbers and the low halves cross from
-    # negative to non-negative: still a valid s32 range
-    if ((umin >> 32) + 1) & M32 == (umax >> 32) & M32:
-        slo, shi = _s32(umin), _s32(umax)
-        if slo < 0 <= shi:
-            if slo > r[6]:
-                r[6] = slo
-            if shi < r[7]:
-                r[7] = shi
-    if ((smin >> 32) + 1) & M32 == (smax >> 32) & M32:
-        slo, shi = _s32(smin), _s32(smax)
-        if slo < 0 <= shi:
-            if slo > r[6]:
-                r[6] = slo
-            if shi < r[7]:
-                r[7] = shi
-
-
-def _deduce32(r: list) -> None:
-    """Signed and unsigned 32-bit ranges tighten each other."""
-    # unsigned 32-bit range not crossing the sign bit is a signed range
-    lo, hi = _s32(r[8]), _s32(r[9])
-    if lo <= hi:
-        if lo > r[6]:
-            r[6] = lo
-        if hi < r[7]:
-            r[7] = hi
-    # signed 32-bit range not crossing zero is an unsigned range
-    lo, hi = r[6] & M32, r[7] & M32
-    if lo <= hi:
-        if lo > r[8]:
-            r[8] = lo
-        if hi < r[9]:
-            r[9] = hi
-    else:
+            if lo > smin32:
+                smin32 = lo
+            if hi < smax32:
+                smax32 = hi
+        # a signed range not crossing zero is an unsigned range
+        lo = smin32 & M32
+        hi = smax32 & M32
+        if lo <= hi:
+            if lo > umin32:
+                umin32 = lo
+            if hi < umax32:
+                umax32 = hi
         # the signed range wraps in unsigned order: if the unsigned range
         # meets only one of its two pieces, both ranges shrink to it
-        if r[9] < lo:
-            r[6] = _s32(r[8])
-            if hi < r[9]:
-                r[9] = hi
-        elif hi < r[8]:
-            r[7] = _s32(r[9])
-            if lo > r[8]:
-                r[8] = lo
-
-
-def _deduce64(r: list) -> None:
-    lo, hi = _s64(r[4]), _s64(r[5])
-    if lo <= hi:
-        if lo > r[2]:
-            r[2] = lo
-        if hi < r[3]:
-            r[3] = hi
-    lo, hi = r[2] & M64, r[3] & M64
-    if lo <= hi:
-        if lo > r[4]:
-            r[4] = lo
-        if hi < r[5]:
-            r[5] = hi
-    else:
-        if r[5] < lo:
-            r[2] = _s64(r[4])
-            if hi < r[5]:
-                r[5] = hi
-        elif hi < r[4]:
-            r[3] = _s64(r[5])
-            if lo > r[4]:
-                r[4] = lo
-
-
-def _deduce_mixed(r: list) -> None:
-    # 32-bit bounds placed inside the 64-bit ones
-    x = (r[4] & _HI32) | r[8]
-    if x > r[4]:
-        r[4] = x
-    x = (r[5] & _HI32) | r[9]
-    if x < r[5]:
-        r[5] = x
-    x = _s64((r[2] & _HI32) | r[8])
-    if x > r[2]:
-        r[2] = x
-    x = _s64((r[3] & _HI32) | r[9])
-    if x < r[3]:
-        r[3] = x
-    # a 64-bit range within s32 whose 32-bit signed range is non-negative
-    if r[6] >= 0 and r[2] >= S32_MIN and r[3] <= S32_MAX:
-        lo, hi = r[6], r[7]
-        r[2] = r[4] = lo
-        r[3] = r[5] = hi
-        # var_off &= range(lo, hi) (tnum_intersect with tnum_range)
-        delta = (1 << ((lo ^ hi) & M64).bit_length()) - 1
-        v = r[0] | (lo & ~delta & M64)
-        mu = r[1] & delta
-        r[0] = v & ~mu
-        r[1] = mu
-
-
-def _deduce(r: list) -> None:
-    _deduce_64_to_32(r)
-    _deduce32(r)
-    _deduce64(r)
-    _deduce_mixed(r)
-
-
-def _bound_offset(r: list) -> None:
-    """Tighten the tnum with the unsigned ranges (64-bit range for the whole
-    value, 32-bit range for the low half)."""
-    lo, hi = r[4], r[5]
-    bits = (lo ^ hi).bit_length()
+        elif umax32 < lo:
+            smin32 = ((umin32 & M32) ^ 0x8000_0000) - 0x8000_0000
+            if hi < umax32:
+                umax32 = hi
+        elif hi < umin32:
+            smax32 = ((umax32 & M32) ^ 0x8000_0000) - 0x8000_0000
+            if lo > umin32:
+                umin32 = lo
+        # -- the same for the 64-bit ranges
+        lo = ((umin & M64) ^ _S64_SIGN) - _S64_SIGN
+        hi = ((umax & M64) ^ _S64_SIGN) - _S64_SIGN
+        if lo <= hi:
+            if lo > smin:
+                smin = lo
+            if hi < smax:
+                smax = hi
+        lo = smin & M64
+        hi = smax & M64
+        if lo <= hi:
+            if lo > umin:
+                umin = lo
+            if hi < umax:
+                umax = hi
+        elif umax < lo:
+            smin = ((umin & M64) ^ _S64_SIGN) - _S64_SIGN
+            if hi < umax:
+                umax = hi
+        elif hi < umin:
+            smax = ((umax & M64) ^ _S64_SIGN) - _S64_SIGN
+            if lo > umin:
+                umin = lo
+        # -- 32-bit bounds placed inside the 64-bit ones
+        x = (umin & _HI32) | umin32
+        if x > umin:
+            umin = x
+        x = (umax & _HI32) | umax32
+        if x < umax:
+            umax = x
+        x = ((((smin & _HI32) | umin32) & M64) ^ _S64_SIGN) - _S64_SIGN
+        if x > smin:
+            smin = x
+        x = ((((smax & _HI32) | umax32) & M64) ^ _S64_SIGN) - _S64_SIGN
+        if x < smax:
+            smax = x
+        # a 64-bit range within s32 whose 32-bit signed range is non-negative
+        if smin32 >= 0 and smin >= S32_MIN and smax <= S32_MAX:
+            smin = umin = lo = smin32
+            smax = umax = hi = smax32
+            # var_off &= range(lo, hi) (tnum_intersect with tnum_range)
+            delta = (1 << ((lo ^ hi) & M64).bit_length()) - 1
+            mu = m & delta
+            v = (v | (lo & ~delta & M64)) & ~mu
+            m = mu
+        if before == (v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32):
+            break
+    # -- the unsigned ranges tighten the tnum (64-bit range for the whole
+    # value, 32-bit range for the low half)
+    bits = (umin ^ umax).bit_length()
     if bits > 63:
-        v, mu = r[0], r[1]
+        mu = m
     else:
         delta = (1 << bits) - 1
-        mu = r[1] & delta
-        v = (r[0] | (lo & ~delta)) & ~mu
-    lo32, hi32 = r[8], r[9]
-    delta = (1 << (lo32 ^ hi32).bit_length()) - 1
+        mu = m & delta
+        v = (v | (umin & ~delta)) & ~mu
+    delta = (1 << (umin32 ^ umax32).bit_length()) - 1
     mu32 = mu & delta & M32
-    v32 = ((v | (lo32 & ~delta)) & M32) & ~mu32
-    v = (v & _HI32) | v32
-    r[0] = v
-    r[1] = ((mu & _HI32) | mu32) & ~v
+    v = (v & _HI32) | (((v | (umin32 & ~delta)) & M32) & ~mu32)
+    m = ((mu & _HI32) | mu32) & ~v
+    v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32 = _update10(
+        v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32)
+    return _new(Scalar, (_new(Tnum, (v, m)), smin, smax, umin, umax, smin32, smax32, umin32, umax32))
+
+
+_ROUNDS = (0, 1, 2)
 
 
 def _sync(r: list) -> None:
-    """The kernel's reg_bounds_sync on a 10-int list."""
-    _update(r)
-    # three rounds, as the live kernel does (measured: two leave some
-    # 64-to-32-bit consequences undrawn)
-    _deduce(r)
-    _deduce(r)
-    _deduce(r)
-    _bound_offset(r)
-    _update(r)
+    """The kernel's reg_bounds_sync on a 10-int list (in place)."""
+    s = _sync10(*r)
+    r[0], r[1] = s[0]
+    r[2:] = s[1:]
 
 
 def sync(s: Scalar) -> Scalar:
     """Make all nine fields agree with each other (the kernel's reg_bounds_sync)."""
-    r = _regs(s)
-    _sync(r)
-    return _mk(r)
+    t = s[0]
+    return _sync10(t[0], t[1], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8])
 
 
 def _zext(r: list) -> None:
@@ -947,8 +969,7 @@ def alu(op: int, dst: Scalar, src: Scalar, is64: bool, signed: bool = False) -> 
         raise ValueError(f"not an ALU op: {op:#x}")
     if not is64:
         _zext(r)
-    _sync(r)
-    return _mk(r)
+    return _sync10(*r)
 
 
 def fork_split(op: int, dst: Scalar, src: Scalar, is64: bool) -> tuple[Scalar, Scalar] | None:
@@ -990,8 +1011,7 @@ def mov32(src: Scalar) -> Scalar:
     """``w_dst = w_src``: the low half, zero-extended, synced."""
     r = _regs(src)
     _zext(r)
-    _sync(r)
-    return _mk(r)
+    return _sync10(*r)
 
 
 def byte_swap(s: Scalar, bits: int, alu64: bool, to_be: bool) -> Scalar | None:
@@ -1017,8 +1037,7 @@ def byte_swap(s: Scalar, bits: int, alu64: bool, to_be: bool) -> Scalar | None:
         _unbounded(r)
     if bits != 64:
         _coerce(r, bits // 8)
-    _sync(r)
-    return _mk(r)
+    return _sync10(*r)
 
 
 # --------------------------------------------------------------------------
@@ -1126,8 +1145,7 @@ def movsx32(src: Scalar, bits: int) -> Scalar:
     r = _regs(src)
     _coerce_subreg_sx(r, bits // 8)
     _zext(r)
-    _sync(r)
-    return _mk(r)
+    return _sync10(*r)
 
 
 # --------------------------------------------------------------------------
@@ -1339,14 +1357,11 @@ def refine(a: Scalar, b: Scalar, op: int, is32: bool, same: bool = False) -> tup
     if same:
         _refine(r1, r1, op, is32)
         _sync(r1)
-        _sync(r1)
-        s = _mk(r1)
+        s = _sync10(*r1)
         return s, s
     r2 = _regs(b)
     _refine(r1, r2, op, is32)
-    _sync(r1)
-    _sync(r2)
-    return _mk(r1), _mk(r2)
+    return _sync10(*r1), _sync10(*r2)
 
 
 # --------------------------------------------------------------------------

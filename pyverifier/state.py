@@ -43,7 +43,7 @@ class FuncState:
 
 class VerifierState:
     __slots__ = ("frames", "curframe", "refs", "speculative", "parent", "branches", "insn_idx", "last_insn_idx",
-                 "jmp_history")
+                 "jmp_history", "first_insn_idx", "cleaned", "equal_state", "may_goto_depth", "sl", "dfs_depth")
 
     def __init__(self, frames: list[FuncState], curframe: int = 0):
         self.frames = frames
@@ -54,7 +54,13 @@ class VerifierState:
         self.branches = 1
         self.insn_idx = 0
         self.last_insn_idx = -1
-        self.jmp_history: list[tuple[int, int]] = []
+        self.jmp_history: list[tuple[int, int, int, int]] = []  # (idx, prev_idx, flags, linked_regs)
+        self.first_insn_idx = 0
+        self.cleaned = False
+        self.equal_state: VerifierState | None = None  # back-edge states: the state they matched
+        self.may_goto_depth = 0
+        self.dfs_depth = 0
+        self.sl = None  # the explored-state list entry (pyverifier.prune) holding this checkpoint
 
     def copy(self) -> "VerifierState":
         st = VerifierState([f.copy() for f in self.frames], self.curframe)
@@ -65,6 +71,9 @@ class VerifierState:
         st.insn_idx = self.insn_idx
         st.last_insn_idx = self.last_insn_idx
         st.jmp_history = self.jmp_history[:]
+        st.first_insn_idx = self.first_insn_idx
+        st.may_goto_depth = self.may_goto_depth
+        st.dfs_depth = self.dfs_depth
         return st
 
     @property

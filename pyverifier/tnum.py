@@ -34,6 +34,8 @@ class Tnum(NamedTuple):
         return f"({self.value:#x}; {self.mask:#x})"
 
 
+_new = tuple.__new__  # builds a Tnum without the NamedTuple constructor's Python-level call
+
 #: Nothing is known about any bit.
 UNKNOWN = Tnum(0, M64)
 #: The interface name: ``tnum.unknown`` is a value, not a function.
@@ -43,7 +45,7 @@ ZERO = Tnum(0, 0)
 
 def const(v: int) -> Tnum:
     """The tnum of exactly ``v`` (taken modulo 2**64)."""
-    return Tnum(v & M64, 0)
+    return _new(Tnum, (v & M64, 0))
 
 
 def range(lo: int, hi: int) -> Tnum:  # noqa: A001 - the kernel's name
@@ -56,15 +58,15 @@ def range(lo: int, hi: int) -> Tnum:  # noqa: A001 - the kernel's name
     if bits > 63:
         return UNKNOWN
     delta = (1 << bits) - 1
-    return Tnum(lo & ~delta & M64, delta)
+    return _new(Tnum, (lo & ~delta & M64, delta))
 
 
 def lshift(a: Tnum, shift: int) -> Tnum:
-    return Tnum((a.value << shift) & M64, (a.mask << shift) & M64)
+    return _new(Tnum, ((a.value << shift) & M64, (a.mask << shift) & M64))
 
 
 def rshift(a: Tnum, shift: int) -> Tnum:
-    return Tnum(a.value >> shift, a.mask >> shift)
+    return _new(Tnum, (a.value >> shift, a.mask >> shift))
 
 
 def arshift(a: Tnum, shift: int, insn_bitness: int = 64) -> Tnum:
@@ -81,28 +83,30 @@ def arshift(a: Tnum, shift: int, insn_bitness: int = 64) -> Tnum:
             v -= 1 << 32
         if m & 0x8000_0000:
             m -= 1 << 32
-        return Tnum((v >> shift) & M32, (m >> shift) & M32)
+        return _new(Tnum, ((v >> shift) & M32, (m >> shift) & M32))
     if v & _S64_SIGN:
         v -= 1 << 64
     if m & _S64_SIGN:
         m -= 1 << 64
-    return Tnum((v >> shift) & M64, (m >> shift) & M64)
+    return _new(Tnum, ((v >> shift) & M64, (m >> shift) & M64))
 
 
 def add(a: Tnum, b: Tnum) -> Tnum:
-    am, bm = a.mask, b.mask
-    sv = a.value + b.value
+    av, am = a
+    bv, bm = b
+    sv = av + bv
     # every bit whose carry may differ between the all-unknown-0 and
     # all-unknown-1 sums is unknown, as are the unknown input bits
     mu = (((am + bm + sv) ^ sv) | am | bm) & M64
-    return Tnum(sv & ~mu & M64, mu)
+    return _new(Tnum, (sv & ~mu & M64, mu))
 
 
 def sub(a: Tnum, b: Tnum) -> Tnum:
-    am, bm = a.mask, b.mask
-    dv = a.value - b.value
+    av, am = a
+    bv, bm = b
+    dv = av - bv
     mu = (((dv + am) ^ (dv - bm)) | am | bm) & M64
-    return Tnum(dv & ~mu & M64, mu)
+    return _new(Tnum, (dv & ~mu & M64, mu))
 
 
 def neg(a: Tnum) -> Tnum:
@@ -110,18 +114,24 @@ def neg(a: Tnum) -> Tnum:
 
 
 def and_(a: Tnum, b: Tnum) -> Tnum:
-    v = a.value & b.value
-    return Tnum(v, (a.value | a.mask) & (b.value | b.mask) & ~v)
+    av, am = a
+    bv, bm = b
+    v = av & bv
+    return _new(Tnum, (v, (av | am) & (bv | bm) & ~v))
 
 
 def or_(a: Tnum, b: Tnum) -> Tnum:
-    v = a.value | b.value
-    return Tnum(v, (a.mask | b.mask) & ~v)
+    av, am = a
+    bv, bm = b
+    v = av | bv
+    return _new(Tnum, (v, (am | bm) & ~v))
 
 
 def xor(a: Tnum, b: Tnum) -> Tnum:
-    mu = a.mask | b.mask
-    return Tnum((a.value ^ b.value) & ~mu, mu)
+    av, am = a
+    bv, bm = b
+    mu = am | bm
+    return _new(Tnum, ((av ^ bv) & ~mu, mu))
 
 
 def mul(a: Tnum, b: Tnum) -> Tnum:
@@ -136,13 +146,18 @@ def mul(a: Tnum, b: Tnum) -> Tnum:
     acc_v = (av * bv) & M64
     # accumulate the uncertain partial products as an all-unknown tnum sum
     acc_m = 0  # mask of the running unknown sum (its value part stays 0)
-    while av or am:
-        if av & 1:
-            t = bm
-        elif am & 1:
-            t = bv | bm
-        else:
-            t = 0
+    while bv or bm:
+        x = av | am
+        if not x:
+            break
+        # skip the bits of ``a`` that are known 0 (they add nothing)
+        tz = (x & -x).bit_length() - 1
+        if tz:
+            av >>= tz
+            am >>= tz
+            bv = (bv << tz) & M64
+            bm = (bm << tz) & M64
+        t = bm if av & 1 else bv | bm
         if t:
             # add(Tnum(0, acc_m), Tnum(0, t))
             acc_m = ((acc_m + t) | acc_m | t) & M64
@@ -151,8 +166,10 @@ def mul(a: Tnum, b: Tnum) -> Tnum:
         bv = (bv << 1) & M64
         bm = (bm << 1) & M64
     if not acc_m:
-        return Tnum(acc_v, 0)
-    return add(Tnum(acc_v, 0), Tnum(0, acc_m))
+        return _new(Tnum, (acc_v, 0))
+    # add(Tnum(acc_v, 0), Tnum(0, acc_m))
+    mu = (((acc_m + acc_v) ^ acc_v) | acc_m) & M64
+    return _new(Tnum, (acc_v & ~mu & M64, mu))
 
 
 def intersect(a: Tnum, b: Tnum) -> Tnum:
@@ -163,19 +180,19 @@ def intersect(a: Tnum, b: Tnum) -> Tnum:
     """
     v = a.value | b.value
     mu = a.mask & b.mask
-    return Tnum(v & ~mu, mu)
+    return _new(Tnum, (v & ~mu, mu))
 
 
 def union(a: Tnum, b: Tnum) -> Tnum:
     """The smallest tnum holding every value of ``a`` and of ``b``."""
     mu = a.mask | b.mask | (a.value ^ b.value)
-    return Tnum(a.value & ~mu & M64, mu & M64)
+    return _new(Tnum, (a.value & ~mu & M64, mu & M64))
 
 
 def cast(a: Tnum, size: int) -> Tnum:
     """Keep the low ``size`` bytes (1, 2, 4 or 8)."""
     m = (1 << (size * 8)) - 1
-    return Tnum(a.value & m, a.mask & m)
+    return _new(Tnum, (a.value & m, a.mask & m))
 
 
 def is_aligned(a: Tnum, size: int) -> bool:
@@ -237,22 +254,22 @@ def step_ints(v: int, m: int, z: int) -> int:
 
 def subreg(a: Tnum) -> Tnum:
     """The low 32 bits (upper half known zero)."""
-    return Tnum(a.value & M32, a.mask & M32)
+    return _new(Tnum, (a.value & M32, a.mask & M32))
 
 
 def clear_subreg(a: Tnum) -> Tnum:
     """The upper 32 bits (lower half known zero)."""
-    return Tnum(a.value & _HI32, a.mask & _HI32)
+    return _new(Tnum, (a.value & _HI32, a.mask & _HI32))
 
 
 def with_subreg(reg: Tnum, sub_: Tnum) -> Tnum:
     """``reg``'s upper half with ``sub_``'s lower half."""
-    return Tnum((reg.value & _HI32) | (sub_.value & M32), (reg.mask & _HI32) | (sub_.mask & M32))
+    return _new(Tnum, ((reg.value & _HI32) | (sub_.value & M32), (reg.mask & _HI32) | (sub_.mask & M32)))
 
 
 def const_subreg(a: Tnum, value: int) -> Tnum:
     """``a`` with its lower half replaced by the constant ``value``."""
-    return Tnum((a.value & _HI32) | (value & M32), a.mask & _HI32)
+    return _new(Tnum, ((a.value & _HI32) | (value & M32), a.mask & _HI32))
 
 
 def is_const(a: Tnum) -> bool:
@@ -277,15 +294,15 @@ def _swab(x: int, nbytes: int) -> int:
 
 def bswap16(a: Tnum) -> Tnum:
     """Swap the two low bytes; the result's upper 48 bits are known zero."""
-    return Tnum(_swab(a.value & 0xFFFF, 2), _swab(a.mask & 0xFFFF, 2))
+    return _new(Tnum, (_swab(a.value & 0xFFFF, 2), _swab(a.mask & 0xFFFF, 2)))
 
 
 def bswap32(a: Tnum) -> Tnum:
-    return Tnum(_swab(a.value & M32, 4), _swab(a.mask & M32, 4))
+    return _new(Tnum, (_swab(a.value & M32, 4), _swab(a.mask & M32, 4)))
 
 
 def bswap64(a: Tnum) -> Tnum:
-    return Tnum(_swab(a.value, 8), _swab(a.mask, 8))
+    return _new(Tnum, (_swab(a.value, 8), _swab(a.mask, 8)))
 
 
 def strn(a: Tnum) -> str:

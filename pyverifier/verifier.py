@@ -22,6 +22,7 @@ EINVAL = 22
 EACCES = 13
 E2BIG = 7
 COMPLEXITY_LIMIT_INSNS = 1_000_000
+BPF_F_TEST_STATE_FREQ = 1 << 3
 
 
 class Reject(Exception):
@@ -117,6 +118,14 @@ class _Verifier:
         except Reject as e:
             self.errno = e.errno
             self.reject_msg = e.msg
+            if getattr(e, "no_log", False):  # refused by the loader before the verifier ran
+                return
+        pr = getattr(self, "pruner", None)
+        if pr is not None:
+            self.total_states, self.peak_states = pr.total_states, pr.peak_states
+            self.max_states_per_insn = pr.max_states_per_insn
+            if self.verdict == ACCEPT and any(i.code == 0xE5 for i in self.insns):
+                self.stack_depth += 16  # the x86-64 JIT's timed may_goto: a counter and a timestamp slot
         if self.verdict == ACCEPT and log.level1 and not log.level2:
             log.reset(0)
         if log.level & LOG_STATS:
@@ -140,20 +149,25 @@ class _Verifier:
 
         if ins.src != 0:
             return None
-        return num_params(ins.imm, self.prog.prog_type)
+        return num_params(ins.imm, self.prog.prog_type, self.prog.expected_attach_type or 0)
 
     def _check(self) -> None:
         from . import ctx as ctxm
-        from .stack import StackLiveness
         from .state import initial_state
 
         if not ctxm.supported(self.prog.prog_type):
             raise NotModelled(f"program type {self.prog.prog_type}")
-        if self.prog.prog_flags:
+        if not ctxm.attach_type_valid(self.prog.prog_type, self.prog.expected_attach_type or 0):
+            e = Reject(EINVAL, "rejected with EINVAL and no log")
+            e.no_log = True
+            raise e
+        if self.prog.prog_flags & ~BPF_F_TEST_STATE_FREQ:
             raise NotModelled(f"prog_flags {self.prog.prog_flags:#x}")
         self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn)
         self.succ = {i: self.cfgm.successors(self.insns, i) for i in self.cfg.postorder}
-        self.live = StackLiveness(len(self.insns))
+        from .liveness import Liveness
+
+        self.live = Liveness(self)
         self.state = initial_state()
         self.scratch_all()
         self.do_check()
@@ -187,6 +201,10 @@ class _Verifier:
                 out.append(f" fp{-(spi + 1) * 8}={slot.chars()[:j]}{self.fmt_reg(slot.spilled)}")
             else:
                 out.append(f" fp{-(spi + 1) * 8}={slot.chars()}")
+        if st.refs:
+            from .refs import format_refs
+
+            out.append(format_refs(st))
         self.log.write("".join(out) + "\n")
         if not print_all:
             self.scratched_regs = 0
@@ -211,6 +229,8 @@ class _Verifier:
 
         t = r.type
         if t == R.SCALAR:
+            if r.id & (3 << 30):  # BPF_ADD_CONST64/32 link (pyverifier.links)
+                return sc.format(r.s, r.id & ~(3 << 30), r.off, r.precise)
             return sc.format(r.s, r.id, None, r.precise)
         vo = r.s.var_off
         name = R.type_str(t)
@@ -243,6 +263,8 @@ class _Verifier:
 
     # ---- main loop ------------------------------------------------------
     def do_check(self) -> None:
+        from . import precision, prune as prunem
+
         log = self.log
         insns = self.insns
         n = len(insns)
@@ -250,33 +272,50 @@ class _Verifier:
         prev_insn_idx = -1
         do_print_state = False
         prune = self.cfg.prune_points
+        jmp_points = self.cfg.jmp_points
+        self.pruner = prunem.Pruner(n, bool(self.prog.prog_flags & BPF_F_TEST_STATE_FREQ))
+        self.cur_hist_ent = False
         while True:
             idx = self.insn_idx
+            self.cur_hist_ent = False
+            self.prev_insn_idx = prev_insn_idx
             if idx >= n:
                 self.err(f"invalid insn idx {idx} insn_cnt {n}", 14)
             self.insn_processed += 1
             if self.insn_processed > COMPLEXITY_LIMIT_INSNS:
                 self.err(f"BPF program is too large. Processed {self.insn_processed} insn", E2BIG)
-            if idx in prune:
-                if self.is_state_visited(idx):
-                    raise NotModelled("state pruning (is_state_visited found an equivalent state)")
-            if log.level2 and do_print_state:
-                log.write(f"\nfrom {prev_insn_idx} to {idx}:")
-                self.print_state(self.state, True)
-                do_print_state = False
-            if log.level1:
-                if self.scratched_regs or self.scratched_stack:
-                    self.print_insn_state()
-                self.prev_log_pos = log.end_pos
-                log.write(f"{idx}: {self._fmt_insn(idx)}\n")
-                self.prev_insn_print_pos = log.end_pos - self.prev_log_pos
-                self.prev_log_pos = log.end_pos
-            prev_insn_idx = idx
-            self.live.reset_write_marks(idx)
-            exited = self.do_check_insn(insns[idx])
-            self.live.commit_write_marks()
+            st = self.state
+            st.last_insn_idx = prev_insn_idx
+            st.insn_idx = idx
+            exited = False
+            if idx in prune and prunem.is_state_visited(self, idx):
+                if log.level1:
+                    if do_print_state:
+                        log.write(f"\nfrom {prev_insn_idx} to {idx}{' (speculative execution)' if self.state.speculative else ''}: safe\n")
+                    else:
+                        log.write(f"{idx}: safe\n")
+                exited = True
+            else:
+                if idx in jmp_points:
+                    precision.push_jmp_history(self, st)
+                if log.level2 and do_print_state:
+                    log.write(f"\nfrom {prev_insn_idx} to {idx}:")
+                    self.print_state(self.state, True)
+                    do_print_state = False
+                if log.level1:
+                    if self.scratched_regs or self.scratched_stack:
+                        self.print_insn_state()
+                    self.prev_log_pos = log.end_pos
+                    log.write(f"{idx}: {self._fmt_insn(idx)}\n")
+                    self.prev_insn_print_pos = log.end_pos - self.prev_log_pos
+                    self.prev_log_pos = log.end_pos
+                prev_insn_idx = idx
+                self.live.reset_write_marks(idx)
+                exited = self.do_check_insn(insns[idx])
+                self.live.commit_write_marks()
             if exited:
                 self.scratch_all()
+                prunem.update_branch_counts(self, self.state)
                 self.live.update(log, self.succ, self.cfg.postorder, prune)
                 if not self.stack:
                     return
@@ -286,29 +325,12 @@ class _Verifier:
                 self.state = st
                 do_print_state = True
 
-    def is_state_visited(self, idx: int) -> bool:
-        lst = self.explored.get(idx)
-        if lst:
-            return True  # a candidate exists: comparison is not modelled yet
-        add = False
-        if self.jmps_processed - self.prev_jmps_processed >= 2 and \
-                self.insn_processed - self.prev_insn_processed >= 8:
-            add = True
-        if idx in self.cfg.force_checkpoints:
-            add = True
-        if not add:
-            return False
-        self.explored.setdefault(idx, []).append(self.state.copy())
-        self.total_states += 1
-        self.peak_states = max(self.peak_states, sum(len(v) for v in self.explored.values()))
-        self.prev_jmps_processed = self.jmps_processed
-        self.prev_insn_processed = self.insn_processed
-        return False
-
     def push_stack(self, target: int, prev: int, st) -> None:
         self.stack.append((st, target, prev, self.log.end_pos))
         if len(self.stack) > 8192:
             self.err(f"The sequence of {len(self.stack)} jumps is too complex.", E2BIG)
+        if st.parent is not None:
+            st.parent.branches += 1
 
     # ---- registers ------------------------------------------------------
     def check_reg_read(self, regno: int):
@@ -338,7 +360,11 @@ class _Verifier:
             return False
         if cls == op.BPF_STX:
             if ins.code & 0xE0 == op.BPF_ATOMIC:
-                raise NotModelled("atomic instructions")
+                from .atomics import check_atomic
+
+                check_atomic(self, ins)
+                self.insn_idx += 1
+                return False
             if ins.code & 0xE0 != op.BPF_MEM or ins.imm != 0:
                 self.err("BPF_STX uses reserved fields", EINVAL)
             self.check_reg_read(ins.src)
@@ -358,7 +384,13 @@ class _Verifier:
                 self.check_ld_imm64(ins)
                 self.insn_idx += 2
                 return False
-            raise NotModelled("legacy packet loads (LD_ABS/LD_IND)")
+            if ins.code & 0xE0 in (0x20, 0x40):
+                from .memory import check_ld_abs
+
+                check_ld_abs(self, ins)
+                self.insn_idx += 1
+                return False
+            raise NotModelled(f"BPF_LD mode {ins.code & 0xE0:#x}")
         # jumps
         o = ins.code & 0xF0
         self.jmps_processed += 1
@@ -381,8 +413,7 @@ class _Verifier:
         if o == op.BPF_EXIT:
             if (ins.code & 8) or ins.imm != 0 or ins.src != 0 or ins.dst != 0 or cls == op.BPF_JMP32:
                 self.err("BPF_EXIT uses reserved fields", EINVAL)
-            self.check_exit()
-            return True
+            return self.check_exit()
         self.check_cond_jmp(ins)
         return False
 
@@ -390,6 +421,7 @@ class _Verifier:
     _ALU_STR = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian"]
 
     def check_alu(self, ins) -> None:
+        from . import links, memory
         from . import regs as R
         from . import scalar as sc
 
@@ -437,21 +469,7 @@ class _Verifier:
                 else:
                     self.set_reg(ins.dst, R.scalar_const(ins.imm & 0xFFFFFFFF))
                 return
-            if ins.off:
-                raise NotModelled("sign-extending mov")
-            if is64:
-                if src.type == R.SCALAR and not src.id and src.s.var_off.mask:
-                    self.id_gen += 1
-                    src = src.replace(id=self.id_gen)
-                    self.set_reg(ins.src, src)
-                self.set_reg(ins.dst, src)
-                return
-            if src.type != R.SCALAR:
-                self.set_reg(ins.dst, R.scalar_unknown())
-                return
-            if src.s.var_off.mask:
-                raise NotModelled("32-bit mov of a non-constant scalar (id links)")
-            self.set_reg(ins.dst, R.scalar_of(sc.mov32(src.s)))
+            memory.mov_reg(self, ins, src, is64)
             return
         if o > op.BPF_END:
             self.err(f"invalid BPF_ALU opcode {o:x}", EINVAL)
@@ -478,61 +496,19 @@ class _Verifier:
                     self.set_reg(ins.dst, R.scalar_unknown())
                     return
                 self.err(f"R{ins.dst} pointer {alu_s} pointer prohibited")
-            raise NotModelled("scalar += pointer (precision tracking)")
+            memory.mark_precise(self, ins.dst)
+            memory.adjust_ptr(self, ins, src, d, dst_is_off=True)
+            return
         if d.type != R.SCALAR:
             if src is not None:
-                raise NotModelled("pointer += register (precision tracking)")
-            self.adjust_ptr(ins, d, R.scalar_const(ins.imm), alu_s, is64)
+                memory.mark_precise(self, ins.src)
+            memory.adjust_ptr(self, ins, d, src if src is not None else R.scalar_const(ins.imm))
             return
         if src is not None and d.precise:
             raise NotModelled("precision propagation")
         ss = src.s if src is not None else sc.Scalar.const(ins.imm)
-        self.set_reg(ins.dst, R.scalar_of(sc.alu(o, d.s, ss, is64, signed=ins.off == 1)))
-
-    def adjust_ptr(self, ins, ptr, off_reg, alu_s: str, is64: bool) -> None:
-        from . import regs as R
-
-        dst = ins.dst
-        o = ins.code & 0xF0
-        t = ptr.type
-        if not is64:
-            if o == op.BPF_SUB:
-                self.set_reg(dst, R.scalar_unknown())
-                return
-            self.err(f"R{dst} 32-bit pointer arithmetic prohibited")
-        if t & R.PTR_MAYBE_NULL:
-            self.err(f"R{dst} pointer arithmetic on {R.type_str(t)} prohibited, null-check it first")
-        b = R.base_type(t)
-        val = off_reg.s.smin
-        if b in (R.PTR_TO_CTX, R.PTR_TO_MAP_VALUE, R.PTR_TO_MAP_KEY, R.PTR_TO_STACK, R.PTR_TO_PACKET_META,
-                 R.PTR_TO_PACKET, R.PTR_TO_TP_BUFFER, R.PTR_TO_BTF_ID, R.PTR_TO_MEM, R.PTR_TO_BUF, R.PTR_TO_FUNC,
-                 R.CONST_PTR_TO_DYNPTR):
-            pass
-        elif b == R.PTR_TO_FLOW_KEYS:
-            pass
-        elif b == R.CONST_PTR_TO_MAP and val == 0 and o == op.BPF_ADD:
-            pass
-        else:
-            self.err(f"R{dst} pointer arithmetic on {R.type_str(t)} prohibited")
-        if ptr.s.var_off.mask:
-            raise NotModelled("pointer with a variable offset")
-        if o == op.BPF_ADD:
-            new_off = ptr.off + val
-        elif o == op.BPF_SUB:
-            if b == R.PTR_TO_STACK:
-                self.err(f"R{dst} subtraction from stack pointer prohibited")
-            new_off = ptr.off - val
-        elif o in (op.BPF_AND, op.BPF_OR, op.BPF_XOR):
-            self.err(f"R{dst} bitwise operator {alu_s} on pointer prohibited")
-        else:
-            self.err(f"R{dst} pointer arithmetic with {alu_s} operator prohibited")
-        if not -(1 << 29) < new_off < (1 << 29):
-            raise NotModelled("pointer offset beyond the kernel's limits")
-        if R.is_pkt_pointer(t):
-            raise NotModelled("packet pointer arithmetic")
-        self.set_reg(dst, ptr.replace(off=new_off))
-        if b == R.PTR_TO_STACK and not -512 <= new_off <= 0:
-            pass
+        self.set_reg(ins.dst, links.after_scalar_alu(self, ins, d, src,
+                                                     sc.alu(o, d.s, ss, is64, signed=ins.off == 1)))
 
     # ---- ld_imm64 -------------------------------------------------------
     def check_ld_imm64(self, ins) -> None:
@@ -563,6 +539,7 @@ class _Verifier:
 
     def check_mem_access(self, regno: int, off: int, size: int, write: bool, value_regno: int, ins, is_sx) -> None:
         from . import ctx as ctxm
+        from . import memory, packet
         from . import regs as R
         from . import scalar as sc
 
@@ -571,12 +548,16 @@ class _Verifier:
         t = reg.type
         b = R.base_type(t)
         if t == R.PTR_TO_STACK:
-            self.check_stack_access(reg, regno, off, size, write, value_regno, ins)
+            memory.check_stack_access(self, reg, regno, off, size, write, value_regno, ins)
+        elif R.is_pkt_pointer(t):
+            packet.mem_access(self, reg, regno, off + reg.off, size, write, value_regno)
         elif t == R.PTR_TO_CTX:
+            if reg.off < 0:
+                self.err(f"negative offset ctx ptr R{regno} off={reg.off} disallowed")
             if reg.off:
                 self.err(f"dereference of modified ctx ptr R{regno} off={reg.off} disallowed")
-            if reg.s.var_off.mask:
-                raise NotModelled("variable ctx access")
+            if reg.s.var_off.mask or reg.s.var_off.value:
+                self.err(f"variable ctx access var_off={memory._tnum_str(reg.s.var_off)} disallowed")
             rt = ctxm.check_ctx_access(self.prog.prog_type, self.prog.expected_attach_type, off, size, write)
             if rt is ctxm.NOT_MODELLED:
                 raise NotModelled("this context field")
@@ -585,20 +566,14 @@ class _Verifier:
             if not write and value_regno >= 0:
                 if rt == R.SCALAR:
                     self.set_reg(value_regno, R.scalar_unknown())
+                elif rt in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_PACKET_END):
+                    self.set_reg(value_regno, R.pointer(rt))
                 else:
-                    raise NotModelled("packet pointers")
+                    raise NotModelled(f"context field of type {R.type_str(rt)}")
         elif b == R.PTR_TO_MAP_VALUE and not (t & R.PTR_MAYBE_NULL):
-            if t & R.MEM_RDONLY:
-                raise NotModelled("read-only map values")
-            if reg.s.var_off.mask:
-                raise NotModelled("variable offset map value access")
-            vs = reg.map.value_size
-            o = reg.off + off
-            if not (o >= 0 and size > 0 and o + size <= vs):
-                self.log.write(f"invalid access to map value, value_size={vs} off={o} size={size}\n")
-                self.err(f"R{regno} min value is outside of the allowed memory range")
-            if not write and value_regno >= 0:
-                self.set_reg(value_regno, R.scalar_unknown())
+            memory.map_value_access(self, reg, regno, reg.off + off, size, write, value_regno)
+        elif b == R.PTR_TO_MEM:
+            memory.mem_access(self, reg, regno, reg.off + off, size, write, value_regno)
         elif t == R.SCALAR or t & R.PTR_MAYBE_NULL or b in (R.CONST_PTR_TO_MAP, R.PTR_TO_PACKET_END):
             self.err(f"R{regno} invalid mem access '{R.type_str(t)}'")
         else:
@@ -609,91 +584,10 @@ class _Verifier:
                 s = sc.coerce_to_size_sx(r.s, size) if is_sx else sc.coerce_to_size(r.s, size)
                 self.set_reg(value_regno, r.replace(s=s))
 
-    def check_stack_access(self, reg, regno, off, size, write, value_regno, ins) -> None:
-        from . import regs as R
-        from .stack import STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, Slot
-
-        if reg.s.var_off.mask:
-            raise NotModelled("variable offset stack access")
-        o = reg.off + off + reg.s.var_off.value
-        if o % size:
-            self.err(f"misaligned stack access off {reg.s.var_off.value}+{reg.off}+{off} size {size}")
-        if o < -512 or o + size > 0:
-            word = "write to" if write else "read from"
-            self.err(f"invalid {word} stack R{regno} off={o} size={size}")
-        f = self.state.cur
-        f.grow_stack(-o)
-        alloc = ((-o) + 7) // 8 * 8
-        if alloc > self.stack_depth:
-            self.stack_depth = alloc
-        slot_i = -o - 1
-        spi = slot_i // 8
-        self.scratched_stack |= 1 << spi
-        cur = f.stack[spi]
-        if write:
-            vreg = self.state.cur.regs[value_regno] if value_regno >= 0 else None
-            if o % 8 == 0 and size == 8:
-                self.live.mark_write(1 << spi)
-            if vreg is not None and o % 8 == 0 and vreg.type == R.SCALAR:
-                self._spill(f, spi, vreg, size)
-            elif vreg is None and o % 8 == 0 and (ins.code & 7) == op.BPF_ST:
-                self._spill(f, spi, R.scalar_const(ins.imm), size)
-            elif vreg is not None and vreg.type != R.SCALAR:
-                if size != 8:
-                    self.err("invalid size of register spill")
-                self._spill(f, spi, vreg, 8)
-            else:
-                types = list(cur.types)
-                if cur.types[7] == STACK_SPILL or any(t > STACK_ZERO for t in types):
-                    types = [STACK_MISC if t in (STACK_SPILL,) or t > STACK_ZERO else t for t in types]
-                zero = (vreg is not None and vreg.type == R.SCALAR and not vreg.s.var_off.mask and
-                        vreg.s.var_off.value == 0) or (vreg is None and ins.imm == 0)
-                kind = STACK_ZERO if zero else STACK_MISC
-                for i in range(size):
-                    types[(slot_i - i) % 8] = kind
-                f.stack[spi] = Slot(tuple(types))
-            return
-        # read
-        self.live.mark_read(self.insn_idx, 1 << spi)
-        types = cur.types
-        if types[7] == STACK_SPILL:
-            spill_size = 1
-            i = 7
-            while i > 0 and types[i - 1] == STACK_SPILL:
-                spill_size += 1
-                i -= 1
-            sp = cur.spilled
-            if size != 8 or spill_size != 8:
-                if sp.type != R.SCALAR:
-                    self.err("invalid size of register fill")
-                raise NotModelled("narrow stack fill")
-            if value_regno >= 0:
-                self.set_reg(value_regno, sp)
-            return
-        zeros = 0
-        for i in range(size):
-            t = types[(slot_i - i) % 8]
-            if t == STACK_ZERO:
-                zeros += 1
-            elif t not in (STACK_MISC, STACK_INVALID):
-                self.err(f"invalid read from stack off {o}+{i} size {size}")
-        if value_regno >= 0:
-            self.set_reg(value_regno, R.scalar_const(0) if zeros == size else R.scalar_unknown())
-
-    def _spill(self, f, spi: int, reg, size: int) -> None:
-        from .stack import STACK_MISC, STACK_SPILL, STACK_ZERO, Slot
-
-        cur = f.stack[spi].types
-        types = [STACK_SPILL] * 8
-        for i in range(8 - size):
-            t = cur[i]
-            types[i] = t if t in (STACK_ZERO, 0) else STACK_MISC
-        if size != 8:
-            raise NotModelled("sub-register spill")
-        f.stack[spi] = Slot(tuple(types), reg)
-
     # ---- jumps ----------------------------------------------------------
     def check_cond_jmp(self, ins) -> None:
+        from . import links, memory
+        from . import packet as ptrcmp
         from . import regs as R
         from . import scalar as sc
 
@@ -701,7 +595,12 @@ class _Verifier:
         if o == op.BPF_JA or o > op.BPF_JCOND:
             self.err(f"invalid BPF_JMP/JMP32 opcode {o:x}", EINVAL)
         if o == op.BPF_JCOND:
-            raise NotModelled("may_goto")
+            if ins.src != 0 or ins.dst != 0 or ins.imm != 0 or (ins.code & 7) != op.BPF_JMP:
+                raise NotModelled("malformed may_goto")
+            from . import prune
+
+            prune.check_may_goto(self, ins)
+            return
         d = self.check_reg_read(ins.dst)
         if ins.code & 8:
             if ins.imm != 0:
@@ -712,24 +611,36 @@ class _Verifier:
                 self.err("BPF_JMP/JMP32 uses reserved fields", EINVAL)
             s = R.scalar_const(ins.imm)
         is32 = (ins.code & 7) == op.BPF_JMP32
+        from . import precision
+
+        hflags = precision.INSN_F_DST_REG_STACK if d.type == R.PTR_TO_STACK else 0
+        if ins.code & 8 and s.type == R.PTR_TO_STACK:
+            hflags |= precision.INSN_F_SRC_REG_STACK
+        if hflags:
+            precision.push_jmp_history(self, self.state, hflags)
         if d.type == R.SCALAR and s.type == R.SCALAR:
             pred = sc.branch_taken(d.s, s.s, o, is32)
-            if pred >= 0:
-                raise NotModelled("precision tracking (branch outcome known)")
-        elif d.type != R.SCALAR and s.type == R.SCALAR and not s.s.var_off.mask and not is32:
-            pred = -1
-            if s.s.var_off.value == 0 and self._not_null(d) and o in (op.BPF_JEQ, op.BPF_JNE):
-                pred = 0 if o == op.BPF_JEQ else 1
-            if pred >= 0:
-                if self.log.level1:
-                    self.print_insn_state()
-                if pred == 1:
-                    self.insn_idx += ins.off + 1
-                else:
-                    self.insn_idx += 1
-                return
-        elif d.type != R.SCALAR or s.type != R.SCALAR:
-            raise NotModelled("comparison involving pointers")
+        else:
+            pred = ptrcmp.branch_taken(d, s, o, is32)
+        if pred >= 0:
+            if d.type == R.SCALAR:
+                memory.mark_precise(self, ins.dst)
+            if ins.code & 8 and s.type == R.SCALAR:
+                memory.mark_precise(self, ins.src)
+            if self.log.level1:
+                self.print_insn_state()
+            if pred == 1:
+                self.insn_idx += ins.off + 1
+            else:
+                self.insn_idx += 1
+            return
+        linked = []
+        if ins.code & 8 and s.type == R.SCALAR and s.id:
+            links.collect(self, self.state, s.id, linked)
+        if d.type == R.SCALAR and d.id:
+            links.collect(self, self.state, d.id, linked)
+        if len(linked) > 1:
+            precision.push_jmp_history(self, self.state, 0, links.pack(linked))
         other = self.state.copy()
         self.push_stack(self.insn_idx + ins.off + 1, self.insn_idx, other)
         oregs = other.cur.regs
@@ -738,8 +649,6 @@ class _Verifier:
             if ins.code & 8 and ins.src == ins.dst:
                 pass
             else:
-                if d.id or ((ins.code & 8) and s.id):
-                    raise NotModelled("linked scalar registers (sync_linked_regs)")
                 ft_d, ft_s = sc.refine(d.s, s.s, sc.negate_op(o), is32)
                 tk_d, tk_s = sc.refine(d.s, s.s, o, is32)
                 regs[ins.dst] = d.replace(s=ft_d)
@@ -747,10 +656,24 @@ class _Verifier:
                 if ins.code & 8:
                     regs[ins.src] = s.replace(s=ft_s)
                     oregs[ins.src] = s.replace(s=tk_s)
-        elif not is32 and not (ins.code & 8) and ins.imm == 0 and o in (op.BPF_JEQ, op.BPF_JNE) and \
+        cf = self.state.curframe
+        if ins.code & 8 and s.type == R.SCALAR and s.id:
+            links.sync(self, self.state, regs[ins.src], (cf, True, ins.src), linked)
+            links.sync(self, other, oregs[ins.src], (cf, True, ins.src), linked)
+        if d.type == R.SCALAR and d.id:
+            links.sync(self, self.state, regs[ins.dst], (cf, True, ins.dst), linked)
+            links.sync(self, other, oregs[ins.dst], (cf, True, ins.dst), linked)
+        if not is32 and ins.code & 8 and d.type != R.SCALAR and s.type != R.SCALAR and \
+                bool(d.type & R.PTR_MAYBE_NULL) != bool(s.type & R.PTR_MAYBE_NULL) and \
+                R.base_type(d.type) != R.PTR_TO_BTF_ID and R.base_type(s.type) != R.PTR_TO_BTF_ID and \
+                o in (op.BPF_JEQ, op.BPF_JNE):
+            raise NotModelled("null propagation between two pointers")
+        if not is32 and not (ins.code & 8) and ins.imm == 0 and o in (op.BPF_JEQ, op.BPF_JNE) and \
                 d.type & R.PTR_MAYBE_NULL:
             self._mark_ptr_or_null(self.state, d.id, o == op.BPF_JNE)
             self._mark_ptr_or_null(other, d.id, o == op.BPF_JEQ)
+        elif ins.code & 8:
+            ptrcmp.try_match(ins, d, s, self.state, other)
         elif d.type != R.SCALAR:
             pass
         if self.log.level1:
@@ -780,100 +703,21 @@ class _Verifier:
         for f in st.frames:
             f.regs = [fix(r) for r in f.regs]
             f.stack = [Slot(s.types, fix(s.spilled)) if s.spilled is not None else s for s in f.stack]
-        if st.refs and id_ in st.refs:
-            raise NotModelled("references")
+        if st.refs:
+            from .refs import on_null_check
+
+            on_null_check(st, id_, is_null)
 
     # ---- calls / exit -----------------------------------------------------
     def check_helper_call(self, ins) -> None:
-        from . import helpers as H
-        from . import maps as M
-        from . import regs as R
-        from .helper_ids import HELPER_NAMES
+        from . import calls
 
-        fid = ins.imm
-        name = HELPER_NAMES.get(fid)
-        if name is None:
-            raise NotModelled(f"helper id {fid}")
-        proto = H.PROTOS.get(fid)
-        if proto is None or self.prog.prog_type not in H.ALLOWED.get(fid, ()):
-            raise NotModelled(f"helper {name}#{fid} for this program type")
-        if proto.gpl_only and not _gpl_compatible(self.prog.license):
-            self.err("cannot call GPL-restricted function from non-GPL compatible program", EINVAL)
-        regs = self.state.cur.regs
-        mp = None
-        for i, at in enumerate(proto.args):
-            regno = i + 1
-            r = self.check_reg_read(regno)
-            if at == H.ARG_ANYTHING:
-                continue
-            if at == H.ARG_CONST_MAP_PTR:
-                if r.type != R.CONST_PTR_TO_MAP:
-                    raise NotModelled("helper argument type mismatch")
-                mp = r.map
-            elif at in (H.ARG_PTR_TO_MAP_KEY, H.ARG_PTR_TO_MAP_VALUE):
-                if r.type != R.PTR_TO_STACK:
-                    raise NotModelled("map key/value not on the stack")
-                size = mp.key_size if at == H.ARG_PTR_TO_MAP_KEY else mp.value_size
-                if at == H.ARG_PTR_TO_MAP_KEY and mp.type in (M.T["array"], M.T["percpu_array"]):
-                    raise NotModelled("constant array map keys")
-                self.check_stack_range(r, regno, size)
-            elif at == H.ARG_PTR_TO_CTX:
-                if r.type != R.PTR_TO_CTX:
-                    raise NotModelled("helper argument type mismatch")
-                if r.off:
-                    self.err(f"dereference of modified ctx ptr R{regno} off={r.off} disallowed")
-            else:
-                raise NotModelled(f"helper argument kind {at} (needs precision tracking)")
-        if fid in (1, 2, 3):
-            ok = M.LOOKUP_VALUE_TYPES if fid == 1 else (M.UPDATE_TYPES if fid == 2 else M.DELETE_TYPES)
-            if mp.type not in ok:
-                raise NotModelled(f"{name} on this map type")
-        if fid == 12:
-            raise NotModelled("tail calls")
-        for i in range(6):
-            regs[i] = R.NOT_INIT_REG
-            self.scratched_regs |= 1 << i
-        if proto.ret == H.RET_INTEGER:
-            regs[0] = R.scalar_unknown()
-        elif proto.ret == H.RET_VOID:
-            regs[0] = R.NOT_INIT_REG
-        elif proto.ret == H.RET_PTR_TO_MAP_VALUE_OR_NULL:
-            self.id_gen += 1
-            regs[0] = R.pointer(R.PTR_TO_MAP_VALUE | R.PTR_MAYBE_NULL, map=mp, id=self.id_gen)
-        else:
-            raise NotModelled(f"return type of {name}")
+        calls.check_helper_call(self, ins)
 
-    def check_stack_range(self, r, regno: int, size: int) -> None:
-        from .stack import STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO
+    def check_exit(self) -> bool:
+        from . import retval
 
-        if r.s.var_off.mask:
-            raise NotModelled("variable offset stack pointer passed to a helper")
-        o = r.off + r.s.var_off.value
-        if o < -512 or o + size > 0 or size < 0:
-            raise NotModelled("out-of-bounds helper stack access message")
-        f = self.state.cur
-        f.grow_stack(-o)
-        alloc = ((-o) + 7) // 8 * 8
-        if alloc > self.stack_depth:
-            self.stack_depth = alloc
-        marked = 0
-        for i in range(o, o + size):
-            slot_i = -i - 1
-            spi = slot_i // 8
-            t = f.stack[spi].types[slot_i % 8]
-            if t in (STACK_MISC, STACK_ZERO, STACK_INVALID):
-                pass
-            elif f.stack[spi].types[7] == STACK_SPILL:
-                pass
-            else:
-                raise NotModelled("helper read of a special stack slot")
-            marked |= 1 << spi
-        self.live.mark_read(self.insn_idx, marked)
-
-    def check_exit(self) -> None:
-        self.check_reg_read(0)
-        if self.state.refs:
-            raise NotModelled("references at exit")
+        return retval.check_exit(self)
 
 
 def _gpl_compatible(lic: str) -> bool:

@@ -631,3 +631,16 @@ if __name__ == "__main__":
     )
     KERNEL_LINES.write_text(header + "\n".join(capture_kernel_lines()) + "\n")
     print(f"wrote {KERNEL_LINES}")
+
+
+def test_normalize_log_rewrites_map_addresses_in_mark_precise_lines():
+    from pyverifier.disasm import normalize_log
+
+    insns = [Insn(0xB7, 0, 0, 0, 0)] * 3 + [Insn(0x18, 1, 1, 0, 0), Insn(0, 0, 0, 0, 0)]
+    log = ("mark_precise: frame0: regs= stack=-24 before 3: (18) r1 = 0xffff8881dd747200\n"
+           "3: (18) r1 = 0xffff8881dd747200       ; R1=map_ptr(map=m,ks=4,vs=8)\n"
+           "mark_precise: frame0: regs=r0 stack= before 2: (b7) r0 = 0\n")
+    out = normalize_log(log, insns)
+    assert "0xffff" not in out
+    assert out.splitlines()[0].endswith("before 3: (18) r1 = map[0]")
+    assert out.splitlines()[2] == "mark_precise: frame0: regs=r0 stack= before 2: (b7) r0 = 0"

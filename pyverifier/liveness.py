@@ -1,0 +1,279 @@
+"""Call-chain sensitive live stack analysis (the 6.18 kernel's kernel/bpf/liveness.c), all frames.
+
+Marks are kept per *function instance*: one per call chain (the call
+instruction of each frame plus the entry of the innermost subprogram, printed
+``(3,13)``; the main program is ``(0)``). For every instruction of the
+instance's subprogram and every frame of its call chain it records the slots
+the instruction may read and must write; ``update`` runs the backward data
+flow to a fixed point (``live_before``, ``must_write_acc``), prints the
+``(cc) frame F insn N +live -8`` lines of level 2, and hands the entry's marks
+of the outer frames to the call instruction of the caller's instance.
+
+``Liveness`` has the interface of the main-frame-only ``stack.StackLiveness``
+(``mark_read``, ``mark_write``, ``reset_write_marks``, ``commit_write_marks``,
+``update``, ``live_before`` of the main instance) plus ``frame`` arguments and
+``slot_alive`` for states inside subprograms.
+"""
+from __future__ import annotations
+
+from .stack import fmt_stack_mask
+
+U64_MAX = (1 << 64) - 1
+
+
+class _Instance:
+    __slots__ = ("callsites", "start", "curframe", "insn_cnt", "updated", "must_write_dropped", "frames",
+                 "must_write_set")
+
+    def __init__(self, callsites: tuple[int, ...], start: int, insn_cnt: int):
+        self.callsites = callsites  # callsites[0..curframe-1]: call insns; callsites[curframe]: subprog start
+        self.start = start
+        self.curframe = len(callsites) - 1
+        self.insn_cnt = insn_cnt
+        self.updated = False
+        self.must_write_dropped = False
+        # per frame: None or 4 lists (may_read, must_write, must_write_acc, live_before) indexed by insn - start
+        self.frames: list = [None] * (self.curframe + 1)
+        self.must_write_set = [False] * insn_cnt
+
+    def name(self) -> str:
+        return "(" + ",".join(str(c) for c in self.callsites) + ")"
+
+    def masks(self, frame: int):
+        m = self.frames[frame]
+        if m is None:
+            n = self.insn_cnt
+            m = self.frames[frame] = [[0] * n, [0] * n, [0] * n, [0] * n]
+        return m
+
+
+class Liveness:
+    """The kernel's ``struct bpf_liveness`` for one verification."""
+
+    def __init__(self, v):
+        self.v = v
+        self.instances: dict[tuple[int, ...], _Instance] = {}
+        self.cur: _Instance | None = None
+        self.write_acc = [0] * 8
+        self.write_idx = 0
+
+    # ---- instances --------------------------------------------------------
+    def _subprog_bounds(self, start: int) -> tuple[int, int]:
+        starts = self.v.cfg.subprog_starts
+        k = starts.index(start)
+        end = starts[k + 1] if k + 1 < len(starts) else len(self.v.insns)
+        return k, end
+
+    def _lookup(self, callsites: tuple[int, ...]) -> _Instance:
+        inst = self.instances.get(callsites)
+        if inst is None:
+            start = callsites[-1]
+            _, end = self._subprog_bounds(start)
+            inst = self.instances[callsites] = _Instance(callsites, start, end - start)
+        return inst
+
+    def _callchain(self, st, frameno: int) -> tuple[int, ...]:
+        starts = self.v.cfg.subprog_starts
+        cs = [st.frames[i + 1].callsite for i in range(frameno)]
+        cs.append(starts[st.frames[frameno].subprogno])
+        return tuple(cs)
+
+    def lookup_state(self, st, frameno: int) -> _Instance:
+        return self._lookup(self._callchain(st, frameno))
+
+    def reset_callchain(self) -> None:
+        self.cur = None
+
+    def _ensure(self) -> _Instance:
+        if self.cur is None:
+            st = self.v.state
+            self.cur = self.lookup_state(st, st.curframe)
+        return self.cur
+
+    @property
+    def live_before(self) -> list[int]:
+        """live_before of the main program's instance, by absolute instruction index."""
+        inst = self._lookup((0,))
+        m = inst.frames[0]
+        return m[3] if m is not None else [0] * inst.insn_cnt
+
+    # ---- marks --------------------------------------------------------------
+    def _mark_read(self, inst: _Instance, frame: int, idx: int, mask: int) -> None:
+        m = inst.masks(frame)
+        i = idx - inst.start
+        new = m[0][i] | mask
+        if new != m[0][i] and (new | m[3][i]) != m[3][i]:
+            inst.updated = True
+        m[0][i] = new
+
+    def mark_read(self, idx: int, mask: int, frame: int | None = None) -> None:
+        inst = self._ensure()
+        if frame is None:
+            frame = self.v.state.curframe
+        self._mark_read(inst, frame, idx, mask)
+
+    def reset_write_marks(self, idx: int) -> None:
+        self._ensure()
+        self.write_idx = idx
+        for i in range(8):
+            self.write_acc[i] = 0
+
+    def mark_write(self, mask: int, frame: int | None = None) -> None:
+        if frame is None:
+            frame = self.v.state.curframe
+        self.write_acc[frame] |= mask
+
+    def _commit(self, inst: _Instance | None) -> None:
+        if inst is None:
+            return
+        i = self.write_idx - inst.start
+        for frame in range(inst.curframe + 1):
+            mask = self.write_acc[frame]
+            if mask == 0 and not inst.must_write_set[i]:
+                continue
+            m = inst.masks(frame)
+            old = m[1][i]
+            if inst.must_write_set[i]:
+                mask &= old
+            if old != mask:
+                m[1][i] = mask
+                inst.updated = True
+            if old & ~mask:
+                inst.must_write_dropped = True
+        inst.must_write_set[i] = True
+        self.write_idx = 0
+
+    def commit_write_marks(self) -> None:
+        self._commit(self.cur)
+
+    # ---- propagation ----------------------------------------------------------
+    def _update_insn(self, inst: _Instance, frame: int, idx: int, log, prune) -> bool:
+        succ = self.v.succ.get(idx)
+        if not succ:
+            return False
+        mr, mw, mwa, lb = inst.frames[frame]
+        s0 = inst.start
+        i = idx - s0
+        after = 0
+        acc = U64_MAX
+        for s in succ:
+            after |= lb[s - s0]
+            acc &= mwa[s - s0]
+        acc |= mw[i]
+        before = (after & ~mw[i]) | mr[i]
+        changed = before != lb[i] or acc != mwa[i]
+        if log.level2 and (mr[i] or mw[i] or idx == s0 or idx in prune):
+            name = inst.name()
+            _log_change(log, name, "live", frame, idx, lb[i], before)
+            _log_change(log, name, "written", frame, idx, mwa[i], acc)
+        lb[i] = before
+        mwa[i] = acc
+        return changed
+
+    def _update_instance(self, inst: _Instance) -> None:
+        v = self.v
+        log = v.log
+        prune = v.cfg.prune_points
+        if inst.must_write_dropped:
+            for m in inst.frames:
+                if m is not None:
+                    for k in range(inst.insn_cnt):
+                        m[2][k] = 0
+        k, _ = self._subprog_bounds(inst.start)
+        po = v.cfg.postorder[v.cfg.postorder_starts[k]:v.cfg.postorder_starts[k + 1]]
+        cnt = 0
+        while True:
+            cnt += 1
+            changed = False
+            for frame in range(inst.curframe + 1):
+                if inst.frames[frame] is None:
+                    continue
+                for idx in po:
+                    if self._update_insn(inst, frame, idx, log, prune):
+                        changed = True
+            if not changed:
+                break
+        if log.level2:
+            log.write(f"{inst.name()} live stack update done in {cnt} iterations\n")
+        if inst.curframe > 0:
+            self._propagate_to_outer(inst)
+
+    def _propagate_to_outer(self, inst: _Instance) -> None:
+        cs = inst.callsites
+        starts = self.v.cfg.subprog_starts
+        outer_start = self._outer_start(cs)
+        outer = self._lookup(cs[:-2] + (outer_start,))
+        callsite = cs[-2]
+        self.write_idx = callsite
+        for i in range(outer.curframe + 1):
+            self.write_acc[i] = 0
+        for frame in range(inst.curframe):
+            m = inst.frames[frame]
+            if m is None:
+                continue
+            self.write_acc[frame] |= m[2][0]
+            self._mark_read(outer, frame, callsite, m[3][0])
+        self._commit(outer)
+        _ = starts
+
+    def _outer_start(self, cs: tuple[int, ...]) -> int:
+        """Entry of the subprogram containing the call instruction cs[-2]."""
+        callsite = cs[-2]
+        best = 0
+        for s in self.v.cfg.subprog_starts:
+            if s <= callsite:
+                best = s
+        return best
+
+    def update(self, log=None, succ=None, postorder=None, prune=None) -> None:
+        """bpf_update_live_stack: every instance of the current state's call chain, innermost first."""
+        self.reset_callchain()
+        st = self.v.state
+        for frame in range(st.curframe, -1, -1):
+            inst = self.lookup_state(st, frame)
+            if inst.updated:
+                self._update_instance(inst)
+                inst.updated = False
+                inst.must_write_dropped = False
+
+    # ---- queries ------------------------------------------------------------------
+    def slot_alive(self, st, frameno: int, spi: int) -> bool:
+        """bpf_stack_slot_alive for state ``st`` (after bpf_live_stack_query_init)."""
+        insts = [self.lookup_state(st, f) for f in range(st.curframe + 1)]
+        cur = insts[st.curframe]
+        if _is_live_before(cur, st.insn_idx, frameno, spi):
+            return True
+        for i in range(frameno, st.curframe):
+            callsite = cur.callsites[i]
+            if _is_live_before(insts[i], callsite + 1, frameno, spi):
+                return True
+        return False
+
+    def alive_mask(self, st, frameno: int) -> int:
+        mask = 0
+        for spi in range(64):
+            if self.slot_alive(st, frameno, spi):
+                mask |= 1 << spi
+        return mask
+
+
+def _is_live_before(inst: _Instance, idx: int, frameno: int, spi: int) -> bool:
+    if frameno >= len(inst.frames):
+        return False
+    m = inst.frames[frameno]
+    i = idx - inst.start
+    return m is not None and 0 <= i < inst.insn_cnt and bool(m[3][i] >> spi & 1)
+
+
+def _log_change(log, cc: str, pfx: str, frame: int, idx: int, old: int, new: int) -> None:
+    changed = old ^ new
+    if not changed:
+        return
+    ones = new & changed
+    zeros = ~new & changed
+    s = f"{cc} frame {frame} insn {idx} "
+    if ones:
+        s += f"+{pfx} {fmt_stack_mask(ones)} "
+    if zeros:
+        s += f"-{pfx} {fmt_stack_mask(zeros & U64_MAX)}"
+    log.write(s + "\n")

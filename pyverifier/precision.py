@@ -1,0 +1,426 @@
+"""Precision tracking: the jump history of a path and backtracking of precise scalars.
+
+The kernel keeps every scalar imprecise until some decision depends on its exact
+value (a known branch outcome, a pointer offset, a helper's size argument...).
+Then it walks the instructions of the current path backwards (the instructions
+of the current state, then those of each parent checkpoint), following the
+registers and stack slots that contributed to the value, and marks them precise
+in the parent checkpoints, so that pruning later compares them by range.
+
+Entry points for the rest of the verifier:
+
+* :func:`mark_chain_precision` ``(v, regno)`` where the kernel calls
+  ``mark_chain_precision(env, regno)``;
+* :func:`push_jmp_history` ``(v, st, flags)`` where the kernel records an
+  instruction in the jump history (jump targets, spills and fills, comparisons
+  with stack pointers);
+* :func:`stack_access_flags` ``(frameno, spi)``: the history flags of a spill
+  or fill of slot ``spi`` of frame ``frameno`` (pass them to ``push_jmp_history``);
+* :func:`propagate_precision` ``(v, old, cur)``: after a state matched ``old``,
+  make the scalars that were precise in ``old`` precise along ``cur``'s path.
+
+``v`` is the exploration loop (``verifier._Verifier``); a state's jump history
+is a list of ``(idx, prev_idx, flags, linked_regs)`` tuples.
+"""
+from __future__ import annotations
+
+from . import opcodes as op
+from .regs import SCALAR
+from .stack import STACK_SPILL, Slot, fmt_stack_mask
+
+MAX_CALL_FRAMES = 8
+
+INSN_F_FRAMENO_MASK = 0x7
+INSN_F_SPI_MASK = 0x3F
+INSN_F_SPI_SHIFT = 3
+INSN_F_STACK_ACCESS = 1 << 9
+INSN_F_DST_REG_STACK = 1 << 10
+INSN_F_SRC_REG_STACK = 1 << 11
+
+REGMASK_ARGS = 0x3E  # r1..r5
+_REG_FP = 10
+_ENOTSUPP = object()
+
+
+def stack_access_flags(frameno: int, spi: int) -> int:
+    return INSN_F_STACK_ACCESS | (spi << INSN_F_SPI_SHIFT) | frameno
+
+
+def push_jmp_history(v, st, flags: int = 0, linked_regs: int = 0) -> None:
+    """Record the current instruction in ``st``'s jump history (once per instruction)."""
+    h = st.jmp_history
+    if v.cur_hist_ent:
+        idx, prev, f, _ = h[-1]
+        h[-1] = (idx, prev, f | flags, linked_regs)
+        return
+    h.append((v.insn_idx, v.prev_insn_idx, flags, linked_regs))
+    v.cur_hist_ent = True
+
+
+class Backtrack:
+    """The kernel's backtrack_state: registers and slots still to explain, per frame."""
+
+    __slots__ = ("frame", "regs", "stack")
+
+    def __init__(self, frame: int):
+        self.frame = frame
+        self.regs = [0] * MAX_CALL_FRAMES
+        self.stack = [0] * MAX_CALL_FRAMES
+
+    def empty(self) -> bool:
+        return not any(self.regs[: self.frame + 1]) and not any(self.stack[: self.frame + 1])
+
+    def reset(self) -> None:
+        for i in range(MAX_CALL_FRAMES):
+            self.regs[i] = 0
+            self.stack[i] = 0
+
+
+def fmt_reg_mask(mask: int) -> str:
+    return ",".join(f"r{i}" for i in range(32) if mask >> i & 1)
+
+
+class _FrameView:
+    """What ``print_state`` reads of a state, for a frame other than the current one."""
+
+    __slots__ = ("cur", "refs")
+
+    def __init__(self, st, fr: int):
+        self.cur = st.frames[fr]
+        self.refs = st.refs
+
+
+def _print_state(v, st, fr: int) -> None:
+    v.print_state(st if fr == st.curframe else _FrameView(st, fr), True)
+
+
+def mark_chain_precision(v, regno: int) -> bool:
+    """``mark_chain_precision(env, regno)`` on the current state."""
+    return mark_chain_precision_from(v, v.state, regno)
+
+
+def mark_chain_precision_from(v, starting_state, regno: int, bt: Backtrack | None = None) -> bool:
+    """``__mark_chain_precision``: returns True when some mark changed."""
+    st = starting_state
+    if bt is None:
+        bt = Backtrack(st.curframe)
+    first_idx = st.first_insn_idx
+    last_idx = st.insn_idx
+    subseq_idx = -1
+    skip_first = True
+    changed = False
+    level2 = v.log.level2
+    log = v.log
+    if regno >= 0:
+        reg = st.frames[bt.frame].regs[regno]
+        if reg.type != SCALAR:
+            raise _not_modelled("precision of a non-scalar (verifier bug in the kernel)")
+        bt.regs[bt.frame] |= 1 << regno
+    if bt.empty():
+        return False
+    n = len(v.insns)
+    while True:
+        history = len(st.jmp_history)
+        if level2:
+            log.write(f"mark_precise: frame{bt.frame}: last_idx {last_idx} first_idx {first_idx} "
+                      f"subseq_idx {subseq_idx} \n")
+        if last_idx < 0:
+            raise _not_modelled("backtracking into a subprogram entry")
+        i = last_idx
+        while True:
+            if skip_first:
+                err = None
+                skip_first = False
+            else:
+                hist = None
+                if history and st.jmp_history[history - 1][0] == i:
+                    hist = st.jmp_history[history - 1]
+                err = backtrack_insn(v, i, subseq_idx, hist, bt)
+            if err is _ENOTSUPP:
+                mark_all_scalars_precise(v, starting_state)
+                bt.reset()
+                return changed
+            if bt.empty():
+                return changed
+            subseq_idx = i
+            # get_prev_insn_idx
+            if i == st.first_insn_idx:
+                if history == 0:
+                    break
+                if history == 1 and st.jmp_history[0][0] == i:
+                    break
+            if history and st.jmp_history[history - 1][0] == i:
+                i = st.jmp_history[history - 1][1]
+                history -= 1
+            else:
+                i -= 1
+            if i >= n or i < 0:
+                raise _not_modelled(f"backtracking idx {i}")
+        st = st.parent
+        if st is None:
+            break
+        for fr in range(bt.frame, -1, -1):
+            func = st.frames[fr]
+            regs = func.regs
+            mask = bt.regs[fr]
+            j = 0
+            while mask >> j:
+                if mask >> j & 1:
+                    reg = regs[j]
+                    if reg.type != SCALAR or reg.precise:
+                        bt.regs[fr] &= ~(1 << j)
+                    else:
+                        regs[j] = reg.replace(precise=True)
+                        changed = True
+                j += 1
+            smask = bt.stack[fr]
+            j = 0
+            while smask >> j:
+                if smask >> j & 1:
+                    if j >= len(func.stack):
+                        raise _not_modelled("backtracking into an unallocated stack slot")
+                    slot = func.stack[j]
+                    sp = slot.spilled
+                    if slot.types[7] != STACK_SPILL or sp is None or sp.type != SCALAR:
+                        bt.stack[fr] &= ~(1 << j)
+                    elif sp.precise:
+                        bt.stack[fr] &= ~(1 << j)
+                    else:
+                        func.stack[j] = Slot(slot.types, sp.replace(precise=True))
+                        changed = True
+                j += 1
+            if level2:
+                log.write(f"mark_precise: frame{fr}: parent state regs={fmt_reg_mask(bt.regs[fr])} "
+                          f"stack={fmt_stack_mask(bt.stack[fr])}: ")
+                _print_state(v, st, fr)
+        if bt.empty():
+            return changed
+        subseq_idx = first_idx
+        last_idx = st.last_insn_idx
+        first_idx = st.first_insn_idx
+    if not bt.empty():
+        mark_all_scalars_precise(v, starting_state)
+        bt.reset()
+    return changed
+
+
+def _not_modelled(what: str):
+    from .verifier import NotModelled
+
+    return NotModelled(what)
+
+
+def _def_regno(ins) -> int:
+    """The register an atomic instruction loads into, -1 for none."""
+    imm = ins.imm
+    if imm == op.BPF_CMPXCHG:
+        return 0
+    if imm == op.BPF_LOAD_ACQ:
+        return ins.dst
+    if imm == op.BPF_STORE_REL:
+        return -1
+    if imm & op.BPF_FETCH:
+        return ins.src
+    return -1
+
+
+def _sync_linked(bt: Backtrack, hist) -> None:
+    """bt_sync_linked_regs: one precise member of a linked group makes the whole group precise."""
+    if hist is None or not hist[3]:
+        return
+    val = hist[3]
+    cnt = val & 0xF
+    val >>= 4
+    entries = []
+    for _ in range(cnt):
+        e = val & 0x3FF
+        val >>= 10
+        entries.append((e & 7, (e >> 3) & 0x3F, (e >> 9) & 1))
+    for fr, j, is_reg in entries:
+        if (bt.regs[fr] if is_reg else bt.stack[fr]) >> j & 1:
+            break
+    else:
+        return
+    for fr, j, is_reg in entries:
+        if is_reg:
+            bt.regs[fr] |= 1 << j
+        else:
+            bt.stack[fr] |= 1 << j
+
+
+def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
+    """One step back: which registers/slots must be precise before insn ``idx``."""
+    ins = v.insns[idx]
+    if ins.code == 0:
+        return None
+    fr = bt.frame
+    if v.log.level2:
+        v.log.write(f"mark_precise: frame{fr}: regs={fmt_reg_mask(bt.regs[fr])} "
+                    f"stack={fmt_stack_mask(bt.stack[fr])} before {idx}: {v._fmt_insn(idx)}\n")
+    _sync_linked(bt, hist)
+    r = _backtrack(ins, hist, bt)
+    if r is _END:
+        _sync_linked(bt, hist)
+        return None
+    return r
+
+
+_END = object()
+
+
+def _backtrack(ins, hist, bt: Backtrack):
+    """The body of backtrack_insn: ``_END`` when it reaches the kernel's final linked-regs sync."""
+    code = ins.code
+    fr = bt.frame
+    cls = code & 7
+    opc = code & 0xF0
+    dreg = ins.dst
+    sreg = ins.src
+    regs = bt.regs
+    if cls in (op.BPF_ALU, op.BPF_ALU64):
+        if not regs[fr] >> dreg & 1:
+            return None
+        if opc in (op.BPF_END, op.BPF_NEG):
+            return None
+        if opc == op.BPF_MOV:
+            regs[fr] &= ~(1 << dreg)
+            if code & 8 and sreg != _REG_FP:
+                regs[fr] |= 1 << sreg
+        elif code & 8:
+            if sreg != _REG_FP:
+                regs[fr] |= 1 << sreg
+        return _END
+    load_reg = -1
+    if cls == op.BPF_LDX:
+        load_reg = dreg
+    elif cls == op.BPF_STX and (code & 0xE0) == op.BPF_ATOMIC:
+        load_reg = _def_regno(ins)
+    if load_reg >= 0:
+        if not regs[fr] >> load_reg & 1:
+            return None
+        regs[fr] &= ~(1 << load_reg)
+        if hist is None or not hist[2] & INSN_F_STACK_ACCESS:
+            return None
+        flags = hist[2]
+        spi = (flags >> INSN_F_SPI_SHIFT) & INSN_F_SPI_MASK
+        sfr = flags & INSN_F_FRAMENO_MASK
+        bt.stack[sfr] |= 1 << spi
+        return _END
+    if cls in (op.BPF_STX, op.BPF_ST):
+        if regs[fr] >> dreg & 1:
+            return _ENOTSUPP
+        if hist is None or not hist[2] & INSN_F_STACK_ACCESS:
+            return None
+        flags = hist[2]
+        spi = (flags >> INSN_F_SPI_SHIFT) & INSN_F_SPI_MASK
+        sfr = flags & INSN_F_FRAMENO_MASK
+        if not bt.stack[sfr] >> spi & 1:
+            return None
+        bt.stack[sfr] &= ~(1 << spi)
+        if cls == op.BPF_STX:
+            regs[fr] |= 1 << sreg
+        return _END
+    if cls in (op.BPF_JMP, op.BPF_JMP32):
+        if opc == op.BPF_CALL:
+            if ins.src == op.BPF_PSEUDO_CALL:
+                raise _not_modelled("backtracking through a bpf-to-bpf call")
+            if ins.src == op.BPF_PSEUDO_KFUNC_CALL and ins.imm == 0:
+                return _ENOTSUPP
+            regs[fr] &= ~1
+            if regs[fr] & REGMASK_ARGS:
+                raise _not_modelled(f"backtracking call unexpected regs {regs[fr]:x}")
+            return _END
+        if opc == op.BPF_EXIT:
+            raise _not_modelled("backtracking through a subprogram exit")
+        if code & 8:
+            if not (regs[fr] >> dreg & 1) and not (regs[fr] >> sreg & 1):
+                return None
+            flags = hist[2] if hist is not None else 0
+            if not flags & INSN_F_SRC_REG_STACK:
+                regs[fr] |= 1 << sreg
+            if not flags & INSN_F_DST_REG_STACK:
+                regs[fr] |= 1 << dreg
+        return _END
+    if cls == op.BPF_LD:
+        if not regs[fr] >> dreg & 1:
+            return None
+        regs[fr] &= ~(1 << dreg)
+        if code != op.LD_IMM64:
+            return _ENOTSUPP
+    return _END
+
+
+def mark_all_scalars_precise(v, st) -> None:
+    """The big hammer: every scalar of every parent checkpoint of ``st`` becomes precise."""
+    log = v.log
+    level2 = log.level2
+    if level2:
+        log.write(f"mark_precise: frame{st.curframe}: falling back to forcing all scalars precise\n")
+    st = st.parent
+    while st is not None:
+        for i, func in enumerate(st.frames[: st.curframe + 1]):
+            regs = func.regs
+            for j in range(10):
+                r = regs[j]
+                if r.type != SCALAR or r.precise:
+                    continue
+                regs[j] = r.replace(precise=True)
+                if level2:
+                    log.write(f"force_precise: frame{i}: forcing r{j} to be precise\n")
+            stack = func.stack
+            for j, slot in enumerate(stack):
+                if slot.types[7] != STACK_SPILL:
+                    continue
+                r = slot.spilled
+                if r is None or r.type != SCALAR or r.precise:
+                    continue
+                stack[j] = Slot(slot.types, r.replace(precise=True))
+                if level2:
+                    log.write(f"force_precise: frame{i}: forcing fp{-(j + 1) * 8} to be precise\n")
+        st = st.parent
+
+
+def mark_all_scalars_imprecise(st) -> None:
+    """Forget the precision marks ``st`` inherited (done to a state before it is checkpointed)."""
+    for func in st.frames[: st.curframe + 1]:
+        regs = func.regs
+        for j in range(10):
+            r = regs[j]
+            if r.precise and r.type == SCALAR:
+                regs[j] = r.replace(precise=False)
+        stack = func.stack
+        for j, slot in enumerate(stack):
+            r = slot.spilled
+            if r is not None and r.precise and r.type == SCALAR and slot.types[7] == STACK_SPILL:
+                stack[j] = Slot(slot.types, r.replace(precise=False))
+
+
+def propagate_precision(v, old, cur) -> bool:
+    """Make precise along ``cur``'s path what is precise in the equivalent explored ``old``."""
+    bt = Backtrack(cur.curframe)
+    log = v.log
+    level2 = log.level2
+    for fr in range(old.curframe, -1, -1):
+        func = old.frames[fr]
+        first = True
+        out = []
+        for i in range(10):
+            r = func.regs[i]
+            if r.type != SCALAR or not r.precise:
+                continue
+            out.append(f"frame {fr}: propagating r{i}" if first else f",r{i}")
+            bt.regs[fr] |= 1 << i
+            first = False
+        for i, slot in enumerate(func.stack):
+            if slot.types[7] != STACK_SPILL:
+                continue
+            r = slot.spilled
+            if r is None or r.type != SCALAR or not r.precise:
+                continue
+            off = (-i - 1) * 8
+            out.append(f"frame {fr}: propagating fp{off}" if first else f",fp{off}")
+            bt.stack[fr] |= 1 << i
+            first = False
+        if level2 and not first:
+            log.write("".join(out) + "\n")
+    return mark_chain_precision_from(v, cur, -1, bt)

@@ -1,0 +1,72 @@
+"""Acquired references: the ids a path holds (socket lookups, ringbuf reservations) and their release.
+
+A path's references are ``state.refs``, a tuple of ``(id, insn_idx)`` in
+acquisition order (the kernel's ``acquired_refs``). Releasing one turns every
+register and spilled register carrying it (``ref_obj_id``) into an unknown
+scalar (privileged ``mark_reg_invalid``); the ``== NULL`` branch of a null
+check drops the reference of the pointer it proves NULL. A path that ends
+while holding references prints one ``Unreleased reference`` line for each.
+"""
+from __future__ import annotations
+
+from . import regs as R
+from .stack import Slot
+
+EINVAL = 22
+
+
+def acquire_reference(v, insn_idx: int) -> int:
+    v.id_gen += 1
+    rid = v.id_gen
+    v.state.refs = v.state.refs + ((rid, insn_idx),)
+    return rid
+
+
+def _drop(st, rid: int) -> bool:
+    refs = st.refs
+    for k, (i, _) in enumerate(refs):
+        if i == rid:
+            st.refs = refs[:k] + refs[k + 1:]
+            return True
+    return False
+
+
+def release_reference(v, rid: int) -> bool:
+    st = v.state
+    if not _drop(st, rid):
+        return False
+    unknown = R.scalar_unknown()
+
+    def fix(r):
+        if r is not None and r.type != R.SCALAR and r.ref_obj_id == rid:
+            return unknown
+        return r
+
+    for f in st.frames:
+        f.regs = [fix(r) for r in f.regs]
+        f.stack = [Slot(s.types, fix(s.spilled)) if s.spilled is not None and s.spilled.ref_obj_id == rid else s
+                   for s in f.stack]
+    return True
+
+
+def on_null_check(st, id_: int, is_null: bool) -> None:
+    """The ``== NULL`` branch of a referenced pointer's null check holds no reference any more."""
+    if is_null and st.refs:
+        _drop(st, id_)
+
+
+def report_leaks(v) -> None:
+    for rid, idx in v.state.refs:
+        v.log.write(f"Unreleased reference id={rid} alloc_insn={idx}\n")
+
+
+def check_resource_leak(v, prefix: str) -> None:
+    if v.state.refs:
+        report_leaks(v)
+        v.err(f"{prefix} would lead to reference leak", EINVAL)
+
+
+def format_refs(st) -> str:
+    if not st.refs:
+        return ""
+    return " refs=" + ",".join(str(i) for i, _ in st.refs)
