@@ -41,7 +41,35 @@ def _parse_verifiers(text: str) -> list[str]:
     return kinds
 
 
+def _parse_kernels(text: str) -> list[str]:
+    """--kernels host,6.1,6.12 -> verifier kinds ["kernel", "kernel-6.1", "kernel-6.12"]."""
+    import re
+
+    kinds = []
+    for k in (x.strip() for x in text.split(",")):
+        if not k:
+            continue
+        if k == "host":
+            kinds.append("kernel")
+        elif re.fullmatch(r"\d+\.\d+", k):
+            kinds.append(f"kernel-{k}")
+        else:
+            raise argparse.ArgumentTypeError(f"kernel {k!r}: use 'host' or a Debian kernel series such as 6.1 or 6.12")
+    if not kinds:
+        raise argparse.ArgumentTypeError("--kernels needs at least one of host, 6.1, 6.12, ...")
+    return kinds
+
+
+def _with_kernels(verifiers: list[str], kernels: list[str] | None) -> list[str]:
+    """--kernels replaces the 'kernel' entry of --verifiers by the chosen kernels (host first as listed)."""
+    if kernels is None:
+        return verifiers
+    out = [v for v in verifiers if v != "kernel"]
+    return list(dict.fromkeys(kernels + out))
+
+
 def cmd_run(args) -> int:
+    args.verifiers = _with_kernels(args.verifiers, args.kernels)
     programs, errors = _load(args.corpus)
     if not programs:
         print(f"verifier-diff: corpus {args.corpus!r} holds no program that could be read", file=sys.stderr)
@@ -67,8 +95,9 @@ def cmd_run(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verifiers import VERIFIERS
+    from .verifiers import VERIFIERS, matrix_series
 
+    args.verifiers = _with_kernels(args.verifiers, args.kernels)
     programs, errors = _load(args.file)
     if errors and not programs:
         return 2
@@ -78,10 +107,20 @@ def cmd_verify(args) -> int:
             print(f"verifier-diff: no program named {args.name!r} in {args.file}", file=sys.stderr)
             return 2
     reason = _kernel_unavailable(args.verifiers)
+    matrix = {}
+    for kind in args.verifiers:
+        if matrix_series(kind) is not None:
+            from kernel_loader.matrix import verify_batch
+
+            matrix[kind] = {r.program_id: r.to_dict()
+                            for r in verify_batch(matrix_series(kind), programs, log_level=args.log_level)}
     out = []
     for p in programs:
         results = {}
         for kind in args.verifiers:
+            if kind in matrix:
+                results[kind] = matrix[kind][p.id]
+                continue
             if kind == "kernel" and reason:
                 results[kind] = {"verdict": "error", "message": f"kernel not available: {reason}", "log": ""}
                 continue
@@ -94,7 +133,7 @@ def cmd_verify(args) -> int:
         print(f"=== {p.id} ({Program.to_dict(p)['prog_type']}, {p.insn_count} insns)")
         for kind, r in results.items():
             msg = f": {r['message']}" if r.get("message") else ""
-            print(f"  {kind:<10} {r['verdict']}{msg}")
+            print(f"  {kind:<12} {r['verdict']}{msg}")
         if args.logs:
             if set(results) == {"kernel", "pyverifier"} and not args.sequential:
                 print(_side_by_side(p, results["kernel"].get("log", ""), results["pyverifier"].get("log", "")))
@@ -219,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--verifiers", type=_parse_verifiers, default=["kernel", "pyverifier"],
                        help="comma-separated: kernel,pyverifier (default both)")
         p.add_argument("--log-level", type=int, default=2, choices=(1, 2), help="verifier log level (default 2)")
+        p.add_argument("--kernels", type=_parse_kernels, default=None,
+                       help="kernels for the kernel verifier: host (the running one) and/or Debian series "
+                            "booted under QEMU, e.g. host,6.1,6.12 (default: host)")
 
     r = sub.add_parser("run", help="verify a corpus with every verifier into a run directory, report included")
     r.add_argument("--corpus", default="builtin",

@@ -38,7 +38,7 @@ from .aggregate import aggregate
 from .classify import NOT_MODELLED_CLASS, TOOL_ERROR, comparison_table
 from .divergence import first_divergence
 from .pool import TaskFailure, run_tasks
-from .verifiers import VERIFIERS, verifier_label
+from .verifiers import VERIFIERS, matrix_series, verifier_label
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -180,16 +180,21 @@ def run(
     by_id = {p.id: p for p in programs}
     tasks = []
     skipped_kernel: list[tuple[Program, str]] = []
+    matrix_pending: dict[str, list[Program]] = {}  # "kernel-6.1" -> programs still to verify there
     for p in programs:
         for kind in options.verifiers:
             if (p.id, kind) in done:
+                continue
+            if matrix_series(kind) is not None:
+                matrix_pending.setdefault(kind, []).append(p)
                 continue
             if kind == "kernel" and kernel_unavailable:
                 skipped_kernel.append((p, kind))
                 continue
             tasks.append(((p.id, kind), (p, kind, options.log_level, options.repeat)))
 
-    bar = Progress(len(tasks) + len(skipped_kernel))
+    bar = Progress(len(tasks) + len(skipped_kernel) + sum(map(len, matrix_pending.values())))
+    matrix_stats: dict[str, dict] = {}
     t_run = time.monotonic()
     with results_path.open("a") as rf:
         def record(pid: str, kind: str, res: dict) -> None:
@@ -209,6 +214,23 @@ def run(
             if isinstance(out_, TaskFailure):
                 out_ = _failure_result(by_id[pid], kind, f"{kind} failed: {out_.reason}", options.log_level)
             record(pid, kind, out_)
+        if matrix_pending:
+            # after the pool (no fork while threads run); one QEMU boot per kernel, the kernels side by side
+            from concurrent.futures import ThreadPoolExecutor
+
+            from kernel_loader.matrix import BatchStats, verify_batch
+
+            def one_kernel(kind: str):
+                st = BatchStats()
+                res = verify_batch(matrix_series(kind), matrix_pending[kind], log_level=options.log_level, stats=st)
+                return kind, res, st
+
+            with ThreadPoolExecutor(max_workers=max(1, min(len(matrix_pending), options.jobs))) as ex:
+                for kind, res, st in ex.map(one_kernel, list(matrix_pending)):
+                    matrix_stats[kind] = {"release": st.release, "boots": st.boots,
+                                          "boot_seconds": [round(x, 3) for x in st.boot_seconds]}
+                    for p, r in zip(matrix_pending[kind], res):
+                        record(p.id, kind, r.to_dict())
         os.fsync(rf.fileno())
     elapsed = time.monotonic() - t_run
 
@@ -249,6 +271,7 @@ def run(
         "verifiers": [verifier_label(k) for k in options.verifiers],
         "verifier_kinds": list(options.verifiers),
         "kernel_unavailable": kernel_unavailable,
+        "kernel_matrix": matrix_stats,
         "repeat": options.repeat,
         "options": {
             "jobs": options.jobs,

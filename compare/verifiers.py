@@ -51,8 +51,22 @@ def _pyverifier(program: Program, log_level: int, repeat: int) -> Result:
 
 VERIFIERS: dict[str, VerifyFn] = {"kernel": _kernel, "pyverifier": _pyverifier}
 
+# "kernel-6.1", "kernel-6.12": a Debian kernel booted under QEMU (kernel_loader.matrix), one boot per batch
+MATRIX_PREFIX = "kernel-"
+
+
+def matrix_series(kind: str) -> str | None:
+    """The kernel series of a matrix verifier kind ("kernel-6.1" -> "6.1"), None for other kinds."""
+    return kind[len(MATRIX_PREFIX):] if kind.startswith(MATRIX_PREFIX) else None
+
 
 def verifier_label(kind: str) -> str:
+    series = matrix_series(kind)
+    if series is not None:
+        from kernel_loader.matrix.kernels import cached
+
+        k = cached(series)
+        return f"kernel-{k.release}" if k else kind
     if kind == "kernel":
         return kernel_loader.kernel_name()
     if kind == "pyverifier":

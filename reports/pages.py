@@ -14,6 +14,7 @@ import jinja2
 from pyverifier import uapi
 from pyverifier.program import Program
 
+from compare.classify import extra_kernel_kinds
 from compare.divergence import split_at_line
 
 from . import classes, fmt, listing, plots
@@ -136,6 +137,7 @@ class IndexRow:
     py_insns: Any
     kernel_us: Any
     py_us: Any
+    others: tuple[tuple[str, str], ...] = ()  # (verdict, message) per extra kernel, in ``extra_kernels`` order
 
 
 def _s(v: Any) -> str:
@@ -152,7 +154,7 @@ def _tags(v: Any) -> str:
         return str(v)
 
 
-def _index_rows(cmp_records: list[dict[str, Any]], pages: dict[str, str]) -> list[IndexRow]:
+def _index_rows(cmp_records: list[dict[str, Any]], pages: dict[str, str], others: list[str] = ()) -> list[IndexRow]:
     rows = [
         IndexRow(
             id=str(r["program_id"]),
@@ -172,6 +174,7 @@ def _index_rows(cmp_records: list[dict[str, Any]], pages: dict[str, str]) -> lis
             py_insns=r.get("py_insns"),
             kernel_us=r.get("kernel_us"),
             py_us=r.get("py_us"),
+            others=tuple((_s(r.get(f"{k}_verdict")), _title(r.get(f"{k}_message"))) for k in others),
         )
         for r in cmp_records
     ]
@@ -409,7 +412,8 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
 
     cmp_records = records(run.comparison)
     pages = _page_names([str(r["program_id"]) for r in cmp_records])
-    rows = _index_rows(cmp_records, pages)
+    others = extra_kernel_kinds(run.comparison)
+    rows = _index_rows(cmp_records, pages, others)
     plot_list = plots.draw_all(run.comparison, out / "plots")
     env = environment()
 
@@ -430,6 +434,7 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
             repeat=run.meta.get("repeat", 1),
             plots=plot_list,
             rows=rows,
+            extra_kernels=[_kernel_label(run.meta, k) for k in others],
             filters=[
                 ("class", "class", [(k, classes.info(k).label) for k in sorted(_distinct(rows, "cls"), key=classes.order)]),
                 ("kernel", "kernel verdict", [(v, v or "(none)") for v in _distinct(rows, "kernel_verdict")]),
@@ -449,6 +454,12 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
     _render_triage(env, run_dir, rows, cmp_records, out / "triage.html")
     _render_program_pages(env, run, rows, cmp_records, pages_dir, log_limit_bytes, listing_limit)
     return index_path
+
+
+def _kernel_label(meta: dict[str, Any], kind: str) -> str:
+    """Column heading of a matrix kernel: its release when the run recorded it."""
+    release = ((meta.get("kernel_matrix") or {}).get(kind) or {}).get("release")
+    return release or kind
 
 
 def _by_size(meta: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

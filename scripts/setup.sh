@@ -14,6 +14,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 pkgs=(python3-bpfcc clang llvm bpftool linux-headers-amd64 python3-venv python3-pip gcc)
 [ "$with_tests" = 1 ] && pkgs+=(chromium)
+# kernel matrix (--kernels host,6.1,6.12): QEMU (TCG), a static libc for the guest loader, zstd for 6.12's image
+pkgs+=(qemu-system-x86 libc6-dev zstd)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -91,3 +93,13 @@ extra=""; [ "$with_tests" = 1 ] && extra="[test]"
 .venv/bin/python -c "import pandas, pyarrow, jinja2, matplotlib" \
   || { say "the Python dependencies did not install"; exit 1; }
 if [ "$with_tests" = 1 ]; then echo "$want+tests" > "$stamp"; else echo "$want" > "$stamp"; fi
+
+# Kernel matrix: build the guest loader (gcc -static kernel_loader/matrix/vdload.c) and fetch Debian's
+# kernel images (apt-get download + dpkg-deb, nothing installed) into /var/cache/verifier-diff/kernels.
+# Idempotent: a second run finds both cached (~0.3 s). VD_KERNELS="" skips it; the default is 6.1 and 6.12.
+kernels="${VD_KERNELS-6.1 6.12}"
+if [ -n "$kernels" ] && [ "$is_root" = 1 ] && command -v qemu-system-x86_64 >/dev/null; then
+  # shellcheck disable=SC2086
+  .venv/bin/python -m kernel_loader.matrix setup $kernels >/dev/null \
+    || say "kernel matrix not (fully) set up: --kernels with those series will record error rows"
+fi

@@ -1,0 +1,342 @@
+"""``verifier-diff bench``: the performance benchmarks of pyverifier against the kernel's verifier.
+
+For every program of the corpus (see ``compare.bench_measure`` for the passes):
+verdicts and statistics of both verifiers, ``--repeat`` timed verifications of
+each on the programs they agree on, pyverifier's peak memory; then
+microbenchmarks of pyverifier's core operations. The results go to
+``OUT/bench.json`` and ``OUT/bench.html`` (with plots) and, as a table, to the
+terminal (``--json`` prints the JSON instead).
+
+Sections (``compare.bench_aggregate``): verification time by size class and
+by instruction type (kernel as baseline, ratio and percentage), the distance
+to the seed's Rust verifier figures, core operations, memory with the fitted
+``base + insns x B + states x S``, pruning, and the excluded programs.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from . import environment
+from .bench_aggregate import COMPARABLE, INSN_TYPE_GROUPS, RUST_BAR_US, TARGET_RATIO, aggregate
+from .classify import SIZE_CLASSES
+
+SCHEMA = "verifier-diff-bench/1"
+DEFAULT_REPEAT = 10
+DEFAULT_BUDGET_S = 60.0
+DEFAULT_MICRO_ROUNDS = 30
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="verifier-diff bench",
+        description="Benchmark pyverifier against the kernel's verifier: time by size class and instruction "
+                    "type, core operations, memory, pruning. Writes OUT/bench.json and OUT/bench.html.",
+    )
+    ap.add_argument("--corpus", default="builtin",
+                    help="'builtin', a .jsonl file of Program records, a .s file or a directory (default builtin)")
+    ap.add_argument("--repeat", type=int, default=DEFAULT_REPEAT,
+                    help=f"timed verifications per program and verifier (default {DEFAULT_REPEAT})")
+    ap.add_argument("--out", help="output directory (default runs/bench-<timestamp>)")
+    ap.add_argument("--json", action="store_true", help="print bench.json to stdout instead of the table")
+    k = ap.add_mutually_exclusive_group()
+    k.add_argument("--include-kernel", dest="kernel", action="store_true", default=True,
+                   help="measure the kernel's verifier too (default; skipped with a note if bpf() is unavailable)")
+    k.add_argument("--no-kernel", dest="kernel", action="store_false", help="pyverifier alone")
+    ap.add_argument("--log-level", type=int, default=0, choices=(0, 1, 2),
+                    help="log level of the timed runs, the same for both verifiers (default 0: statistics "
+                         "only, as a load without a log buffer plus the kernel's timing line)")
+    ap.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S,
+                    help=f"seconds allowed per program for each pyverifier pass (default {DEFAULT_BUDGET_S:g}; "
+                         "0 = no limit)")
+    ap.add_argument("--micro-rounds", type=int, default=DEFAULT_MICRO_ROUNDS,
+                    help=f"rounds of each core-operation microbenchmark (default {DEFAULT_MICRO_ROUNDS})")
+    ap.add_argument("--filter", help="only programs whose id contains this text")
+    ap.add_argument("--no-micro", action="store_true", help="skip the core-operation microbenchmarks")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory pass")
+    ap.add_argument("--no-html", action="store_true", help="do not write bench.html")
+    return ap
+
+
+def _progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> dict:
+    """Measure ``programs`` as ``args`` says; return the bench.json document."""
+    from .bench_measure import memory_pass, stats_pass, time_pass
+
+    with_kernel = bool(args.kernel) and kernel_reason is None
+    budget = args.budget or None
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.monotonic()
+    rows = []
+    n = len(programs)
+    for i, p in enumerate(programs, 1):
+        pb = stats_pass(p, with_kernel, budget)
+        timed = pb.cls in COMPARABLE if with_kernel else pb.py.verdict in ("accept", "reject")
+        if timed:
+            time_pass(p, pb, args.repeat, args.log_level, budget)
+        if not args.no_memory and pb.py.verdict in ("accept", "reject"):
+            memory_pass(p, pb, args.log_level, budget)
+        rows.append(pb.to_dict())
+        _progress(f"[{i}/{n} {time.monotonic() - t0:6.1f}s] {p.id}: {pb.cls}"
+                  + (f", kernel {_fmt_us(_med(pb.kernel.times_us))} pyverifier {_fmt_us(_med(pb.py.times_us))}"
+                     if timed and pb.kernel else (f", pyverifier {_fmt_us(_med(pb.py.times_us))}" if timed else "")))
+    micro = []
+    if not args.no_micro:
+        from .bench_micro import run_micro
+
+        _progress("core operations ...")
+        micro = run_micro(args.micro_rounds)
+    agg = aggregate(rows, with_kernel)
+    env = environment.describe()
+    kernel_release = platform.release()
+    return {
+        "schema": SCHEMA,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "elapsed_s": round(time.monotonic() - t0, 3),
+        "command": "verifier-diff bench " + " ".join(getattr(args, "argv", []) or []),
+        "environment": env,
+        "kernel": {"release": kernel_release, "measured": with_kernel,
+                   "unavailable": kernel_reason if args.kernel else "not requested (--no-kernel)"},
+        "options": {
+            "corpus": args.corpus,
+            "repeat": args.repeat,
+            "log_level": args.log_level,
+            "budget_s": args.budget,
+            "micro_rounds": args.micro_rounds,
+            "filter": args.filter,
+        },
+        "corpus_errors": [str(e) for e in corpus_errors],
+        "size_classes": {"simple": "< 100 insns", "medium": "100-999", "complex": "1000-9999",
+                         "maximum": ">= 10000 (near the limits)"},
+        "rust_bar_us": RUST_BAR_US,
+        **agg,
+        "micro": micro,
+        "programs": rows,
+    }
+
+
+def _med(xs):
+    from .bench_stats import summary
+
+    return summary(xs or [])["median"]
+
+
+def _fmt_us(v) -> str:
+    if v is None:
+        return "-"
+    v = float(v)
+    if v < 1000:
+        return f"{v:.1f} us" if v < 100 else f"{v:.0f} us"
+    if v < 1_000_000:
+        return f"{v / 1000:.2f} ms"
+    return f"{v / 1e6:.2f} s"
+
+
+def _fmt_x(v) -> str:
+    return "-" if v is None else (f"{v:.2f}x" if v < 100 else f"{v:.0f}x")
+
+
+def _fmt_bytes(v) -> str:
+    if v is None:
+        return "-"
+    v = float(v)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(v) < 1024 or unit == "GiB":
+            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
+        v /= 1024
+    return str(v)
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))
+    out = [line, "-" * len(line)]
+    for r in rows:
+        out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    return "\n".join(out)
+
+
+def _stat_cells(s: dict) -> list[str]:
+    if not s or not s.get("n"):
+        return ["-", "-", "-"]
+    return [_fmt_us(s["median"]), f"{_fmt_us(s['mean'])} ± {_fmt_us(s['std'])}", _fmt_us(s["p95"])]
+
+
+def _time_rows(groups: dict, names) -> list[list[str]]:
+    rows = []
+    for name in names:
+        g = groups[name]
+        if not g["programs"]:
+            rows.append([name, "0", "-", "-", "-", "-", "-", "-", "-", "-", "-"])
+            continue
+        pct = g.get("pct")
+        rows.append([name, str(g["programs"]), f"{g['kernel_iterations']}/{g['py_iterations']}",
+                     *_stat_cells(g["kernel_us"]), *_stat_cells(g["py_us"]), _fmt_x(g["ratio_median"]),
+                     "-" if pct is None else f"{pct:,.0f}%"])
+    return rows
+
+
+_TIME_HEADERS = ["group", "progs", "iters k/py", "kernel median", "kernel mean ± std", "kernel P95",
+                 "py median", "py mean ± std", "py P95", "py/kernel", "py % of kernel"]
+
+
+def format_report(doc: dict) -> str:
+    """The terminal view of a bench.json document."""
+    env = doc.get("environment") or {}
+    host = env.get("host") or {}
+    pk = env.get("packages") or {}
+    opts = doc.get("options") or {}
+    kern = doc.get("kernel") or {}
+    out = []
+    out.append(f"verifier-diff bench, {doc.get('started')} ({doc.get('elapsed_s')} s)")
+    out.append(f"host: {host.get('cpu_model')}, {host.get('cpu_count')} CPUs, "
+               f"{_fmt_bytes(host.get('mem_total_bytes'))} RAM; kernel {kern.get('release')}; "
+               f"Python {env.get('python')}; " + ", ".join(f"{k} {v}" for k, v in pk.items() if v))
+    out.append(f"corpus {opts.get('corpus')}, {opts.get('repeat')} repetitions per program and verifier, "
+               f"log level {opts.get('log_level')}"
+               + ("" if kern.get("measured") else f"; kernel NOT measured: {kern.get('unavailable')}"))
+    c = doc.get("counts") or {}
+    out.append(f"programs: {c.get('programs')}, compared: {c.get('compared')}, excluded: {c.get('excluded')}")
+    ov = doc.get("overall") or {}
+    tg = doc.get("target") or {}
+    if ov.get("ratio_median") is not None:
+        out.append(f"overall: median pyverifier/kernel ratio {_fmt_x(ov['ratio_median'])} over {ov['programs']} "
+                   f"programs (target <= {TARGET_RATIO:g}x: {'met' if tg.get('met') else 'NOT met'})")
+    out.append("")
+    out.append("Verification time by size class (per program: median of its repetitions; kernel = baseline)")
+    out.append(_table(_TIME_HEADERS, _time_rows(doc["time_by_size_class"], SIZE_CLASSES)))
+    out.append("")
+    it = doc["time_by_insn_type"]
+    out.append("Verification time by instruction type (corpus tags: "
+               + "; ".join(f"{g} = {'/'.join(t)}" for g, t in INSN_TYPE_GROUPS) + ")")
+    out.append(_table(_TIME_HEADERS, _time_rows(it["groups"], [g for g, _ in INSN_TYPE_GROUPS])))
+    if it["empty"]:
+        out.append(f"empty groups (no compared program carries their tags): {', '.join(it['empty'])}")
+    out.append("")
+    out.append("Distance to the seed's Rust verifier figures (median per size class)")
+    rows = []
+    for sc, r in doc["rust_bar"].items():
+        rows.append([sc, _fmt_us(r["rust_us"]), str(r["programs"]), _fmt_us(r["py_median_us"]),
+                     _fmt_x(r["py_over_rust"]), _fmt_us(r["kernel_median_us"]), _fmt_x(r["kernel_over_rust"])])
+    out.append(_table(["class", "Rust", "progs", "pyverifier", "py/Rust", "kernel", "kernel/Rust"], rows))
+    if doc.get("micro"):
+        out.append("")
+        out.append("Core operations (pyverifier, per call)")
+        rows = []
+        for m in doc["micro"]:
+            if not m["available"]:
+                note = m["note"] if len(m["note"]) <= 90 else m["note"][:87] + "..."
+                rows.append([f"{m['group']}: {m['name']}", "-", "-", "-", "-", note])
+                continue
+            s = m["ns"]
+            rows.append([f"{m['group']}: {m['name']}", f"{m['iterations']:,}", _fmt_us(s["median"] / 1000),
+                         f"{_fmt_us(s['mean'] / 1000)} ± {_fmt_us(s['std'] / 1000)}", _fmt_us(s["p95"] / 1000),
+                         m["note"][:90]])
+        out.append(_table(["operation", "iterations", "median", "mean ± std", "P95", "note"], rows))
+    mem = doc.get("memory") or {}
+    if mem.get("programs"):
+        out.append("")
+        out.append(f"Memory (pyverifier peak per program, tracemalloc; {mem['programs']} programs)")
+        rows = []
+        for sc in SIZE_CLASSES:
+            g = mem["by_size_class"][sc]
+            pb = g["peak_bytes"]
+            rows.append([sc, str(g["programs"]), _fmt_bytes(pb["median"]), _fmt_bytes(pb["mean"]),
+                         _fmt_bytes(pb["p95"]), _num(g["py_peak_states"]["median"]),
+                         _num(g["kernel_peak_states"]["median"]), _num(g["kernel_total_states"]["median"])])
+        out.append(_table(["class", "progs", "peak median", "peak mean", "peak P95", "py peak_states med",
+                           "kernel peak_states med", "kernel total_states med"], rows))
+        out.append("parts at the end of a run (median): " + ", ".join(
+            f"{nm} {_fmt_bytes(v['bytes']['median'])}" for nm, v in mem["parts"].items()))
+        out.append("fit: " + mem["fit"]["formula"])
+    pr = doc.get("pruning") or {}
+    if pr:
+        out.append("")
+        out.append("Pruning (compared programs; pruned = paths ended by an equivalent explored state; "
+                   "saved = pruned / (pruned + states))")
+        rows = []
+        for sc in SIZE_CLASSES:
+            g = pr[sc]
+            if not g["programs"]:
+                continue
+            k, p = g["kernel"], g["py"]
+            rows.append([sc, str(g["programs"]), _num(k["insns_processed"]), _num(k["total_states"]),
+                         _num(k["pruned"]), _pct(k["share_saved"]), _num(p["insns_processed"]),
+                         _num(p["total_states"]), _num(p["pruned"]), _pct(p["share_saved"])])
+        out.append(_table(["class", "progs", "k insns", "k states", "k pruned", "k saved", "py insns", "py states",
+                           "py pruned", "py saved"], rows))
+    ex = doc.get("excluded") or []
+    if ex:
+        out.append("")
+        out.append(f"Excluded from the time comparison ({len(ex)}):")
+        for e in ex[:40]:
+            out.append(f"  {e['id']}: {e['reason']}")
+        if len(ex) > 40:
+            out.append(f"  ... and {len(ex) - 40} more (bench.json)")
+    return "\n".join(out)
+
+
+def _num(v) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    if args.repeat < 1:
+        print("verifier-diff bench: --repeat must be at least 1", file=sys.stderr)
+        return 2
+    from selftests.corpus import load_corpus
+
+    programs, errors = load_corpus(args.corpus)
+    for e in errors:
+        print(f"verifier-diff bench: corpus: {e}", file=sys.stderr)
+    if args.filter:
+        programs = [p for p in programs if args.filter in p.id]
+    if not programs:
+        print(f"verifier-diff bench: corpus {args.corpus!r} holds no program to measure", file=sys.stderr)
+        return 2
+    reason = None
+    if args.kernel:
+        from kernel_loader import bpf_status
+
+        ok, why = bpf_status()
+        if not ok:
+            reason = why
+            print(f"verifier-diff bench: the kernel verifier cannot be used: {why} Measuring pyverifier alone.",
+                  file=sys.stderr)
+    out = Path(args.out) if args.out else Path("runs") / dt.datetime.now().strftime("bench-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    doc = run_bench(programs, args, reason, errors)
+    (out / "bench.json").write_text(json.dumps(doc, indent=1))
+    html = None
+    if not args.no_html:
+        from reports.bench_page import render
+
+        html = render(out, doc)
+    if args.json:
+        print(json.dumps(doc, indent=1))
+    else:
+        print(format_report(doc))
+        print(f"\nbench.json: {(out / 'bench.json').resolve()}")
+        if html:
+            print(f"bench.html: {html.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

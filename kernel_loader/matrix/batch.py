@@ -1,0 +1,136 @@
+"""The batch file the guest's loader (``vdload.c``) reads as ``/batch``.
+
+Little-endian throughout::
+
+    "VDB2"  u32 log_level (the statistics flag already added)  u32 count
+    count times, a program:
+      u32 index  u32 prog_type  u32 expected_attach_type  u32 prog_flags  u32 attach_btf_id
+      u32 insn_count  u32 map_count  u16 name_length  u16 license_length  name  license  insns (8 bytes a slot)
+      map_count times, a map:
+        u32 type  u32 key_size  u32 value_size  u32 max_entries  u32 flags
+        u32 init_length (0xffffffff: none)  u32 btf_length (0xffffffff: none)  u32 btf_key_type_id
+        u32 btf_value_type_id  u8 frozen  u8 has_inner  u16 name_length
+        name  init  btf  [the inner map template, the same layout, when has_inner]
+
+``index`` is the program's position in the caller's list, echoed in its result record. Names are
+sent already cleaned the way ``kernel_loader`` cleans them for the running kernel; ``attach_btf_id``
+is already resolved against the guest kernel's own BTF.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from pyverifier.program import MapSpec, Program
+
+from ..maps import _map_name
+
+MAGIC = b"VDB2"
+ABSENT = 0xFFFFFFFF
+
+_HEAD = struct.Struct("<4sII")
+_PROG = struct.Struct("<IIIIIIIHH")
+_MAP = struct.Struct("<IIIIIIIIIBBH")
+
+
+class BatchFormatError(ValueError):
+    """A batch file is malformed."""
+
+
+def prog_name(program: Program) -> bytes:
+    """The object name BPF_PROG_LOAD gets: what kernel_loader.loader.prog_load sends to the running kernel."""
+    return "".join(c if (c.isalnum() or c == "_") else "_" for c in program.name)[:15].encode()
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """One program as the guest sees it (the decoded form of a batch record)."""
+
+    index: int
+    prog_type: int
+    expected_attach_type: int
+    prog_flags: int
+    attach_btf_id: int
+    name: bytes
+    license: bytes
+    insns: bytes
+    maps: tuple[MapSpec, ...]
+
+
+def _encode_map(spec: MapSpec, parts: list[bytes]) -> None:
+    name = _map_name(spec.name)
+    init, btf = spec.init, spec.btf
+    parts.append(_MAP.pack(spec.type, spec.key_size, spec.value_size, spec.max_entries, spec.flags,
+                           ABSENT if init is None else len(init), ABSENT if btf is None else len(btf),
+                           spec.btf_key_type_id, spec.btf_value_type_id, int(spec.frozen),
+                           int(spec.inner is not None), len(name)))
+    parts.append(name)
+    if init is not None:
+        parts.append(init)
+    if btf is not None:
+        parts.append(btf)
+    if spec.inner is not None:
+        _encode_map(spec.inner, parts)
+
+
+def encode_batch(programs: list[tuple[int, Program, int]], log_level: int) -> bytes:
+    """The batch file for ``(index, program, attach_btf_id)`` triples; ``log_level`` is sent as given."""
+    parts = [_HEAD.pack(MAGIC, log_level, len(programs))]
+    for index, p, attach_btf_id in programs:
+        name = prog_name(p)
+        lic = p.license.encode()[:255]
+        parts.append(_PROG.pack(index, p.prog_type, p.expected_attach_type or 0, p.prog_flags, attach_btf_id,
+                                len(p.insns) // 8, len(p.maps), len(name), len(lic)))
+        parts += [name, lic, p.insns]
+        for m in p.maps:
+            _encode_map(m, parts)
+    return b"".join(parts)
+
+
+class _Reader:
+    __slots__ = ("buf", "pos")
+
+    def __init__(self, buf: bytes):
+        self.buf = buf
+        self.pos = 0
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.buf):
+            raise BatchFormatError(f"batch truncated while reading {what} at byte {self.pos}")
+        b = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return b
+
+    def unpack(self, st: struct.Struct, what: str) -> tuple:
+        return st.unpack(self.take(st.size, what))
+
+
+def _decode_map(r: _Reader) -> MapSpec:
+    (mtype, key, value, entries, flags, init_len, btf_len, key_id, value_id, frozen, has_inner,
+     nlen) = r.unpack(_MAP, "map")
+    name = r.take(nlen, "map name").decode()
+    init = r.take(init_len, "map init") if init_len != ABSENT else None
+    btf = r.take(btf_len, "map btf") if btf_len != ABSENT else None
+    inner = _decode_map(r) if has_inner else None
+    return MapSpec(name=name, type=mtype, key_size=key, value_size=value, max_entries=entries, flags=flags,
+                   inner=inner, init=init, frozen=bool(frozen), btf=btf, btf_key_type_id=key_id,
+                   btf_value_type_id=value_id)
+
+
+def decode_batch(data: bytes) -> tuple[int, list[BatchEntry]]:
+    """(log_level, entries): what the guest reads. For tests and debugging; the guest is C."""
+    r = _Reader(data)
+    magic, log_level, count = r.unpack(_HEAD, "header")
+    if magic != MAGIC:
+        raise BatchFormatError(f"batch starts with {magic!r}, not {MAGIC!r}")
+    out = []
+    for _ in range(count):
+        index, ptype, eat, flags, btf_id, n_insns, n_maps, nlen, llen = r.unpack(_PROG, "program")
+        name = r.take(nlen, "name")
+        lic = r.take(llen, "license")
+        insns = r.take(8 * n_insns, "insns")
+        maps = tuple(_decode_map(r) for _ in range(n_maps))
+        out.append(BatchEntry(index, ptype, eat, flags, btf_id, name, lic, insns, maps))
+    if r.pos != len(data):
+        raise BatchFormatError(f"{len(data) - r.pos} bytes after the last program")
+    return log_level, out

@@ -1,0 +1,604 @@
+/*
+ * vdload: /init of the throw-away initramfs that kernel_loader.matrix boots under QEMU.
+ *
+ * It reads /batch (format: kernel_loader/matrix/batch.py), creates each program's maps, loads the
+ * program with BPF_PROG_LOAD at the requested log level (growing the log buffer on ENOSPC), and
+ * writes one framed record per program (format: kernel_loader/matrix/output.py) into the shared
+ * memory BAR of an ivshmem-plain PCI device, which QEMU backs with a host file. Then it powers off.
+ *
+ * Static, no libbpf: the raw bpf() syscall with the same bpf_attr offsets kernel_loader/syscall.py uses.
+ * Everything it cannot do becomes a record (or, before the output exists, a line on the console).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BPF_MAP_CREATE 0
+#define BPF_MAP_UPDATE_ELEM 2
+#define BPF_PROG_LOAD 5
+#define BPF_OBJ_GET_INFO_BY_FD 15
+#define BPF_BTF_LOAD 18
+#define BPF_MAP_FREEZE 22
+#define ATTR_SIZE 160
+#define PROG_INFO_SIZE 232 /* struct bpf_prog_info up to attach_btf_id (6.0+), as kernel_loader/info.py */
+#define BTF_LOG_SIZE (1u << 16)
+
+#define IVSHMEM_VENDOR 0x1af4
+#define IVSHMEM_DEVICE 0x1110
+
+/* record kinds, shared with output.py */
+#define REC_HELLO 1
+#define REC_RESULT 2
+#define REC_DONE 3
+#define REC_FULL 4
+#define REC_FATAL 5
+
+/* result status, shared with output.py */
+#define ST_LOADED 0      /* BPF_PROG_LOAD was called: ret is the fd or -errno */
+#define ST_MAP_FAIL 1    /* map #detail could not be created, initialised or frozen: ret is -errno */
+#define ST_NO_MEMORY 2   /* no log buffer of `detail` bytes could be allocated */
+#define ST_MAP_BTF_FAIL 3 /* the BTF of map #detail was refused: ret is -errno, the log is the BTF log */
+#define ST_BAD_MAP_REF 4 /* insn #detail refers to a map the program does not have */
+
+#define INITIAL_LOG_SIZE (1u << 20)
+#define MAX_LOG_SIZE (1u << 28) /* the guest's memory bounds the log buffer: 256 MiB */
+
+static uint8_t *out_base;
+static size_t out_size, out_pos;
+
+static void die_console(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vdload: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	fflush(stderr);
+	reboot(RB_POWER_OFF);
+	_exit(1);
+}
+
+static long sys_bpf(int cmd, void *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, ATTR_SIZE);
+}
+
+static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* A record: "VDR" kind, u32 payload length, payload, "VDE" kind. The leading magic is written last,
+ * so a record cut short by a crash never looks complete. Returns 0, or -1 when the region is full. */
+#define CONTROL_RESERVE 64 /* room kept for the FULL and DONE records */
+static int emit(uint8_t kind, const void *head, size_t head_len, const void *tail, size_t tail_len)
+{
+	size_t len = head_len + tail_len, need = 8 + len + 4;
+	size_t reserve = (kind == REC_FULL || kind == REC_DONE || kind == REC_FATAL) ? 0 : CONTROL_RESERVE;
+	if (out_pos + need + reserve > out_size)
+		return -1;
+	uint8_t *p = out_base + out_pos;
+	put_u32(p + 4, (uint32_t)len);
+	if (head_len)
+		memcpy(p + 8, head, head_len);
+	if (tail_len)
+		memcpy(p + 8 + head_len, tail, tail_len);
+	memcpy(p + 8 + len, "VDE", 3);
+	p[8 + len + 3] = kind;
+	__sync_synchronize();
+	memcpy(p, "VDR", 3);
+	p[3] = kind;
+	__sync_synchronize();
+	out_pos += need;
+	return 0;
+}
+
+static void emit_fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vdload: %s\n", msg);
+	if (out_base)
+		emit(REC_FATAL, msg, strlen(msg), NULL, 0);
+	reboot(RB_POWER_OFF);
+	_exit(1);
+}
+
+static int read_text(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ssize_t r = read(fd, buf, n - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = 0;
+	return 0;
+}
+
+/* Find the ivshmem device in sysfs, enable it and map its shared-memory BAR (resource2). */
+static void map_output(void)
+{
+	const char *base = "/sys/bus/pci/devices";
+	DIR *d = opendir(base);
+	if (!d)
+		die_console("cannot list %s: %s", base, strerror(errno));
+	struct dirent *e;
+	char path[512], buf[64];
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/vendor", base, e->d_name);
+		if (read_text(path, buf, sizeof(buf)) || strtoul(buf, NULL, 16) != IVSHMEM_VENDOR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/device", base, e->d_name);
+		if (read_text(path, buf, sizeof(buf)) || strtoul(buf, NULL, 16) != IVSHMEM_DEVICE)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/enable", base, e->d_name);
+		int fd = open(path, O_WRONLY);
+		if (fd >= 0) {
+			if (write(fd, "1", 1) < 0) { /* already enabled is fine */
+			}
+			close(fd);
+		}
+		snprintf(path, sizeof(path), "%s/%s/resource2", base, e->d_name);
+		fd = open(path, O_RDWR | O_SYNC);
+		if (fd < 0)
+			die_console("cannot open %s: %s", path, strerror(errno));
+		struct stat st;
+		if (fstat(fd, &st) || st.st_size <= 0)
+			die_console("%s has no size", path);
+		void *m = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED)
+			die_console("cannot map %s: %s", path, strerror(errno));
+		close(fd);
+		out_base = m;
+		out_size = st.st_size;
+		out_pos = 0;
+		closedir(d);
+		return;
+	}
+	closedir(d);
+	die_console("no ivshmem device (%04x:%04x) on the PCI bus", IVSHMEM_VENDOR, IVSHMEM_DEVICE);
+}
+
+/* ---- reading the batch ---- */
+static const uint8_t *in, *in_end;
+
+static void need(size_t n, const char *what)
+{
+	if ((size_t)(in_end - in) < n)
+		emit_fatal("batch truncated while reading %s", what);
+}
+static uint32_t get_u32(const char *what)
+{
+	uint32_t v;
+	need(4, what);
+	memcpy(&v, in, 4);
+	in += 4;
+	return v;
+}
+static uint16_t get_u16(const char *what)
+{
+	uint16_t v;
+	need(2, what);
+	memcpy(&v, in, 2);
+	in += 2;
+	return v;
+}
+static const uint8_t *get_bytes(size_t n, const char *what)
+{
+	need(n, what);
+	const uint8_t *p = in;
+	in += n;
+	return p;
+}
+
+struct map_spec {
+	uint32_t type, key_size, value_size, max_entries, flags;
+	uint32_t init_len; /* ABSENT when there is none */
+	const uint8_t *init;
+	uint32_t btf_len; /* ABSENT when there is none */
+	const uint8_t *btf;
+	uint32_t btf_key_type_id, btf_value_type_id;
+	uint8_t frozen;
+	char name[16];
+	struct map_spec *inner;
+};
+#define ABSENT 0xffffffffu
+
+static void read_map(struct map_spec *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = get_u32("map type");
+	m->key_size = get_u32("map key_size");
+	m->value_size = get_u32("map value_size");
+	m->max_entries = get_u32("map max_entries");
+	m->flags = get_u32("map flags");
+	m->init_len = get_u32("map init length");
+	m->btf_len = get_u32("map btf length");
+	m->btf_key_type_id = get_u32("map btf_key_type_id");
+	m->btf_value_type_id = get_u32("map btf_value_type_id");
+	m->frozen = *get_bytes(1, "map frozen");
+	uint8_t has_inner = *get_bytes(1, "map inner flag");
+	uint16_t nlen = get_u16("map name length");
+	const uint8_t *name = get_bytes(nlen, "map name");
+	memcpy(m->name, name, nlen < 15 ? nlen : 15);
+	if (m->init_len != ABSENT)
+		m->init = get_bytes(m->init_len, "map init");
+	if (m->btf_len != ABSENT)
+		m->btf = get_bytes(m->btf_len, "map btf");
+	if (has_inner) {
+		m->inner = calloc(1, sizeof(*m->inner));
+		read_map(m->inner);
+	}
+}
+
+static void free_map(struct map_spec *m)
+{
+	if (m->inner) {
+		free_map(m->inner);
+		free(m->inner);
+	}
+}
+
+/* ---- bpf() ---- */
+static int create_map(const struct map_spec *m, int inner_fd, int btf_fd)
+{
+	uint8_t attr[ATTR_SIZE] = {0};
+	put_u32(attr + 0, m->type);
+	put_u32(attr + 4, m->key_size);
+	put_u32(attr + 8, m->value_size);
+	put_u32(attr + 12, m->max_entries);
+	put_u32(attr + 16, m->flags);
+	put_u32(attr + 20, (uint32_t)inner_fd);
+	memcpy(attr + 28, m->name, strlen(m->name));
+	if (btf_fd > 0) {
+		put_u32(attr + 48, (uint32_t)btf_fd);
+		put_u32(attr + 52, m->btf_key_type_id);
+		put_u32(attr + 56, m->btf_value_type_id);
+	}
+	return (int)sys_bpf(BPF_MAP_CREATE, attr);
+}
+
+/* BTF blobs of one program's maps: loaded once per distinct blob, as kernel_loader/maps.py does. */
+struct btf_cache {
+	const uint8_t *blob[64];
+	uint32_t len[64];
+	int fd[64];
+	int n;
+};
+
+static char btf_log[BTF_LOG_SIZE];
+
+/* The fd of `m`'s BTF (0 when it has none), or -1 with errno set and btf_log holding the kernel's reason. */
+static int btf_fd_for(struct btf_cache *c, const struct map_spec *m)
+{
+	if (m->btf_len == ABSENT)
+		return 0;
+	for (int i = 0; i < c->n; i++)
+		if (c->len[i] == m->btf_len && !memcmp(c->blob[i], m->btf, m->btf_len))
+			return c->fd[i];
+	uint8_t attr[ATTR_SIZE] = {0};
+	put_u64(attr + 0, (uintptr_t)m->btf);
+	put_u32(attr + 16, m->btf_len);
+	btf_log[0] = 0;
+	int fd = (int)sys_bpf(BPF_BTF_LOAD, attr);
+	if (fd < 0) {
+		int err = errno;
+		if (err == EINVAL || err == E2BIG || err == EACCES) { /* the BTF checker said no: ask it why */
+			memset(attr, 0, sizeof(attr));
+			put_u64(attr + 0, (uintptr_t)m->btf);
+			put_u64(attr + 8, (uintptr_t)btf_log);
+			put_u32(attr + 16, m->btf_len);
+			put_u32(attr + 20, BTF_LOG_SIZE);
+			put_u32(attr + 24, 1);
+			fd = (int)sys_bpf(BPF_BTF_LOAD, attr);
+			if (fd >= 0)
+				goto cache; /* accepted the second time: use it */
+			err = errno;
+		}
+		btf_log[BTF_LOG_SIZE - 1] = 0;
+		errno = err;
+		return -1;
+	}
+cache:
+	if (c->n < 64) {
+		c->blob[c->n] = m->btf;
+		c->len[c->n] = m->btf_len;
+		c->fd[c->n++] = fd;
+	}
+	return fd;
+}
+
+static int init_and_freeze(int fd, const struct map_spec *m)
+{
+	if (m->init_len != ABSENT) {
+		size_t klen = m->key_size > 4 ? m->key_size : 4;
+		uint8_t *key = calloc(1, klen), *value = calloc(1, m->value_size + 1);
+		memcpy(value, m->init, m->init_len < m->value_size ? m->init_len : m->value_size);
+		uint8_t attr[ATTR_SIZE] = {0};
+		put_u32(attr + 0, (uint32_t)fd);
+		put_u64(attr + 8, (uintptr_t)key);
+		put_u64(attr + 16, (uintptr_t)value);
+		long r = sys_bpf(BPF_MAP_UPDATE_ELEM, attr);
+		free(key);
+		free(value);
+		if (r < 0)
+			return -1;
+	}
+	if (m->frozen) {
+		uint8_t attr[ATTR_SIZE] = {0};
+		put_u32(attr + 0, (uint32_t)fd);
+		if (sys_bpf(BPF_MAP_FREEZE, attr) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Result payload head (48 bytes): u32 index, u32 status, i32 ret, u32 detail, u64 wall_ns, u32 log_total,
+ * u32 log_len, u32 info_ok, u32 verified_insns, u32 xlated_prog_len, u32 jited_prog_len; then log_len
+ * bytes: the log, or its last log_len bytes when the whole log could never fit in the output region.
+ * Returns -1 (nothing written) when it does not fit in what is left. */
+static size_t first_result_pos;
+
+struct prog_info {
+	uint32_t ok, verified_insns, xlated_len, jited_len;
+};
+
+static int emit_result(uint32_t idx, uint32_t status, int32_t ret, uint32_t detail, uint64_t wall_ns,
+		       const struct prog_info *info, const char *log, size_t log_len)
+{
+	uint8_t head[48] = {0};
+	size_t total = log_len, fixed = 8 + sizeof(head) + 4;
+	if (out_pos + fixed + log_len + CONTROL_RESERVE > out_size) {
+		if (out_pos > first_result_pos)
+			return -1; /* a later boot, with an empty region, may hold it */
+		size_t room = out_size - out_pos - fixed - CONTROL_RESERVE;
+		log += log_len - room; /* it never fits: keep the end, where the reason and statistics are */
+		log_len = room;
+	}
+	put_u32(head + 0, idx);
+	put_u32(head + 4, status);
+	put_u32(head + 8, (uint32_t)ret);
+	put_u32(head + 12, detail);
+	put_u64(head + 16, wall_ns);
+	put_u32(head + 24, (uint32_t)total);
+	put_u32(head + 28, (uint32_t)log_len);
+	if (info) {
+		put_u32(head + 32, info->ok);
+		put_u32(head + 36, info->verified_insns);
+		put_u32(head + 40, info->xlated_len);
+		put_u32(head + 44, info->jited_len);
+	}
+	return emit(REC_RESULT, head, sizeof(head), log, log_len);
+}
+
+static void read_prog_info(int fd, struct prog_info *pi)
+{
+	uint8_t info[PROG_INFO_SIZE] = {0}, attr[ATTR_SIZE] = {0};
+	put_u32(attr + 0, (uint32_t)fd);
+	put_u32(attr + 4, PROG_INFO_SIZE);
+	put_u64(attr + 8, (uintptr_t)info);
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, attr) < 0)
+		return; /* statistics only: the verdict stands */
+	pi->ok = 1;
+	memcpy(&pi->jited_len, info + 16, 4);
+	memcpy(&pi->xlated_len, info + 20, 4);
+	memcpy(&pi->verified_insns, info + 216, 4);
+}
+
+/* Verify one program read from the batch; returns -1 when the output region is full. */
+static int one_program(uint32_t log_level)
+{
+	uint32_t idx = get_u32("program index");
+	uint32_t prog_type = get_u32("prog_type");
+	uint32_t attach = get_u32("expected_attach_type");
+	uint32_t prog_flags = get_u32("prog_flags");
+	uint32_t attach_btf_id = get_u32("attach_btf_id");
+	uint32_t n_insns = get_u32("insn count");
+	uint32_t n_maps = get_u32("map count");
+	uint16_t name_len = get_u16("name length");
+	uint16_t lic_len = get_u16("license length");
+	const uint8_t *name = get_bytes(name_len, "name");
+	const uint8_t *lic = get_bytes(lic_len, "license");
+	const uint8_t *insns_in = get_bytes((size_t)n_insns * 8, "insns");
+	struct map_spec *maps = calloc(n_maps ? n_maps : 1, sizeof(*maps));
+	for (uint32_t i = 0; i < n_maps; i++)
+		read_map(&maps[i]);
+
+	uint64_t t0 = now_ns();
+	int *fds = calloc(n_maps ? n_maps : 1, sizeof(int));
+	int *all_fds = calloc(2 * (n_maps ? n_maps : 1), sizeof(int));
+	int n_all = 0, rc = 0;
+	struct btf_cache btfs = {.n = 0};
+	uint8_t *insns = NULL;
+	char *log = NULL;
+	for (uint32_t i = 0; i < n_maps; i++) {
+		int inner_fd = 0, fd, btf_fd;
+		if (maps[i].inner) {
+			if ((btf_fd = btf_fd_for(&btfs, maps[i].inner)) < 0)
+				goto btf_fail;
+			if ((inner_fd = create_map(maps[i].inner, 0, btf_fd)) < 0)
+				goto map_fail;
+			all_fds[n_all++] = inner_fd;
+		}
+		if ((btf_fd = btf_fd_for(&btfs, &maps[i])) < 0)
+			goto btf_fail;
+		if ((fd = create_map(&maps[i], inner_fd, btf_fd)) < 0)
+			goto map_fail;
+		all_fds[n_all++] = fd;
+		fds[i] = fd;
+		if (init_and_freeze(fd, &maps[i]) < 0)
+			goto map_fail;
+		continue;
+map_fail:;
+		int err = errno;
+		rc = emit_result(idx, ST_MAP_FAIL, -err, i, now_ns() - t0, NULL, NULL, 0);
+		goto out;
+btf_fail:
+		err = errno;
+		rc = emit_result(idx, ST_MAP_BTF_FAIL, -err, i, now_ns() - t0, NULL, btf_log, strlen(btf_log));
+		goto out;
+	}
+	for (int i = 0; i < btfs.n; i++) /* a map keeps its own reference to its BTF */
+		close(btfs.fd[i]);
+	btfs.n = 0;
+
+	/* patch map indices into fds: ld_imm64 (0x18) with src BPF_PSEUDO_MAP_FD (1) or _VALUE (2) */
+	insns = malloc((size_t)n_insns * 8 + 8);
+	memcpy(insns, insns_in, (size_t)n_insns * 8);
+	for (uint32_t i = 0; i < n_insns; i++) {
+		uint8_t *ins = insns + 8 * i;
+		uint8_t src = ins[1] >> 4;
+		if (ins[0] == 0x18 && (src == 1 || src == 2)) {
+			int32_t imm;
+			memcpy(&imm, ins + 4, 4);
+			if (imm < 0 || (uint32_t)imm >= n_maps) {
+				rc = emit_result(idx, ST_BAD_MAP_REF, -EINVAL, i, now_ns() - t0, NULL, NULL, 0);
+				goto out;
+			}
+			memcpy(ins + 4, &fds[imm], 4);
+		}
+	}
+	char license[256] = {0};
+	memcpy(license, lic, lic_len < 255 ? lic_len : 255);
+
+	uint32_t size = INITIAL_LOG_SIZE;
+	int ret;
+	for (;;) {
+		free(log);
+		log = malloc(size);
+		if (!log) {
+			rc = emit_result(idx, ST_NO_MEMORY, -ENOMEM, size, now_ns() - t0, NULL, NULL, 0);
+			goto out;
+		}
+		log[0] = 0;
+		uint8_t attr[ATTR_SIZE] = {0};
+		put_u32(attr + 0, prog_type);
+		put_u32(attr + 4, n_insns);
+		put_u64(attr + 8, (uintptr_t)insns);
+		put_u64(attr + 16, (uintptr_t)license);
+		put_u32(attr + 24, log_level);
+		put_u32(attr + 28, log_level ? size : 0);
+		put_u64(attr + 32, log_level ? (uintptr_t)log : 0);
+		put_u32(attr + 44, prog_flags);
+		memcpy(attr + 48, name, name_len < 15 ? name_len : 15);
+		put_u32(attr + 68, attach);
+		put_u32(attr + 108, attach_btf_id);
+		if (n_maps)
+			put_u64(attr + 120, (uintptr_t)fds);
+		long r = sys_bpf(BPF_PROG_LOAD, attr);
+		ret = r < 0 ? -errno : (int)r;
+		uint32_t true_size;
+		memcpy(&true_size, attr + 140, 4);
+		if (ret == -ENOSPC && log_level && size < MAX_LOG_SIZE) {
+			/* 6.4+ says how large the log is; older kernels leave the field zero: double the buffer */
+			if (true_size > size)
+				size = true_size < MAX_LOG_SIZE ? true_size + 1 : MAX_LOG_SIZE;
+			else
+				size *= 2;
+			continue;
+		}
+		break;
+	}
+	struct prog_info info = {0};
+	if (ret >= 0) {
+		read_prog_info(ret, &info);
+		close(ret);
+	}
+	uint64_t wall = now_ns() - t0;
+	log[size - 1] = 0;
+	rc = emit_result(idx, ST_LOADED, ret, 0, wall, &info, log, strlen(log));
+out:
+	free(log);
+	free(insns);
+	for (int i = 0; i < btfs.n; i++)
+		close(btfs.fd[i]);
+	for (int i = 0; i < n_all; i++)
+		close(all_fds[i]);
+	for (uint32_t i = 0; i < n_maps; i++)
+		free_map(&maps[i]);
+	free(maps);
+	free(fds);
+	free(all_fds);
+	return rc;
+}
+
+int main(void)
+{
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL) && errno != EBUSY)
+		die_console("cannot mount /sys: %s", strerror(errno));
+	map_output();
+
+	struct utsname u;
+	uname(&u);
+
+	int fd = open("/batch", O_RDONLY);
+	if (fd < 0)
+		emit_fatal("cannot open /batch: %s", strerror(errno));
+	struct stat st;
+	fstat(fd, &st);
+	uint8_t *batch = malloc(st.st_size + 1);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, batch + got, st.st_size - got);
+		if (r <= 0)
+			emit_fatal("cannot read /batch: %s", r < 0 ? strerror(errno) : "short file");
+		got += r;
+	}
+	close(fd);
+	in = batch;
+	in_end = batch + got;
+
+	if (memcmp(get_bytes(4, "magic"), "VDB2", 4))
+		emit_fatal("/batch does not start with VDB2");
+	uint32_t log_level = get_u32("log level");
+	uint32_t count = get_u32("program count");
+
+	uint8_t hello[8 + sizeof(u.release)];
+	put_u32(hello, count);
+	put_u32(hello + 4, (uint32_t)strlen(u.release));
+	memcpy(hello + 8, u.release, strlen(u.release));
+	emit(REC_HELLO, hello, 8 + strlen(u.release), NULL, 0);
+	first_result_pos = out_pos;
+
+	uint32_t done = 0;
+	for (; done < count; done++) {
+		if (one_program(log_level) < 0) {
+			uint8_t full[4];
+			put_u32(full, done);
+			emit(REC_FULL, full, 4, NULL, 0);
+			break;
+		}
+	}
+	uint8_t d[4];
+	put_u32(d, done);
+	emit(REC_DONE, d, 4, NULL, 0);
+	reboot(RB_POWER_OFF);
+	return 0;
+}

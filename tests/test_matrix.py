@@ -1,0 +1,439 @@
+"""kernel_loader.matrix: the batch and output formats, the orchestration around a boot, and one real boot of 6.1."""
+from __future__ import annotations
+
+import errno as E
+import lzma
+import os
+import shutil
+import struct
+import zlib
+
+import pytest
+
+from kernel_loader.btf import BtfBuilder, BtfLoadError
+from kernel_loader.maps import MapCreateError
+from kernel_loader.matrix import batch, batchrun, bootimage, initramfs, output, qemu
+from kernel_loader.matrix.kernels import CachedKernel, available_kernels, cached
+from kernel_loader.outcome import apply_outcome
+from kernel_loader.syscall import BpfError
+from pyverifier import uapi
+from pyverifier.insn import Insn, encode
+from pyverifier.program import MapSpec, Program
+from pyverifier.result import Result
+
+R0_0 = Insn(0xB7, 0, 0, 0, 0)
+EXIT = Insn(0x95, 0, 0, 0, 0)
+
+
+def prog(insns, name="t", prog_type=1, maps=(), **kw):
+    return Program(id=f"test/{name}", source="test", name=name, prog_type=prog_type, insns=encode(insns),
+                   maps=tuple(maps), **kw)
+
+
+def lookup_prog(name="lookup", map_type=1):
+    return prog([
+        Insn(0x62, 10, 0, -4, 0),  # *(u32 *)(r10 -4) = 0
+        Insn(0x18, 1, 1, 0, 0), Insn(0, 0, 0, 0, 0),  # r1 = map[0]
+        Insn(0xBF, 2, 10, 0, 0),  # r2 = r10
+        Insn(0x07, 2, 0, 0, -4),  # r2 += -4
+        Insn(0x85, 0, 0, 0, 1),  # call bpf_map_lookup_elem
+        Insn(0x15, 0, 0, 1, 0),  # if r0 == 0 goto +1
+        Insn(0x61, 0, 0, 0, 0),  # r0 = *(u32 *)(r0 +0)
+        EXIT,
+    ], name=name, maps=[MapSpec("m", map_type, 4, 8, 16)])
+
+
+# ---------------------------------------------------------------- batch format
+
+def test_batch_round_trip_keeps_every_field():
+    inner = MapSpec("inner", 2, 4, 4, 1)
+    btf = b"\x9f\xeb\x01\x00" + bytes(40)  # only carried, not parsed
+    with_btf = MapSpec("spin", 2, 4, 16, 1, btf=btf, btf_key_type_id=1, btf_value_type_id=3)
+    progs = [
+        (0, prog([R0_0, EXIT], name="a.b-c/dd_eeeeeeeeeeeeeeee"), 0),
+        (7, prog([R0_0, EXIT], name="x", prog_type=26, expected_attach_type=24, prog_flags=1, license="Dual BSD/GPL",
+                 maps=[MapSpec("outer map", 12, 4, 4, 2, flags=0, inner=inner),
+                       MapSpec(".rodata", 2, 4, 16, 1, init=b"\x01\x02\x03", frozen=True),
+                       MapSpec("h", 1, 8, 8, 10, flags=1), with_btf]), 4242),
+    ]
+    level, entries = batch.decode_batch(batch.encode_batch(progs, 6))
+    assert level == 6
+    assert [e.index for e in entries] == [0, 7]
+    a, b = entries
+    assert a.name == b"a_b_c_dd_eeeeee" and a.license == b"GPL" and a.insns == progs[0][1].insns
+    assert (b.prog_type, b.expected_attach_type, b.prog_flags, b.license) == (26, 24, 1, b"Dual BSD/GPL")
+    assert (a.attach_btf_id, b.attach_btf_id) == (0, 4242)
+    assert b.maps[0].name == "outer_map" and b.maps[0].inner == inner
+    assert b.maps[1] == MapSpec(".rodata", 2, 4, 16, 1, init=b"\x01\x02\x03", frozen=True)
+    assert b.maps[2].flags == 1 and b.maps[2].init is None and b.maps[2].btf is None
+    assert b.maps[3] == with_btf
+    assert a.expected_attach_type == 0  # None is sent as 0, as kernel_loader.load sends it
+
+
+def test_batch_decode_refuses_truncated_and_trailing_bytes():
+    data = batch.encode_batch([(0, lookup_prog(), 0)], 6)
+    for cut in (3, 12, len(data) - 1):
+        with pytest.raises(batch.BatchFormatError):
+            batch.decode_batch(data[:cut])
+    with pytest.raises(batch.BatchFormatError, match="after the last program"):
+        batch.decode_batch(data + b"\0")
+
+
+def test_initramfs_holds_init_batch_and_console():
+    arc = initramfs.build(b"\x7fELF...", {"batch": b"VDB1xyz"})
+    files = initramfs.read(arc)
+    assert files["init"] == (0o100755, b"\x7fELF...")
+    assert files["batch"][1] == b"VDB1xyz"
+    assert files["dev/console"][0] == 0o020600 and files["sys"][0] == 0o040755
+    assert len(arc) % 4 == 0
+
+
+# ---------------------------------------------------------------- output format
+
+def raw(index, status, ret, log="", detail=0, wall_ns=1000):
+    return output.RawResult(index, status, ret, detail, wall_ns, len(log.encode()), log)
+
+
+RAWS = [
+    raw(0, output.LOADED, 4, "0: (b7) r0 = 0\nok\n", wall_ns=1500),
+    output.RawResult(1, output.LOADED, 7, 0, 900, 3, "ok\n", 0, (12, 96, 71)),
+    raw(3, output.LOADED, -E.EACCES, "0: (95) exit\nR0 !read_ok \u00e9\n"),
+    raw(5, output.MAP_FAILED, -E.EINVAL, detail=1),
+    raw(6, output.NO_MEMORY, -E.ENOMEM, detail=1 << 28),
+]
+
+
+def stream(*parts: bytes, pad: int = 4096) -> bytes:
+    data = b"".join(parts)
+    return data + b"\0" * pad  # the rest of the (zeroed) shared region
+
+
+def test_output_round_trip():
+    out = output.parse(stream(output.hello(5, "6.1.0-56-amd64"), *map(output.result, RAWS), output.done(5)))
+    assert out.release == "6.1.0-56-amd64" and out.count == 5 and out.done == 5
+    assert out.results == {r.index: r for r in RAWS} and out.order == [0, 1, 3, 5, 6]
+    assert out.garbage_at is None and out.fatal is None and out.full_at is None
+
+
+def test_output_cut_inside_a_record_keeps_the_complete_ones():
+    whole = output.hello(3, "6.12.1") + b"".join(map(output.result, RAWS))
+    cut_at = len(whole) - 10  # inside the last record: its trailer is missing
+    out = output.parse(stream(whole[:cut_at]))
+    assert sorted(out.results) == [r.index for r in RAWS[:-1]]
+    assert out.done is None and out.garbage_at is not None
+
+
+def test_output_record_without_its_leading_magic_is_not_read():
+    rec = bytearray(output.result(RAWS[0]))
+    rec[:3] = b"\0\0\0"  # the guest writes the magic last: a crash before it leaves this
+    out = output.parse(stream(output.hello(1, "r"), bytes(rec)))
+    assert out.results == {} and out.release == "r"
+
+
+def test_output_fatal_and_full_records():
+    out = output.parse(stream(output.hello(2, "r"), output.full(1), output.done(1), output.fatal("boom")))
+    assert (out.full_at, out.done, out.fatal) == (1, 1, "boom")
+
+
+def test_output_parse_survives_garbage():
+    for junk in (b"VDR\x02" + struct.pack("<I", 1 << 30), b"VDR\x09" + struct.pack("<I", 0) + b"VDE\x09", b"\xff" * 40):
+        out = output.parse(stream(output.hello(1, "r"), junk))
+        assert out.release == "r" and out.results == {} and out.garbage_at is not None
+
+
+# ---------------------------------------------------------------- verdicts from guest records
+
+def fresh(p: Program) -> Result:
+    return Result(program_id=p.id, verifier="kernel-x", verdict="error", log_level=2)
+
+
+def from_raw(p: Program, raw_result: output.RawResult) -> Result:
+    return batchrun.result_from_raw(p, raw_result, fresh(p))
+
+
+def test_outcome_rules_are_kernel_loaders():
+    p = prog([R0_0, EXIT])
+    log = "0: (b7) r0 = 0\nverification time 12 usec\nstack depth 0\n" \
+          "processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n"
+    ok = from_raw(p, output.RawResult(0, output.LOADED, 5, 0, 2000, len(log), log, 0, (2, 16, 11)))
+    assert (ok.verdict, ok.stage, ok.insns_processed, ok.stack_depth, ok.verify_us, ok.wall_us) == \
+        ("accept", "verifier", 2, [0], [12.0], 2.0)
+    assert (ok.verified_insns, ok.xlated_prog_len, ok.jited_prog_len) == (2, 16, 11)
+    for ret, text in ((-E.EACCES, "0: (95) exit\nR0 !read_ok\nverification time 3 usec\n"), (-E.EPERM, ""),
+                      (-E.EINVAL, ""), (-524, ""), (-E.ENOSPC, "x")):
+        got = from_raw(p, output.RawResult(0, output.LOADED, ret, 0, 1, len(text), text))
+        want = apply_outcome(fresh(p), ret, text)
+        assert (got.verdict, got.stage, got.errno, got.message) == (want.verdict, want.stage, want.errno, want.message)
+    rej = from_raw(p, output.RawResult(0, output.LOADED, -E.EACCES, 0, 1, 0, "R0 !read_ok\n"))
+    assert (rej.verdict, rej.message) == ("reject", "R0 !read_ok")
+
+
+def test_map_failures_read_like_kernel_loaders():
+    mp = lookup_prog(map_type=33)
+    bad = from_raw(mp, output.RawResult(0, output.MAP_FAILED, -E.EINVAL, 0, 1, 0, ""))
+    assert (bad.verdict, bad.stage, bad.errno) == ("error", "maps", E.EINVAL)
+    assert bad.message == str(MapCreateError(mp.maps[0], 0, BpfError(E.EINVAL, os.strerror(E.EINVAL))))
+    btf_log = "magic: 0xeb9f\n[1] STRUCT foo size=4 vlen=1\n\tx type_id=9 bits_offset=0 Invalid member\n"
+    bb = from_raw(mp, output.RawResult(0, output.MAP_BTF_FAILED, -E.EINVAL, 0, 1, len(btf_log), btf_log))
+    e = BtfLoadError(BpfError(E.EINVAL, os.strerror(E.EINVAL)), btf_log)
+    assert bb.message == str(MapCreateError(mp.maps[0], 0, BpfError(E.EINVAL, os.strerror(E.EINVAL)),
+                                            f"its BTF was refused: {e}"))
+    assert bb.message.endswith("Invalid member") and bb.stage == "maps"
+    oom = from_raw(mp, output.RawResult(0, output.NO_MEMORY, -E.ENOMEM, 1 << 28, 1, 0, ""))
+    assert oom.verdict == "error" and "268435456-byte" in oom.message
+
+
+def test_bad_map_reference_reads_like_kernel_loaders():
+    bad_ref = prog([Insn(0x18, 1, 1, 0, 3), Insn(0, 0, 0, 0, 0), R0_0, EXIT])
+    r = from_raw(bad_ref, output.RawResult(0, output.BAD_MAP_REF, -E.EINVAL, 0, 1, 0, ""))
+    assert r.stage == "program" and r.message == "malformed program: insn 0: map reference to index 3, but the program has 0 maps"
+
+
+def test_cut_log_is_marked_and_still_decides():
+    p = prog([R0_0, EXIT])
+    tail = "R0 !read_ok\nverification time 3 usec\n"
+    r = from_raw(p, output.RawResult(0, output.LOADED, -E.EACCES, 0, 1, 5000, tail, 5000 - len(tail)))
+    assert r.verdict == "reject" and r.message == "R0 !read_ok"
+    assert r.log.startswith("[verifier-diff: the first") and r.log.endswith(tail)
+
+
+def _btf_file(tmp_path) -> str:
+    b = BtfBuilder()
+    i32 = b.int("int", 4, signed=True)
+    proto = b.func_proto(i32, [("x", i32)])
+    b.typedef("int_t", i32)  # ids shift: the target is not type 1
+    b.func("do_unlinkat", proto)
+    b.typedef("btf_trace_sched_switch", proto)
+    path = tmp_path / "vmlinux.btf"
+    path.write_bytes(b.encode())
+    return str(path)
+
+
+def test_prepare_resolves_attach_targets_in_the_guest_kernels_btf(tmp_path):
+    btf = _btf_file(tmp_path)
+    tracing, fentry, raw_tp = uapi.PROG_TYPES["tracing"], uapi.ATTACH_TYPES["trace_fentry"], uapi.ATTACH_TYPES["trace_raw_tp"]
+    fe = prog([R0_0, EXIT], prog_type=tracing, expected_attach_type=fentry, attach_to="do_unlinkat")
+    res = fresh(fe)
+    assert batchrun.prepare(fe, btf, res) == 4 and res.attach_btf_id == 4
+    tp = prog([R0_0, EXIT], prog_type=tracing, expected_attach_type=raw_tp, attach_to="sched_switch")
+    assert batchrun.prepare(tp, btf, fresh(tp)) == 5
+    missing = prog([R0_0, EXIT], prog_type=tracing, expected_attach_type=fentry, attach_to="nope")
+    res = fresh(missing)
+    assert batchrun.prepare(missing, btf, res) is None
+    assert res.stage == "attach_target" and "'nope' not found" in res.message
+    assert res.message.startswith("load not attempted: ")
+    ext = prog([R0_0, EXIT], prog_type=uapi.PROG_TYPES["ext"])
+    res = fresh(ext)
+    assert batchrun.prepare(ext, btf, res) is None and "freplace" in res.message
+    plain = prog([R0_0, EXIT])
+    res = fresh(plain)
+    assert batchrun.prepare(plain, btf, res) == 0 and res.attach_btf_id is None
+    res = fresh(fe)
+    assert batchrun.prepare(fe, str(tmp_path / "absent.btf"), res) is None
+    assert res.stage == "attach_target" and "cannot read the kernel's BTF" in res.message
+
+
+# ---------------------------------------------------------------- orchestration with a scripted guest
+
+class ScriptedGuest:
+    """Stands in for qemu.boot: each boot answers from the batch it was given, following a script."""
+
+    def __init__(self, script):
+        self.script = list(script)  # per boot: "crash_after:N" | "all" | "full_after:N" | "no_boot" | "fatal"
+        self.batches: list[list[int]] = []
+
+    def __call__(self, image, initrd, timeout, out_size=0, memory_mb=0):
+        _, entries = batch.decode_batch(initramfs.read(initrd)["batch"][1])
+        idx = [e.index for e in entries]
+        self.batches.append(idx)
+        step = self.script.pop(0)
+        parts = [] if step == "no_boot" else [output.hello(len(idx), "9.9.9-test")]
+        res = lambda i: output.result(output.RawResult(i, output.LOADED, 3, 0, 10, 0, ""))  # noqa: E731
+        if step == "all":
+            parts += [res(i) for i in idx] + [output.done(len(idx))]
+        elif step.startswith("crash_after:"):
+            parts += [res(i) for i in idx[: int(step.split(":")[1])]]
+        elif step.startswith("full_after:"):
+            n = int(step.split(":")[1])
+            parts += [res(i) for i in idx[:n]] + [output.full(n), output.done(n)]
+        elif step == "fatal":
+            parts.append(output.fatal("cannot open /batch"))
+        console = "[    1.0] BUG: kernel NULL pointer dereference\n[    1.1] Kernel panic - not syncing: Fatal exception"
+        return qemu.Boot(output.parse(stream(*parts)), console, 0, 0.5)
+
+
+@pytest.fixture
+def scripted(monkeypatch, tmp_path):
+    loader = tmp_path / "vdload"
+    loader.write_bytes(b"not really an ELF")
+    kern = CachedKernel("9.9", tmp_path / "vmlinuz", "9.9.9-cached", "pkg", "1")
+    monkeypatch.setattr(batchrun, "fetch", lambda v: kern)
+    monkeypatch.setattr(batchrun, "ensure_loader", lambda: loader)
+    monkeypatch.setattr(qemu, "qemu_binary", lambda: "/bin/true")
+
+    def make(script):
+        g = ScriptedGuest(script)
+        monkeypatch.setattr(qemu, "boot", g)
+        return g
+    return make
+
+
+def test_crash_names_the_program_in_flight_and_the_rest_run_again(scripted):
+    g = scripted(["crash_after:2", "all"])
+    progs = [prog([R0_0, EXIT], name=f"p{i}") for i in range(5)]
+    st = batchrun.BatchStats()
+    res = batchrun.verify_batch("9.9", progs, stats=st)
+    assert [r.program_id for r in res] == [p.id for p in progs]
+    assert [r.verdict for r in res] == ["accept", "accept", "error", "accept", "accept"]
+    assert "stopped early" in res[2].message and "while verifying this program" in res[2].message
+    assert "Kernel panic" in res[2].message and "NULL pointer" in res[2].log
+    assert g.batches == [[0, 1, 2, 3, 4], [3, 4]] and st.boots == 2
+    assert {r.verifier for r in res} == {"kernel-9.9.9-test"}
+
+
+def test_full_region_continues_without_error_rows(scripted):
+    g = scripted(["full_after:3", "all"])
+    progs = [prog([R0_0, EXIT], name=f"p{i}") for i in range(5)]
+    res = batchrun.verify_batch("9.9", progs)
+    assert [r.verdict for r in res] == ["accept"] * 5
+    assert g.batches == [[0, 1, 2, 3, 4], [3, 4]]
+
+
+def test_boot_failure_gives_every_program_an_error_row(scripted):
+    scripted(["no_boot"])
+    tp = prog([R0_0, EXIT], name="tp", prog_type=uapi.PROG_TYPES["tracing"],
+              expected_attach_type=uapi.ATTACH_TYPES["trace_fentry"], attach_to="x")
+    progs = [prog([R0_0, EXIT], name=f"p{i}") for i in range(3)] + [tp]
+    res = batchrun.verify_batch("9.9", progs)
+    assert [r.verdict for r in res] == ["error"] * 4
+    assert all(r.message.startswith("kernel 9.9: boot failed") for r in res[:3])
+    assert res[3].stage == "attach_target"  # decided before the boot (no BTF here), as kernel_loader.load decides it
+    assert {r.verifier for r in res} == {"kernel-9.9.9-cached"}  # the guest never said its release
+
+
+def test_guest_fatal_is_reported_once_per_program(scripted):
+    g = scripted(["fatal"])
+    res = batchrun.verify_batch("9.9", [prog([R0_0, EXIT], name=f"p{i}") for i in range(2)])
+    assert all("cannot open /batch" in r.message for r in res) and len(g.batches) == 1
+
+
+def test_repeated_crashes_stop(scripted):
+    n = batchrun.MAX_CRASH_REBOOTS + 3
+    g = scripted(["crash_after:0"] * (batchrun.MAX_CRASH_REBOOTS + 1))
+    res = batchrun.verify_batch("9.9", [prog([R0_0, EXIT], name=f"p{i}") for i in range(n)])
+    assert len(g.batches) == batchrun.MAX_CRASH_REBOOTS + 1
+    assert all(r.verdict == "error" for r in res) and len(res) == n
+
+
+# ---------------------------------------------------------------- boot images
+
+def _fake_bzimage(payload: bytes) -> bytes:
+    setup = bytearray(2 * 512)  # setup_sects = 1
+    setup[0x1F1] = 1
+    setup[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", setup, 0x206, 0x20F)
+    struct.pack_into("<II", setup, 0x248, 16, len(payload))
+    return bytes(setup) + b"\0" * 16 + payload + b"tail"
+
+
+def _elf_with_note(ntype: int, btf: bytes | None = None) -> bytes:
+    """A minimal ELF64: one PT_NOTE with a Xen note of ``ntype``; sections .shstrtab and, if given, .BTF."""
+    note = struct.pack("<III", 4, 4, ntype) + b"Xen\0" + b"\0\0\0\0"
+    shstr = b"\0.shstrtab\0.BTF\0"
+    body_off = 64 + 56
+    note_off, str_off = body_off, body_off + len(note)
+    btf_off = str_off + len(shstr)
+    sh_off = btf_off + len(btf or b"")
+    sections = [bytes(64), struct.pack("<IIQQQQIIQQ", 1, 3, 0, 0, str_off, len(shstr), 0, 0, 1, 0)]
+    if btf is not None:
+        sections.append(struct.pack("<IIQQQQIIQQ", 11, 1, 0, 0, btf_off, len(btf), 0, 0, 4, 0))
+    ph = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(note), len(note), 4)
+    hdr = bytearray(64)
+    hdr[:5] = b"\x7fELF\x02"
+    struct.pack_into("<Q", hdr, 0x20, 64)
+    struct.pack_into("<Q", hdr, 0x28, sh_off)
+    struct.pack_into("<HH", hdr, 0x36, 56, 1)
+    struct.pack_into("<HHH", hdr, 0x3A, 64, len(sections), 1)
+    return bytes(hdr) + ph + note + shstr + (btf or b"") + b"".join(sections)
+
+
+def test_bzimage_payload_and_pvh_detection(tmp_path):
+    elf = _elf_with_note(18)
+    size = struct.pack("<I", len(elf))
+    zc = zlib.compressobj(wbits=31)
+    gz = zc.compress(elf) + zc.flush() + size
+    for packed in (lzma.compress(elf, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32) + size, gz):
+        assert bootimage.decompress(bootimage.bzimage_payload(_fake_bzimage(packed))) == elf
+    (tmp_path / "vmlinuz").write_bytes(_fake_bzimage(gz))
+    assert bootimage.unpack_image(tmp_path / "vmlinuz", tmp_path / "vmlinux", tmp_path / "btf") == (True, False)
+    assert (tmp_path / "vmlinux").read_bytes() == elf and not (tmp_path / "btf").exists()
+    assert not bootimage.has_pvh_entry(_elf_with_note(17))
+    (tmp_path / "v2").write_bytes(_fake_bzimage(lzma.compress(_elf_with_note(17), format=lzma.FORMAT_XZ)))
+    assert bootimage.unpack_image(tmp_path / "v2", tmp_path / "vmlinux2", tmp_path / "btf2") == (False, False)
+    assert not (tmp_path / "vmlinux2").exists()
+    with_btf = _elf_with_note(18, btf=b"\x9f\xebBTF-bytes")
+    assert bootimage.elf_section(with_btf, ".BTF") == b"\x9f\xebBTF-bytes"
+    assert bootimage.elf_section(with_btf, ".text") is None
+    (tmp_path / "v3").write_bytes(_fake_bzimage(lzma.compress(with_btf, format=lzma.FORMAT_XZ)))
+    assert bootimage.unpack_image(tmp_path / "v3", tmp_path / "vmlinux3", tmp_path / "btf3") == (True, True)
+    assert (tmp_path / "btf3").read_bytes() == b"\x9f\xebBTF-bytes"
+
+
+def test_loader_compiles_static(tmp_path, monkeypatch):
+    if not shutil.which("gcc"):
+        pytest.skip("gcc is not installed")
+    monkeypatch.setenv("VD_KERNEL_CACHE", str(tmp_path / "kernels"))
+    from kernel_loader.matrix.loaderbin import LoaderUnavailable, ensure_loader
+    try:
+        path = ensure_loader()
+    except LoaderUnavailable as e:
+        pytest.skip(str(e))
+    head = path.read_bytes()[:20]
+    assert head[:4] == b"\x7fELF" and struct.unpack_from("<H", head, 16)[0] == 2  # ET_EXEC: static, no interpreter
+    assert ensure_loader() == path  # cached
+
+
+# ---------------------------------------------------------------- a real boot
+
+def _kernel_61_or_skip():
+    if not shutil.which(qemu.QEMU):
+        pytest.skip(f"{qemu.QEMU} is not installed (apt-get install qemu-system-x86; scripts/setup.sh does)")
+    if not cached("6.1") and "6.1" not in available_kernels():
+        pytest.skip("Debian's 6.1 kernel is neither cached nor known to apt (python -m kernel_loader.matrix setup)")
+
+
+@pytest.mark.bpf
+def test_boot_61_verdicts():
+    _kernel_61_or_skip()
+    b = BtfBuilder()
+    i32 = b.int("int", 4, signed=True)
+    val = b.struct("val", [("cnt", i32), ("l", b.bpf_spin_lock())])
+    spin_map = MapSpec("spin", uapi.MAP_TYPES["array"], 4, 8, 1, btf=b.encode(), btf_key_type_id=i32,
+                       btf_value_type_id=val)
+    lookup_spin = lookup_prog("lookup_spin")
+    lookup_spin = Program(**{**lookup_spin.__dict__, "maps": (spin_map,), "prog_type": uapi.PROG_TYPES["sched_cls"]})
+    fentry = prog([R0_0, EXIT], name="fentry", prog_type=uapi.PROG_TYPES["tracing"],
+                  expected_attach_type=uapi.ATTACH_TYPES["trace_fentry"], attach_to="do_unlinkat")
+    progs = [
+        prog([R0_0, EXIT], name="ok"),
+        prog([EXIT], name="no_r0"),
+        prog([R0_0, Insn(0xD7, 0, 0, 0, 16), EXIT], name="bswap16"),  # cpuv4 bswap: 6.3+
+        lookup_prog("lookup"),
+        lookup_prog("arena", map_type=33),  # BPF_MAP_TYPE_ARENA: 6.9+
+        lookup_spin,  # a map created with BTF (a bpf_spin_lock in its value)
+        fentry,  # attach_btf_id resolved in 6.1's own BTF
+    ]
+    st = batchrun.BatchStats()
+    res = batchrun.verify_batch("6.1", progs, stats=st)
+    assert st.boots == 1
+    assert all(r.verifier.startswith("kernel-6.1.") for r in res), res[0].verifier
+    ok, no_r0, bswap, lookup, arena, spin, fe = res
+    assert ok.verdict == "accept" and ok.insns_processed == 2 and ok.stack_depth == [0] and "0: (b7) r0 = 0" in ok.log
+    assert (no_r0.verdict, no_r0.errno, no_r0.message) == ("reject", E.EACCES, "R0 !read_ok")
+    assert (bswap.verdict, bswap.errno, bswap.message) == ("reject", E.EINVAL, "unknown opcode d7")
+    assert lookup.verdict == "accept" and "call bpf_map_lookup_elem#1" in lookup.log
+    assert arena.verdict == "error" and arena.message.startswith("cannot create map #0 'm' (arena")
+    assert arena.stage == "maps"
+    assert spin.verdict == "accept", spin.message
+    assert fe.verdict == "accept", fe.message
+    assert fe.attach_btf_id and fe.verified_insns == 2 and fe.jited_prog_len
