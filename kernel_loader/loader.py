@@ -1,16 +1,22 @@
 """Load a ``Program`` into the running kernel and report what its verifier said.
 
-``load()`` creates the program's maps, patches their fds into the map
-references, calls ``BPF_PROG_LOAD`` with the chosen log level (the statistics
-flag 4 is always added, so ``verification time`` and ``stack depth`` are in
-the log), grows the log buffer when the kernel says it is too small, parses
-the statistics and closes every fd it opened.
+``load()`` resolves the attach target (tracing and LSM programs: the kernel BTF
+id of ``attach_to``), creates the program's maps (with their BTF when they
+carry one), patches their fds into the map references, calls
+``BPF_PROG_LOAD`` with the chosen log level (the statistics flag 4 is always
+added, so ``verification time`` and ``stack depth`` are in the log), grows the
+log buffer when the kernel says it is too small, parses the statistics, reads
+``bpf_prog_info`` of an accepted program and closes every fd it opened.
 
-Verdicts: an fd means ``accept``; a verifier refusal (the kernel ran the
-verifier or checked the program and said no) means ``reject``; a load that
-could not be attempted (EPERM before the verifier, a map that could not be
-created, an unresolvable attach target) is ``error``: the tool, not the
-kernel's verifier, decided.
+``load(program, privileged=False)`` does the same in a child process whose
+capabilities are dropped (``kernel_loader.unpriv``), as the kernel selftests'
+``/u`` runs do.
+
+Verdicts and stages: ``kernel_loader.outcome``. In short, an fd is ``accept``;
+a refusal by the kernel is ``reject``; a load that could not be attempted (EPERM
+before the verifier, a map that could not be created, an unresolvable attach
+target, a facility the kernel lacks) is ``error``: the tool or the environment,
+not the kernel's verifier, decided. ``Result.stage`` says which.
 """
 from __future__ import annotations
 
@@ -19,24 +25,32 @@ import errno as E
 import os
 import struct
 import time
+from contextlib import ExitStack, contextmanager
+from typing import Iterator
 
+from pyverifier import uapi
 from pyverifier.insn import Insn, decode, encode
 from pyverifier.program import Program
-from pyverifier.result import ACCEPT, ERROR, REJECT, Result, parse_log_stats, rejection_message
+from pyverifier.result import ERROR, Result, parse_log_stats
 
 from . import syscall as sc
+from .info import prog_info
 from .maps import MapCreateError, created_maps
+from .outcome import REJECT_ERRNOS, STAGE_ATTACH_TARGET, STAGE_LOAD, STAGE_MAPS, STAGE_PROGRAM, STAGE_VERIFIER, apply_outcome
+from .vmlinux import BTF_ATTACHED_PROG_TYPES, AttachTargetError, resolve_attach_btf_id
 
 LOG_STATS = 4
 INITIAL_LOG_SIZE = 1 << 20
 MAX_LOG_SIZE = (1 << 32) - 1  # the kernel's cap on log_size (u32; 6.4+ accepts up to UINT_MAX >> 2 per level)
 
-# errnos with which the kernel refuses a program it examined; anything else is an environment failure
 # ld_imm64 opcode and its map-reference pseudo sources (BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE)
 _LD_IMM64 = 0x18
 _MAP_REF_SRCS = (1, 2)
 
-_REJECT_ERRNOS = {E.EINVAL, E.EACCES, E.E2BIG, E.ERANGE, E.EFAULT, E.ENOTSUP, 524}  # 524: ENOTSUPP
+_REJECT_ERRNOS = REJECT_ERRNOS  # the name kernel_loader.matrix imports
+
+_PROG_EXT = uapi.PROG_TYPES["ext"]
+_PROG_STRUCT_OPS = uapi.PROG_TYPES["struct_ops"]
 
 
 def kernel_name() -> str:
@@ -54,7 +68,27 @@ def patch_map_fds(insns: list[Insn], fds: list[int]) -> list[Insn]:
     return out
 
 
-def _prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, fds: list[int]):
+def attach_btf_id_of(program: Program) -> int:
+    """The ``attach_btf_id`` BPF_PROG_LOAD needs for ``program`` (0 when none).
+
+    Raises AttachTargetError when the target cannot be resolved or the program
+    needs a kind of target this loader does not provide.
+    """
+    if program.prog_type in BTF_ATTACHED_PROG_TYPES:
+        if not program.attach_to:
+            return 0  # the kernel decides (it refuses tracing programs without a target)
+        return resolve_attach_btf_id(program.attach_to, program.expected_attach_type)
+    if program.prog_type == _PROG_EXT:
+        raise AttachTargetError("freplace (ext) programs attach to another loaded program (attach_prog_fd), "
+                                "which kernel_loader does not provide")
+    if program.prog_type == _PROG_STRUCT_OPS:
+        raise AttachTargetError("struct_ops programs need their struct_ops type (attach_btf_id of a "
+                                "bpf_struct_ops_* struct), which kernel_loader does not resolve")
+    return 0  # other program types name no target at load time
+
+
+def prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, fds: list[int],
+              attach_btf_id: int = 0) -> tuple[int, str, int]:
     """One BPF_PROG_LOAD. Returns (fd or -errno, log text, log_true_size)."""
     insn_buf = ctypes.create_string_buffer(insns_b, len(insns_b))
     lic = ctypes.create_string_buffer(program.license.encode() + b"\0")
@@ -66,6 +100,8 @@ def _prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, 
     name = "".join(c if (c.isalnum() or c == "_") else "_" for c in program.name)[:15].encode()
     ctypes.memmove(ctypes.addressof(attr) + 48, name, len(name))
     sc.pack(attr, "<I", 68, program.expected_attach_type or 0)
+    if attach_btf_id:
+        sc.pack(attr, "<I", 108, attach_btf_id)
     if fds:
         sc.pack(attr, "<Q", 120, ctypes.addressof(fd_array))
     try:
@@ -77,18 +113,58 @@ def _prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, 
     return fd, text, true_size
 
 
-def load(program: Program, log_level: int = 2, repeat: int = 1) -> Result:
-    """Verify ``program`` with the running kernel. Never raises for a bad program."""
-    verifier = kernel_name()
-    res = Result(program_id=program.id, verifier=verifier, verdict=ERROR, log_level=log_level)
+_prog_load = prog_load  # earlier name
+
+
+def load_with_log(program: Program, insns_b: bytes, level: int, fds: list[int],
+                  attach_btf_id: int = 0) -> tuple[int, str]:
+    """BPF_PROG_LOAD with a log buffer regrown to the kernel's ``log_true_size`` until the log fits."""
+    size = INITIAL_LOG_SIZE
+    while True:
+        fd, text, true_size = prog_load(program, insns_b, level, size, fds, attach_btf_id)
+        if fd == -E.ENOSPC and true_size > size and size < MAX_LOG_SIZE:
+            size = min(true_size + 1, MAX_LOG_SIZE)
+            continue
+        return fd, text
+
+
+def load(program: Program, log_level: int = 2, repeat: int = 1, privileged: bool = True,
+         info: bool = True) -> Result:
+    """Verify ``program`` with the running kernel. Never raises for a bad program.
+
+    ``privileged=False`` loads it in a child process without CAP_BPF, CAP_SYS_ADMIN,
+    CAP_PERFMON and CAP_NET_ADMIN (see ``kernel_loader.unpriv``). ``info`` reads
+    ``bpf_prog_info`` of an accepted program into ``verified_insns``,
+    ``xlated_prog_len`` and ``jited_prog_len``.
+    """
+    if not privileged:
+        from .unpriv import load_unprivileged
+
+        return load_unprivileged(program, log_level=log_level, repeat=repeat, info=info)
+    return load_here(program, log_level=log_level, repeat=repeat, info=info)
+
+
+def load_here(program: Program, log_level: int = 2, repeat: int = 1, info: bool = True,
+              privileged: bool = True, info_hook=None) -> Result:
+    """``load`` in this process, with whatever capabilities it has (``privileged`` only labels the Result).
+
+    ``info_hook``, when given, is a context manager factory entered around the
+    ``bpf_prog_info`` call (the unprivileged child raises its capabilities there).
+    """
+    res = Result(program_id=program.id, verifier=kernel_name(), verdict=ERROR, log_level=log_level,
+                 privileged=privileged)
     t0 = time.perf_counter()
-    if program.attach_to:
-        res.message = f"kernel_loader cannot resolve attach target {program.attach_to!r} yet (BTF attach ids)"
-        return res
     try:
         insns = decode(program.insns)
     except ValueError as e:
+        res.stage = STAGE_PROGRAM
         res.message = f"malformed program: {e}"
+        return res
+    try:
+        res.attach_btf_id = attach_btf_id_of(program) or None
+    except AttachTargetError as e:
+        res.stage = STAGE_ATTACH_TARGET
+        res.message = f"load not attempted: {e}"
         return res
     level = log_level | LOG_STATS
     try:
@@ -96,53 +172,104 @@ def load(program: Program, log_level: int = 2, repeat: int = 1) -> Result:
             try:
                 insns_b = encode(patch_map_fds(insns, fds))
             except ValueError as e:
+                res.stage = STAGE_PROGRAM
                 res.message = f"malformed program: {e}"
                 return res
             times: list[float] = []
+            first_fd, first_text = 0, ""
             for rep in range(max(1, repeat)):
-                size = INITIAL_LOG_SIZE
-                while True:
-                    fd, text, true_size = _prog_load(program, insns_b, level, size, fds)
-                    if fd == -E.ENOSPC and true_size > size and size < MAX_LOG_SIZE:
-                        size = min(true_size + 1, MAX_LOG_SIZE)
-                        continue
-                    break
+                fd, text = load_with_log(program, insns_b, level, fds, res.attach_btf_id or 0)
                 if fd >= 0:
-                    sc.close(fd)
-                stats = parse_log_stats(text)
-                if "verification_time_us" in stats:
-                    times.append(float(stats["verification_time_us"]))
+                    try:
+                        if rep == 0 and info:
+                            _read_info(res, fd, info_hook)
+                    finally:
+                        sc.close(fd)
+                m = _verification_time(text)
+                if m is not None:
+                    times.append(m)
                 if rep == 0:
-                    first_fd, first_text, first_stats = fd, text, stats
+                    first_fd, first_text = fd, text
                 elif (fd >= 0) != (first_fd >= 0):
+                    res.stage = STAGE_VERIFIER
                     res.message = f"kernel verdict changed between repetitions (rep {rep}: {fd})"
                     res.log = first_text
                     return res
     except MapCreateError as e:
         res.errno = e.errno
+        res.stage = STAGE_MAPS
         res.message = str(e)
         return res
     except sc.BpfError as e:  # bpf() itself unusable
         res.errno = e.errno
+        res.stage = STAGE_LOAD
         res.message = f"bpf() failed: {e.strerror}"
         return res
-    res.log = first_text
+    caps = False
+    if first_fd == -E.EPERM:
+        from .unpriv import has_admin_caps
+
+        caps = privileged and has_admin_caps()
+    apply_outcome(res, first_fd, first_text, caps_held=caps, program=program)
     res.verify_us = times
     res.wall_us = (time.perf_counter() - t0) * 1e6
-    for k in ("insns_processed", "max_states_per_insn", "total_states", "peak_states", "mark_read", "stack_depth"):
-        if k in first_stats:
-            setattr(res, k, first_stats[k])
-    if first_fd >= 0:
-        res.verdict = ACCEPT
-        return res
-    err = -first_fd
-    res.errno = err
-    if err in _REJECT_ERRNOS:
-        res.verdict = REJECT
-        res.message = rejection_message(first_text) or f"rejected with {E.errorcode.get(err, err)} and no log"
-    else:
-        res.message = (
-            f"load not attempted: {E.errorcode.get(err, str(err))} ({os.strerror(err)})"
-            + (f"; log: {rejection_message(first_text)}" if first_text.strip() else "")
-        )
     return res
+
+
+def _verification_time(text: str) -> float | None:
+    t = parse_log_stats(text).get("verification_time_us")
+    return float(t) if t is not None else None
+
+
+def _read_info(res: Result, fd: int, info_hook) -> None:
+    try:
+        if info_hook is not None:
+            with info_hook():
+                pi = prog_info(fd)
+        else:
+            pi = prog_info(fd)
+    except (sc.BpfError, OSError):
+        return  # statistics only: a refusal does not change the verdict
+    res.verified_insns = pi.verified_insns
+    res.xlated_prog_len = pi.xlated_prog_len
+    res.jited_prog_len = pi.jited_prog_len
+
+
+
+@contextmanager
+def open_program(program: Program, log_level: int = 1) -> Iterator[tuple[int | None, Result]]:
+    """Load ``program`` once and keep it loaded for the block: yields (fd or None, Result).
+
+    The fd (and the maps') are closed when the block exits, also on an exception.
+    Used to attach an accepted program (``kernel_loader.attach``).
+    """
+    res = Result(program_id=program.id, verifier=kernel_name(), verdict=ERROR, log_level=log_level)
+    try:
+        insns = decode(program.insns)
+        btf_id = attach_btf_id_of(program)
+    except ValueError as e:
+        res.stage, res.message = STAGE_PROGRAM, f"malformed program: {e}"
+        yield None, res
+        return
+    except AttachTargetError as e:
+        res.stage, res.message = STAGE_ATTACH_TARGET, f"load not attempted: {e}"
+        yield None, res
+        return
+    res.attach_btf_id = btf_id or None
+    with ExitStack() as stack:
+        try:
+            fds = stack.enter_context(created_maps(program.maps))
+            insns_b = encode(patch_map_fds(insns, fds))
+        except MapCreateError as e:
+            res.errno, res.stage, res.message = e.errno, STAGE_MAPS, str(e)
+            yield None, res
+            return
+        except ValueError as e:
+            res.stage, res.message = STAGE_PROGRAM, f"malformed program: {e}"
+            yield None, res
+            return
+        fd, text = load_with_log(program, insns_b, log_level | LOG_STATS, fds, btf_id)
+        if fd >= 0:
+            stack.callback(sc.close, fd)
+        apply_outcome(res, fd, text, program=program)
+        yield (fd if fd >= 0 else None), res

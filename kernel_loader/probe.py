@@ -31,3 +31,14 @@ def bpf_status() -> tuple[bool, str]:
         return False, f"bpf(BPF_PROG_LOAD) of a trivial program failed with {E.errorcode.get(e.errno, e.errno)}: {_HOW_TO}."
     sc.close(fd)
     return True, ""
+
+
+def unprivileged_status() -> tuple[bool, str]:
+    """(True, "") when unprivileged loads can run here; else (False, the reason with what to do).
+
+    Unprivileged loads need ``kernel.unprivileged_bpf_disabled`` = 0 (see ``kernel_loader.unpriv``).
+    """
+    from .unpriv import disabled_reason, read_sysctl
+
+    reason = disabled_reason(read_sysctl())
+    return (reason is None), (reason or "")

@@ -31,6 +31,11 @@ class MapSpec:
     inner: "MapSpec | None" = None  # inner map template for array_of_maps / hash_of_maps
     init: bytes | None = None  # initial value of element 0 of an array map (global data)
     frozen: bool = False  # .rodata: frozen after init, read-only for programs
+    # BTF describing key and value (spin lock, timer, kptr fields; sk_storage): a raw BTF blob
+    # (header, types, strings, as BPF_BTF_LOAD takes it) and the key's and value's type ids in it
+    btf: bytes | None = None
+    btf_key_type_id: int = 0
+    btf_value_type_id: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -48,6 +53,12 @@ class MapSpec:
             d["init"] = self.init.hex()
         if self.frozen:
             d["frozen"] = True
+        if self.btf is not None:
+            d["btf"] = self.btf.hex()
+        if self.btf_key_type_id:
+            d["btf_key_type_id"] = self.btf_key_type_id
+        if self.btf_value_type_id:
+            d["btf_value_type_id"] = self.btf_value_type_id
         return d
 
     @classmethod
@@ -70,6 +81,17 @@ class MapSpec:
             init_b = bytes.fromhex(init) if init is not None else None
         except ValueError:
             raise ProgramFormatError(f"map spec {d.get('name', '?')!r}: init is not hex") from None
+        btf = d.get("btf")
+        try:
+            btf_b = bytes.fromhex(btf) if btf is not None else None
+            btf_ids = {k: int(d.get(k, 0)) for k in ("btf_key_type_id", "btf_value_type_id")}
+        except (TypeError, ValueError):
+            raise ProgramFormatError(f"map spec {d.get('name', '?')!r}: btf is not hex or a btf type id is not a number") from None
+        for k, v in btf_ids.items():
+            if v < 0 or v > 0xFFFFFFFF:
+                raise ProgramFormatError(f"map spec {d.get('name', '?')!r}: {k} {v} out of range")
+            if v and btf_b is None:
+                raise ProgramFormatError(f"map spec {d.get('name', '?')!r}: {k} without btf")
         return cls(
             name=str(d.get("name", "")),
             type=mtype,
@@ -77,6 +99,8 @@ class MapSpec:
             inner=cls.from_dict(d["inner"]) if d.get("inner") is not None else None,
             init=init_b,
             frozen=bool(d.get("frozen", False)),
+            btf=btf_b,
+            **btf_ids,
             **sizes,
         )
 

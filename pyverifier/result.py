@@ -32,6 +32,15 @@ class Result:
     verify_us: list[float] = field(default_factory=list)  # one per repetition
     wall_us: float | None = None
     mem_peak_bytes: int | None = None
+    # kernel loader only (None elsewhere): where the outcome was decided (kernel_loader.outcome.STAGES:
+    # "verifier", "load", "permission", "maps", "attach_target", "program"), the attach target's BTF id,
+    # bpf_prog_info of an accepted program, and the attach check's summary when one was asked for
+    stage: str | None = None
+    attach_btf_id: int | None = None
+    verified_insns: int | None = None
+    xlated_prog_len: int | None = None
+    jited_prog_len: int | None = None
+    attach_check: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
