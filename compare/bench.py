@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import sys
 import time
@@ -73,6 +74,7 @@ def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> di
 
     with_kernel = bool(args.kernel) and kernel_reason is None
     budget = args.budget or None
+    load_start = _loadavg()
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.monotonic()
     rows = []
@@ -104,6 +106,8 @@ def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> di
         "elapsed_s": round(time.monotonic() - t0, 3),
         "command": "verifier-diff bench " + " ".join(getattr(args, "argv", []) or []),
         "environment": env,
+        "load_average": {"start": load_start, "end": _loadavg(),
+                         "note": "1/5/15-minute load averages; timings on a busy machine are inflated"},
         "kernel": {"release": kernel_release, "measured": with_kernel,
                    "unavailable": kernel_reason if args.kernel else "not requested (--no-kernel)"},
         "options": {
@@ -122,6 +126,13 @@ def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> di
         "micro": micro,
         "programs": rows,
     }
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _med(xs):
@@ -201,6 +212,9 @@ def format_report(doc: dict) -> str:
     out.append(f"host: {host.get('cpu_model')}, {host.get('cpu_count')} CPUs, "
                f"{_fmt_bytes(host.get('mem_total_bytes'))} RAM; kernel {kern.get('release')}; "
                f"Python {env.get('python')}; " + ", ".join(f"{k} {v}" for k, v in pk.items() if v))
+    la = doc.get("load_average") or {}
+    if la.get("start"):
+        out.append(f"load average at start {la['start']}, at end {la.get('end')} ({host.get('cpu_count')} CPUs)")
     out.append(f"corpus {opts.get('corpus')}, {opts.get('repeat')} repetitions per program and verifier, "
                f"log level {opts.get('log_level')}"
                + ("" if kern.get("measured") else f"; kernel NOT measured: {kern.get('unavailable')}"))

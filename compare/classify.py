@@ -60,9 +60,15 @@ def classify(kernel_verdict: str | None, py_verdict: str | None, kernel_msg: str
     return BOTH_REJECT_SAME if normalize_message(kernel_msg) == normalize_message(py_msg) else BOTH_REJECT_DIFFERENT
 
 
+def _is_extra_kernel(kind: str) -> bool:
+    """Kernels beside the host's privileged one: the QEMU matrix ("kernel-6.1") and the unprivileged load."""
+    return kind.startswith("kernel-") or kind == "kernel_unpriv"
+
+
 def extra_kernel_kinds(comp: pd.DataFrame) -> list[str]:
-    """The matrix kernels of a comparison table, from its "<kind>_verdict" columns."""
-    return sorted(c[: -len("_verdict")] for c in comp.columns if c.startswith("kernel-") and c.endswith("_verdict"))
+    """The extra kernels of a comparison table, from its "<kind>_verdict" columns."""
+    return sorted(c[: -len("_verdict")] for c in comp.columns
+                  if c.endswith("_verdict") and _is_extra_kernel(c[: -len("_verdict")]))
 
 
 def comparison_table(results: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFrame:
@@ -86,8 +92,12 @@ def comparison_table(results: pd.DataFrame, programs: pd.DataFrame) -> pd.DataFr
     table = programs.set_index("program_id")
     table = table.join(side("kernel", "kernel"), how="left").join(side("pyverifier", "py"), how="left")
     # other kernels (the QEMU matrix: "kernel-6.1", ...) as extra columns, "<kind>_verdict" and so on
-    for kind in sorted(k for k in results["verifier_kind"].unique() if k.startswith("kernel-")):
+    for kind in sorted(k for k in results["verifier_kind"].unique() if _is_extra_kernel(k)):
         table = table.join(side(kind, kind), how="left")
+    if "attach_check" in results.columns:
+        k = results[results["verifier_kind"] == "kernel"].set_index("program_id")["attach_check"]
+        if k.notna().any():
+            table = table.join(k.rename("kernel_attach_check"), how="left")
     table["size_class"] = table["insn_count"].map(size_class)
     table["class"] = [
         classify(k, p, km, pm)

@@ -70,6 +70,8 @@ def _with_kernels(verifiers: list[str], kernels: list[str] | None) -> list[str]:
 
 def cmd_run(args) -> int:
     args.verifiers = _with_kernels(args.verifiers, args.kernels)
+    if args.unprivileged and "kernel_unpriv" not in args.verifiers:
+        args.verifiers.append("kernel_unpriv")
     programs, errors = _load(args.corpus)
     if not programs:
         print(f"verifier-diff: corpus {args.corpus!r} holds no program that could be read", file=sys.stderr)
@@ -82,9 +84,19 @@ def cmd_run(args) -> int:
     opts = RunOptions(
         corpus=args.corpus, verifiers=args.verifiers, repeat=args.repeat, jobs=args.jobs,
         log_level=args.log_level, timeout=args.timeout, resume=not args.no_resume, render=not args.no_report,
+        attach_check=args.attach_check,
     )
     print(f"verifier-diff: {len(programs)} programs x {len(args.verifiers)} verifiers -> {out}", file=sys.stderr)
-    run(programs, out, opts, corpus_errors=errors, kernel_unavailable=reason)
+    from contextlib import nullcontext
+
+    from kernel_loader.unpriv import UnprivilegedUnavailable, unprivileged_bpf
+
+    try:
+        with unprivileged_bpf(True) if args.allow_unprivileged_bpf else nullcontext():
+            run(programs, out, opts, corpus_errors=errors, kernel_unavailable=reason)
+    except UnprivilegedUnavailable as e:
+        print(f"verifier-diff: {e}", file=sys.stderr)
+        return 2
     info = json.loads((out / "run.json").read_text())
     counts = info["class_counts"]
     print("classes: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
@@ -270,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--repeat", type=int, default=1, help="verification repetitions per program, for timings")
     r.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers (default: CPU count)")
     r.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per program and verifier")
+    r.add_argument("--unprivileged", action="store_true",
+                   help="add a kernel_unpriv column: the running kernel loading without CAP_BPF and friends")
+    r.add_argument("--allow-unprivileged-bpf", action="store_true",
+                   help="set kernel.unprivileged_bpf_disabled to 0 for the run and restore it afterwards (root)")
+    r.add_argument("--attach-check", action="store_true",
+                   help="attach accepted xdp/tc programs to a veth pair in a scratch network namespace, send packets")
     r.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a partial run")
     r.add_argument("--no-report", action="store_true", help="do not render the HTML report")
     r.set_defaults(fn=cmd_run)

@@ -53,12 +53,19 @@ class RunOptions:
     timeout: float = DEFAULT_TIMEOUT
     resume: bool = True
     render: bool = True
+    attach_check: bool = False  # attach accepted xdp/tc programs in a scratch netns and send packets
     extra: dict = field(default_factory=dict)
 
 
-def _verify_task(arg: tuple[Program, str, int, int]) -> dict:
-    program, kind, log_level, repeat = arg
-    return VERIFIERS[kind](program, log_level, repeat).to_dict()
+def _verify_task(arg: tuple[Program, str, int, int, bool]) -> dict:
+    program, kind, log_level, repeat, attach = arg
+    res = VERIFIERS[kind](program, log_level, repeat)
+    if attach and kind == "kernel" and res.verdict == "accept":
+        from kernel_loader.attach import ATTACHABLE, attach_check
+
+        if program.prog_type in ATTACHABLE:
+            res.attach_check = attach_check(program).summary
+    return res.to_dict()
 
 
 def _failure_result(program: Program, kind: str, reason: str, log_level: int) -> dict:
@@ -191,8 +198,15 @@ def run(
             if kind == "kernel" and kernel_unavailable:
                 skipped_kernel.append((p, kind))
                 continue
-            tasks.append(((p.id, kind), (p, kind, options.log_level, options.repeat)))
+            tasks.append(((p.id, kind), (p, kind, options.log_level, options.repeat, options.attach_check)))
 
+    if any(p.attach_to for p in programs) and any(k == "kernel" or k == "kernel_unpriv" for k in options.verifiers):
+        try:  # index vmlinux BTF once, before the workers fork, not once per worker
+            from kernel_loader.vmlinux import vmlinux_index
+
+            vmlinux_index()
+        except OSError:
+            pass
     bar = Progress(len(tasks) + len(skipped_kernel) + sum(map(len, matrix_pending.values())))
     matrix_stats: dict[str, dict] = {}
     t_run = time.monotonic()
@@ -276,6 +290,7 @@ def run(
         "options": {
             "jobs": options.jobs,
             "log_level": options.log_level,
+            "attach_check": options.attach_check,
             "timeout_s": options.timeout,
             **options.extra,
         },

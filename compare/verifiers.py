@@ -49,7 +49,12 @@ def _pyverifier(program: Program, log_level: int, repeat: int) -> Result:
     return first
 
 
-VERIFIERS: dict[str, VerifyFn] = {"kernel": _kernel, "pyverifier": _pyverifier}
+def _kernel_unpriv(program: Program, log_level: int, repeat: int) -> Result:
+    """The running kernel, loading without CAP_BPF/CAP_SYS_ADMIN/CAP_PERFMON/CAP_NET_ADMIN (a forked child)."""
+    return kernel_loader.load(program, log_level=log_level, repeat=repeat, privileged=False)
+
+
+VERIFIERS: dict[str, VerifyFn] = {"kernel": _kernel, "pyverifier": _pyverifier, "kernel_unpriv": _kernel_unpriv}
 
 # "kernel-6.1", "kernel-6.12": a Debian kernel booted under QEMU (kernel_loader.matrix), one boot per batch
 MATRIX_PREFIX = "kernel-"
@@ -69,6 +74,8 @@ def verifier_label(kind: str) -> str:
         return f"kernel-{k.release}" if k else kind
     if kind == "kernel":
         return kernel_loader.kernel_name()
+    if kind == "kernel_unpriv":
+        return kernel_loader.kernel_name() + "-unpriv"
     if kind == "pyverifier":
         return pyverifier.VERIFIER_NAME
     raise KeyError(kind)

@@ -113,8 +113,6 @@ def prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, f
     return fd, text, true_size
 
 
-_prog_load = prog_load  # earlier name
-
 
 def load_with_log(program: Program, insns_b: bytes, level: int, fds: list[int],
                   attach_btf_id: int = 0) -> tuple[int, str]:

@@ -458,6 +458,8 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
 
 def _kernel_label(meta: dict[str, Any], kind: str) -> str:
     """Column heading of a matrix kernel: its release when the run recorded it."""
+    if kind == "kernel_unpriv":
+        return "kernel, unprivileged"
     release = ((meta.get("kernel_matrix") or {}).get(kind) or {}).get("release")
     return release or kind
 

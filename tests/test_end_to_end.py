@@ -127,3 +127,22 @@ def test_side_by_side_layout():
     assert lines[2] == f"{'0: (95) exit':<30} | 0: (95) exit"
     assert lines[3] == f"{'R0 !read_ok':<30} ! R0 is bad"
     assert lines[-1].startswith("first divergence: line 2")
+
+
+@pytest.mark.bpf
+def test_run_unprivileged_column_and_attach_check(tmp_path):
+    """--unprivileged adds a column; --allow-unprivileged-bpf restores the sysctl; --attach-check records packets."""
+    sysctl = Path("/proc/sys/kernel/unprivileged_bpf_disabled")
+    before = sysctl.read_text()
+    out = tmp_path / "run"
+    rc = main(["run", "--corpus", str(DATA / "thirdparty.jsonl"), "--out", str(out), "--unprivileged",
+               "--allow-unprivileged-bpf", "--attach-check", "--no-report"])
+    if rc == 2:
+        pytest.skip("kernel.unprivileged_bpf_disabled is 1: it cannot be lowered before a reboot")
+    assert rc == 0
+    assert sysctl.read_text() == before
+    comp = pd.read_csv(out / "comparison.csv").set_index("program_id")
+    assert comp.loc["jsonl/ret_zero", "kernel_unpriv_verdict"] == "accept"  # a socket filter loads unprivileged
+    assert comp.loc["partner/uninit_r0", "kernel_unpriv_verdict"] == "reject"
+    assert comp.loc["jsonl/lookup", "kernel_unpriv_verdict"] == "error"  # xdp needs CAP_NET_ADMIN: not a verdict
+    assert comp.loc["jsonl/lookup", "kernel_attach_check"].startswith("xdp")
