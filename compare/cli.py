@@ -338,6 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the kernel's test_verifier tests of a kernel source tree as a JSON Lines corpus")
     ksft_arguments(ck)  # KSRC, --out FILE.jsonl, --cache DIR
     ck.set_defaults(fn=cmd_corpus_import_kernel_selftests)
+
+    from selftests import elf as elf_import
+
+    ce = csub.add_parser("import-elf", description=elf_import.DESCRIPTION,
+                         help="programs of BPF ELF objects (clang -target bpf) as a JSON Lines corpus, "
+                              "relocated as libbpf loads them")
+    elf_import.add_arguments(ce)  # OBJ..., --out FILE.jsonl, --source, --btf, --core, --strict-btf
+    ce.set_defaults(fn=elf_import.run)
     return ap
 
 

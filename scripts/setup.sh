@@ -12,7 +12,7 @@ with_tests=0
 [ "${1:-}" = "--with-tests" ] && with_tests=1
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-pkgs=(python3-bpfcc clang llvm bpftool linux-headers-amd64 python3-venv python3-pip gcc)
+pkgs=(python3-bpfcc clang llvm bpftool libbpf-dev libbpf1 linux-headers-amd64 python3-venv python3-pip gcc)
 [ "$with_tests" = 1 ] && pkgs+=(chromium)
 # kernel matrix (--kernels host,6.1,6.12): QEMU (TCG), a static libc for the guest loader, zstd for 6.12's image
 pkgs+=(qemu-system-x86 libc6-dev zstd)

@@ -27,18 +27,47 @@ JSON record into a ``Program`` the way ``test_verifier`` would load it:
 * one fixture map per ``fixup_*`` array, as ``test_verifier`` creates it (see
   ``FIXTURES``); the ``imm`` of each fixup position becomes that map's index
   in ``Program.maps``;
+* the four BTF-backed fixtures (``map_spin_lock``, ``sk_storage_map``,
+  ``map_timer``, ``map_kptr``) carry the raw BTF ``test_verifier`` loads for
+  them, rebuilt with ``kernel_loader.btf.BtfBuilder`` in its type order (ids 1
+  to 14: ``int``, ``bpf_spin_lock``, ``val``, ``bpf_timer``, ``timer``,
+  ``prog_test_ref_kfunc``, ``prog_test_member``, three kptr type tags, three
+  pointers, ``btf_ptr``), key type 1 and the value type test_verifier names;
+* kptr type tags: 6.1's test_verifier tags the unreferenced kptr ``kptr`` and
+  the referenced ones ``kptr_ref``; later kernels renamed them to
+  ``kptr_untrusted`` and ``kptr`` (and later test_verifier.c sends those), and
+  6.18 refuses a BTF blob holding ``kptr_ref``. The importer keeps the tests'
+  intent (one untrusted, two referenced kptrs) and by default writes the new
+  spelling (``--kptr-tags renamed``); every test whose maps carry this BTF
+  records the spelling sent in ``expect.extra["btf_kptr_tags"]`` and, when it
+  differs from the tree's own, the tree's in ``btf_kptr_tags_tree``.
+  ``--kptr-tags tree`` sends the tree's spelling (for running the corpus on
+  the tree's own kernel);
+* tracing and LSM tests name their attach target in ``.kfunc``: it becomes
+  ``Program.attach_to`` (kernel_loader resolves its BTF id as libbpf does).
+  fentry, fexit, fmod_ret and LSM programs attach through BPF trampolines,
+  which some kernels refuse before their verifier runs (EPERM, empty log):
+  such tests are tagged ``needs:trampoline`` (``ENV_TAGS``), so the agreement
+  figure can be given with and without them;
 * ``expect``: ``ACCEPT``/``VERBOSE_ACCEPT`` -> accept, ``REJECT`` -> reject,
   ``message`` the ``errstr`` of a rejection, the rest in ``extra``.
 
 A test this machine or the Program record cannot reproduce (kfuncs patched by
-BTF id, BTF-backed fixture maps, program BTF, an attach target by BTF name,
-an unknown fixture) becomes a ``Skipped`` entry with its reason; nothing is
-dropped silently.
+BTF id, program BTF, a raw map fd, an unknown fixture) becomes a ``Skipped``
+entry with its reason; nothing is dropped silently.
 
     python -m selftests.kernel_selftests KSRC --out FILE.jsonl
 
 writes the Programs as JSON Lines, the skip list as ``FILE.skipped.json`` and
 prints a summary.
+
+    python -m selftests.kernel_selftests --agreement RUN_DIR [--json]
+
+compares a run of such a corpus (``verifier-diff run --corpus FILE.jsonl
+--verifiers kernel``) with the tests' expectations (``agreement()``): verdicts
+agreeing overall and without the environment-limited (``needs:*``) tests, and,
+for rejections, whether the test's ``errstr`` is in the log as test_verifier
+checks it.
 """
 from __future__ import annotations
 
@@ -52,6 +81,7 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -90,12 +120,11 @@ _PSEUDO_CALL = 1
 _PSEUDO_KFUNC_CALL = 2
 _LD_ABS_IND = (0x20, 0x28, 0x30, 0x40, 0x48, 0x50)  # BPF_LD | BPF_ABS/BPF_IND, sizes W/H/B
 _IMM = struct.Struct("<i")
+_BTF_ATTACHED = (uapi.prog_type_num("tracing"), uapi.prog_type_num("lsm"))
 
 # skip reasons (the keys of the summary)
 SKIP_KFUNC = "kfunc_btf_id"
-SKIP_BTF_MAP = "btf_map"
 SKIP_PROG_BTF = "prog_btf"
-SKIP_ATTACH_BTF = "attach_btf"
 SKIP_UNKNOWN_FIXTURE = "unknown_fixture"
 SKIP_RAW_MAP_FD = "raw_map_fd"
 SKIP_BAD_FIXUP = "fixup_not_ld_imm64"
@@ -149,11 +178,11 @@ _OTHER_VAL = 16  # sizeof(struct other_val): long long foo, bar
 _CGROUP_STORAGE_KEY = 16  # sizeof(struct bpf_cgroup_storage_key): __u64 cgroup_inode_id; __u32 attach_type
 _TEST_DATA_LEN = 64
 
-# fixup name (without "fixup_") -> MapSpec factory, or a skip detail string when it cannot be built.
+# fixup name (without "fixup_") -> MapSpec factory (the BTF-backed ones are added below).
 # create_map() adds BPF_F_NO_PREALLOC to every plain hash map; array fixtures get update_map(fd, 0).
 # Prog arrays: test_verifier fills them with small dummy programs; the verifier does not look at the
 # contents, so the fixture is the empty array of the same size.
-FIXTURES: dict[str, Callable[[], MapSpec] | str] = {
+FIXTURES: dict[str, Callable[[], MapSpec]] = {
     "map_hash_8b": _map("map_hash_8b", "hash", 8, 8, 1, BPF_F_NO_PREALLOC),
     "map_hash_48b": _map("map_hash_48b", "hash", 8, _TEST_VAL, 1, BPF_F_NO_PREALLOC),
     "map_hash_16b": _map("map_hash_16b", "hash", 8, _OTHER_VAL, 1, BPF_F_NO_PREALLOC),
@@ -177,11 +206,93 @@ FIXTURES: dict[str, Callable[[], MapSpec] | str] = {
     "map_event_output": _map("map_event_output", "perf_event_array", 4, 4, 1),
     "map_reuseport_array": _map("reuseport_array", "reuseport_sockarray", 4, 8, 1),
     "map_ringbuf": _map("map_ringbuf", "ringbuf", 0, 0, 4096),
-    "map_spin_lock": "array map whose value (struct val) holds a bpf_spin_lock described by BTF",
-    "sk_storage_map": "sk_storage map, which needs BTF for its key and value",
-    "map_timer": "array map whose value holds a bpf_timer described by BTF",
-    "map_kptr": "array map whose value holds kptrs to prog_test_ref_kfunc (BTF; bpf_testmod in 6.18)",
 }
+
+# kptr type tags as (unreferenced, referenced): 6.1's spelling and the one later kernels read
+KPTR_TAGS_6_1 = ("kptr", "kptr_ref")
+KPTR_TAGS_RENAMED = ("kptr_untrusted", "kptr")
+KPTR_TAGS = KPTR_TAGS_RENAMED  # what FIXTURES sends
+
+# test_verifier's fixture BTF type ids: key type, and the value type of each BTF-backed fixture
+BTF_KEY_TYPE_ID = 1
+BTF_VAL_ID, BTF_TIMER_ID, BTF_PTR_ID = 3, 5, 14
+
+
+@lru_cache(maxsize=4)
+def fixture_btf(kptr_tags: tuple[str, str] = KPTR_TAGS) -> bytes:
+    """The raw BTF test_verifier loads for its BTF-backed fixtures, with these kptr tag names.
+
+    In C terms: ``struct val { int cnt; struct bpf_spin_lock l; }``, ``struct timer
+    { struct bpf_timer t; }`` and ``struct btf_ptr`` holding one unreferenced kptr to
+    ``prog_test_ref_kfunc`` and referenced kptrs to ``prog_test_ref_kfunc`` and
+    ``prog_test_member``, with test_verifier's type ids.
+    """
+    from kernel_loader.btf import BtfBuilder  # pure Python; imported here to keep this module light
+
+    unref, ref = kptr_tags
+    b = BtfBuilder()
+    i32 = b.int("int", 4, signed=True)
+    val = b.struct("val", [("cnt", i32), ("l", b.bpf_spin_lock())])
+    timer = b.struct("timer", [("t", b.bpf_timer())])
+    ref_kfunc = b.struct("prog_test_ref_kfunc", [], size=0)
+    member = b.struct("prog_test_member", [], size=0)
+    tags = [b.type_tag(unref, ref_kfunc), b.type_tag(ref, ref_kfunc), b.type_tag(ref, member)]
+    btf_ptr = b.struct("btf_ptr", [("ptr", b.ptr(t)) for t in tags])
+    got = (i32, val, timer, btf_ptr)
+    if got != (BTF_KEY_TYPE_ID, BTF_VAL_ID, BTF_TIMER_ID, BTF_PTR_ID):
+        raise KsftError(f"fixture BTF type ids {got} are not test_verifier's "
+                        f"{(BTF_KEY_TYPE_ID, BTF_VAL_ID, BTF_TIMER_ID, BTF_PTR_ID)}")
+    return b.encode()
+
+
+def _btf_map(name: str, mtype: str, value: int, entries: int, value_type_id: int, flags: int = 0,
+             kptr_tags: tuple[str, str] = KPTR_TAGS) -> Callable[[], MapSpec]:
+    def make() -> MapSpec:
+        return MapSpec(name=name, type=uapi.map_type_num(mtype), key_size=4, value_size=value,
+                       max_entries=entries, flags=flags, btf=fixture_btf(kptr_tags),
+                       btf_key_type_id=BTF_KEY_TYPE_ID, btf_value_type_id=value_type_id)
+    return make
+
+
+def btf_fixtures(kptr_tags: tuple[str, str] = KPTR_TAGS) -> dict[str, Callable[[], MapSpec]]:
+    """test_verifier's create_map_spin_lock/create_sk_storage_map/create_map_timer/create_map_kptr."""
+    return {
+        "map_spin_lock": _btf_map("map_spin_lock", "array", 8, 1, BTF_VAL_ID, kptr_tags=kptr_tags),
+        "sk_storage_map": _btf_map("sk_storage_map", "sk_storage", 8, 0, BTF_VAL_ID, BPF_F_NO_PREALLOC,
+                                   kptr_tags=kptr_tags),
+        "map_timer": _btf_map("map_timer", "array", 16, 1, BTF_TIMER_ID, kptr_tags=kptr_tags),
+        "map_kptr": _btf_map("map_kptr", "array", 24, 1, BTF_PTR_ID, kptr_tags=kptr_tags),
+    }
+
+
+FIXTURES.update(btf_fixtures())
+
+
+def fixtures_with(kptr_tags: tuple[str, str]) -> dict[str, Callable[[], MapSpec]]:
+    """FIXTURES whose BTF-backed maps carry ``kptr_tags``."""
+    return {**FIXTURES, **btf_fixtures(kptr_tags)}
+
+
+def tree_kptr_tags(ksrc: Path) -> tuple[str, str] | None:
+    """The kptr tag spelling the tree's test_verifier.c sends (None when it has no kptr fixture)."""
+    try:
+        text = (selftests_dir(ksrc) / "test_verifier.c").read_text(errors="replace")
+    except OSError:
+        return None
+    if "\\0kptr_untrusted" in text:
+        return KPTR_TAGS_RENAMED
+    if "\\0kptr_ref" in text:
+        return KPTR_TAGS_6_1
+    return None
+
+
+# environment-limited tests: expected attach type -> what the load needs beyond bpf(). fentry, fexit,
+# fmod_ret and LSM programs attach through BPF trampolines, which a kernel may refuse outright
+# (EPERM with an empty log) whatever the program says.
+ENV_TAG_PREFIX = "needs:"
+TAG_TRAMPOLINE = "needs:trampoline"
+ENV_TAGS = {uapi.attach_type_num(t): TAG_TRAMPOLINE
+            for t in ("trace_fentry", "trace_fexit", "modify_return", "lsm_mac", "lsm_cgroup")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,12 +542,14 @@ def prog_flags_of(test_flags: int) -> int:
     return flags
 
 
-def _tags(file: str, insns: bytes, maps: tuple[MapSpec, ...]) -> tuple[str, ...]:
+def _tags(file: str, insns: bytes, maps: tuple[MapSpec, ...], expected_attach_type: int) -> tuple[str, ...]:
     codes = insns[0::INSN_SIZE]
     regs = insns[1::INSN_SIZE]
     tags = [size_class(len(codes)), "ksft", "ksft:" + file.removesuffix(".c")]
     if maps:
         tags.append("map")
+    if any(m.btf is not None for m in maps):
+        tags.append("btf_map")
     call_srcs = {regs[i] >> 4 for i in _positions(codes, _CALL)}
     if 0 in call_srcs:
         tags.append("helper")
@@ -446,6 +559,9 @@ def _tags(file: str, insns: bytes, maps: tuple[MapSpec, ...]) -> tuple[str, ...]
         tags.append("kfunc")
     if any(bytes((c,)) in codes for c in _LD_ABS_IND):
         tags.append("packet")
+    env = ENV_TAGS.get(expected_attach_type)
+    if env:
+        tags.append(env)
     return tuple(tags)
 
 
@@ -458,8 +574,15 @@ def _positions(codes: bytes, code: int) -> list[int]:
     return out
 
 
-def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None = None) -> Program | Skipped:
-    """One dumper record -> a Program, or a Skipped saying why it cannot be one."""
+def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None = None,
+            fixtures: dict[str, Callable[[], MapSpec]] | None = None,
+            btf_extra: dict[str, Any] | None = None) -> Program | Skipped:
+    """One dumper record -> a Program, or a Skipped saying why it cannot be one.
+
+    ``fixtures`` replaces ``FIXTURES`` (``fixtures_with``); ``btf_extra`` goes into
+    ``expect.extra`` of a test whose maps carry BTF (default: the kptr tags sent).
+    """
+    fixtures = FIXTURES if fixtures is None else fixtures
     name = rec["descr"] or ""
     file = rec.get("file", "?")
     index = int(rec.get("index", -1))
@@ -476,9 +599,8 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
     if rec.get("btf_types") or rec.get("func_info_cnt"):
         return skip(SKIP_PROG_BTF, "loads program BTF (btf_types/func_info): a Program record carries no BTF")
     prog_type = int(rec.get("prog_type") or 0) or uapi.prog_type_num("socket_filter")
-    if rec.get("kfunc") and prog_type in (uapi.prog_type_num("tracing"), uapi.prog_type_num("lsm")):
-        return skip(SKIP_ATTACH_BTF, f"attaches by BTF id to {rec['kfunc']!r} (attach_btf_id), which "
-                                     "kernel_loader cannot resolve")
+    # test_verifier looks .kfunc up as the attach target of tracing and LSM programs only
+    attach_to = rec.get("kfunc") if prog_type in _BTF_ATTACHED else None
     verdict = _VERDICTS.get(rec.get("result"))
     if verdict is None:
         return skip(SKIP_UNKNOWN_RESULT, f"result {rec.get('result')!r} is not one of {', '.join(_VERDICTS)}")
@@ -498,11 +620,9 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
     maps: list[MapSpec] = []
     fixed: set[int] = set()
     for fx, positions in (rec.get("fixups") or {}).items():
-        factory = FIXTURES.get(fx)
+        factory = fixtures.get(fx)
         if factory is None:
             return skip(SKIP_UNKNOWN_FIXTURE, f"fixup_{fx}: a fixture the importer does not know")
-        if isinstance(factory, str):
-            return skip(SKIP_BTF_MAP, f"fixup_{fx}: {factory}")
         idx = len(maps)
         maps.append(factory())
         for pos in positions:
@@ -544,9 +664,11 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
         extra["fill_helper"] = True
     if rec.get("kfunc"):
         extra["kfunc"] = rec["kfunc"]
+    maps_t = tuple(maps)
+    if any(m.btf is not None for m in maps_t):
+        extra.update(btf_extra if btf_extra is not None else {"btf_kptr_tags": " ".join(KPTR_TAGS)})
 
     eat = int(rec.get("expected_attach_type") or 0)
-    maps_t = tuple(maps)
     return Program(
         id=pid,
         source=source,
@@ -555,8 +677,9 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
         insns=insns,
         maps=maps_t,
         expected_attach_type=eat or None,
+        attach_to=attach_to,
         prog_flags=prog_flags_of(test_flags),
-        tags=_tags(file, insns, maps_t),
+        tags=_tags(file, insns, maps_t, eat),
         expect=Expect(verdict=verdict, message=(rec.get("errstr") or None) if verdict == "reject" else None,
                       extra=extra),
         source_text=source_text,
@@ -584,20 +707,39 @@ def unique_ids(source: str, names: list[str]) -> list[str]:
 
 
 def convert_all(records: list[dict[str, Any]], version: str,
-                sources: dict[tuple[str, int], str] | None = None) -> tuple[list[Program], list[Skipped]]:
+                sources: dict[tuple[str, int], str] | None = None,
+                kptr_tags: tuple[str, str] = KPTR_TAGS,
+                tree_tags: tuple[str, str] | None = None) -> tuple[list[Program], list[Skipped]]:
+    """Every record as a Program or a Skipped; BTF-backed fixtures get ``kptr_tags``
+    (``tree_tags``, the tree's own spelling, is recorded when it differs)."""
     source = f"ksft-{version}"
     ids = unique_ids(source, [r.get("descr") or f"{r.get('file')}#{r.get('index')}" for r in records])
+    fixtures = fixtures_with(kptr_tags)
+    btf_extra: dict[str, Any] = {"btf_kptr_tags": " ".join(kptr_tags)}
+    if tree_tags is not None and tuple(tree_tags) != tuple(kptr_tags):
+        btf_extra["btf_kptr_tags_tree"] = " ".join(tree_tags)
     programs: list[Program] = []
     skipped: list[Skipped] = []
     for rec, pid in zip(records, ids):
         text = (sources or {}).get((rec.get("file"), rec.get("index")))
-        got = convert(rec, source, pid, text)
+        got = convert(rec, source, pid, text, fixtures, btf_extra)
         (programs if isinstance(got, Program) else skipped).append(got)
     return programs, skipped
 
 
-def import_kernel_selftests(ksrc: Path, cache: Path | None = None) -> tuple[list[Program], list[Skipped]]:
-    """Every test_verifier test of the tree at ``ksrc`` as a Program, or Skipped with its reason."""
+# --kptr-tags: which spelling the BTF-backed fixtures send
+KPTR_CHOICES = ("renamed", "tree")
+
+
+def import_kernel_selftests(ksrc: Path, cache: Path | None = None,
+                            kptr: str = "renamed") -> tuple[list[Program], list[Skipped]]:
+    """Every test_verifier test of the tree at ``ksrc`` as a Program, or Skipped with its reason.
+
+    ``kptr``: ``renamed`` sends the kptr tags as later kernels spell them, ``tree``
+    as the tree's test_verifier.c does (see the module doc).
+    """
+    if kptr not in KPTR_CHOICES:
+        raise KsftError(f"kptr spelling {kptr!r} is not one of {', '.join(KPTR_CHOICES)}")
     ksrc = Path(ksrc)
     version = kernel_version(ksrc)
     records = run_dumper(build_dumper(ksrc, cache))
@@ -610,7 +752,9 @@ def import_kernel_selftests(ksrc: Path, cache: Path | None = None) -> tuple[list
         for r, text in zip(recs, test_sources(vdir / file, [r["descr"] for r in recs])):
             if text is not None:
                 sources[(file, r["index"])] = text
-    return convert_all(records, version, sources)
+    tree_tags = tree_kptr_tags(ksrc)
+    tags = KPTR_TAGS_RENAMED if kptr == "renamed" or tree_tags is None else tree_tags
+    return convert_all(records, version, sources, tags, tree_tags)
 
 
 def skipped_path(out: Path) -> Path:
@@ -629,22 +773,36 @@ def write_skipped(skipped: list[Skipped], path: Path) -> None:
     tmp.replace(path)
 
 
+def env_tags(p: Program) -> list[str]:
+    """The ``needs:*`` tags of ``p``: what its load needs beyond bpf()."""
+    return [t for t in p.tags if t.startswith(ENV_TAG_PREFIX)]
+
+
 def summary(programs: list[Program], skipped: list[Skipped]) -> str:
     lines = [f"imported {len(programs)} programs, skipped {len(skipped)}"]
     verdicts = Counter(p.expect.verdict for p in programs)
     lines.append("  expected: " + ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())))
+    btf = sum("btf_map" in p.tags for p in programs)
+    if btf:
+        spelling = next(p.expect.extra.get("btf_kptr_tags") for p in programs if "btf_map" in p.tags)
+        lines.append(f"  with BTF-backed fixture maps: {btf} (kptr tags sent: {spelling})")
+    env = [p for p in programs if env_tags(p)]
+    if env:
+        lines.append(f"  environment-limited (imported, tagged): {len(env)}")
+        for p in env:
+            lines.append(f"    {p.name} [{', '.join(env_tags(p))}]")
     for reason, n in Counter(s.reason for s in skipped).most_common():
         lines.append(f"  skipped ({reason}): {n}")
     return "\n".join(lines)
 
 
-def import_to_file(ksrc: Path, out: Path, cache: Path | None = None) -> int:
+def import_to_file(ksrc: Path, out: Path, cache: Path | None = None, kptr: str = "renamed") -> int:
     """Import ``ksrc`` into ``out`` (JSON Lines) and ``FILE.skipped.json``; print the summary.
 
     Returns the exit status: 0, or 1 (with the reason on stderr) when the tree cannot be imported.
     """
     try:
-        programs, skipped = import_kernel_selftests(Path(ksrc), cache)
+        programs, skipped = import_kernel_selftests(Path(ksrc), cache, kptr)
     except KsftError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -656,6 +814,128 @@ def import_to_file(ksrc: Path, out: Path, cache: Path | None = None) -> int:
     print(summary(programs, skipped))
     print(f"wrote {out} and {sp}")
     return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Agreement of a run with the tests' expectations
+
+def cmp_str_seq(log: str, expected: str) -> bool:
+    """test_verifier's check of ``errstr``: its tab-separated parts appear in the log in order."""
+    pos = 0
+    for part in expected.split("\t"):
+        if not part:
+            continue
+        i = log.find(part, pos)
+        if i < 0:
+            return False
+        pos = i + len(part)
+    return True
+
+
+def _read_log(run_dir: Path, rel: str | None) -> str | None:
+    if not rel:
+        return None
+    try:
+        return (run_dir / rel).read_text(errors="replace")
+    except OSError:
+        return None
+
+
+def agreement(run_dir: Path, verifier_kind: str = "kernel") -> dict[str, Any]:
+    """How the privileged verdicts of ``verifier_kind`` in the run at ``run_dir`` compare with
+    the expectations of its programs (``programs.jsonl``).
+
+    ``agreement`` counts every program with an expected verdict and a result; ``without_env``
+    leaves out the environment-limited ones (tagged ``needs:*``). ``errors`` are rows where the
+    tool, not the verifier, decided. ``messages``: of the expected rejections the verifier
+    rejected, how many logs contain the test's ``errstr`` as test_verifier checks it (a
+    rejection without errstr is not counted).
+    """
+    import csv
+
+    from .corpus import load_jsonl
+
+    run_dir = Path(run_dir)
+    programs, errors = load_jsonl(run_dir / "programs.jsonl")
+    if not programs:
+        why = f": {errors[0].reason}" if errors else ""
+        raise KsftError(f"{run_dir}: no programs in programs.jsonl{why}; is it a run directory?")
+    expected = {p.id: p for p in programs if p.expect.verdict is not None}
+    rows: dict[str, dict[str, str]] = {}
+    try:
+        with open(run_dir / "results.csv", newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if row.get("verifier_kind", "") != verifier_kind or row.get("privileged") == "False":
+                    continue
+                rows[row["program_id"]] = row
+    except OSError as e:
+        raise KsftError(f"{run_dir}/results.csv: {e.strerror}") from None
+    if not rows:
+        raise KsftError(f"{run_dir}/results.csv has no privileged {verifier_kind!r} rows")
+
+    def tally(ids: list[str]) -> dict[str, Any]:
+        agree = sum(rows[i]["verdict"] == expected[i].expect.verdict for i in ids)
+        return {"programs": len(ids), "agree": agree, "agreement": round(agree / len(ids), 4) if ids else None}
+
+    ids = [i for i in expected if i in rows]
+    env = [i for i in ids if env_tags(expected[i])]
+    by_expected = {v: tally([i for i in ids if expected[i].expect.verdict == v]) for v in ("accept", "reject")}
+    msg_checked = msg_found = 0
+    msg_missing: list[str] = []
+    for i in ids:
+        p, row = expected[i], rows[i]
+        if p.expect.verdict != "reject" or row["verdict"] != "reject" or not p.expect.message:
+            continue
+        log = _read_log(run_dir, row.get("log_path"))
+        if log is None:
+            continue
+        msg_checked += 1
+        if cmp_str_seq(log, p.expect.message):
+            msg_found += 1
+        else:
+            msg_missing.append(i)
+    verdicts = Counter(rows[i]["verdict"] for i in ids)
+    return {
+        "run": str(run_dir),
+        "verifier": rows[ids[0]]["verifier"] if ids else None,
+        **tally(ids),
+        "verdicts": dict(sorted(verdicts.items())),
+        "errors": verdicts.get("error", 0),
+        "by_expected": by_expected,
+        "environment_limited": [{"id": i, "tags": env_tags(expected[i]), "verdict": rows[i]["verdict"],
+                                 "expected": expected[i].expect.verdict} for i in env],
+        "without_env": tally([i for i in ids if i not in set(env)]),
+        "disagreements": [{"id": i, "expected": expected[i].expect.verdict, "got": rows[i]["verdict"],
+                           "message": rows[i].get("message", "")}
+                          for i in ids if rows[i]["verdict"] != expected[i].expect.verdict and i not in set(env)],
+        "messages": {"checked": msg_checked, "found": msg_found, "missing": msg_missing},
+        "not_in_run": sorted(set(expected) - set(rows)),
+    }
+
+
+def _pct(t: dict[str, Any]) -> str:
+    a = t.get("agreement")
+    return f"{t['agree']}/{t['programs']}" + (f" ({100 * a:.2f}%)" if a is not None else "")
+
+
+def format_agreement(a: dict[str, Any]) -> str:
+    lines = [f"{a['run']}: {a['verifier']} verdicts as the tests expect: {_pct(a)}",
+             f"  without the {len(a['environment_limited'])} environment-limited tests: {_pct(a['without_env'])}",
+             "  verdicts: " + ", ".join(f"{k} {v}" for k, v in a["verdicts"].items()),
+             "  expected accept: " + _pct(a["by_expected"]["accept"]),
+             "  expected reject: " + _pct(a["by_expected"]["reject"])]
+    m = a["messages"]
+    if m["checked"]:
+        lines.append(f"  errstr in the log of agreeing rejections: {m['found']}/{m['checked']} "
+                     f"({100 * m['found'] / m['checked']:.2f}%)")
+    for e in a["environment_limited"]:
+        lines.append(f"  environment-limited: {e['id']} [{', '.join(e['tags'])}] -> {e['verdict']} "
+                     f"(expected {e['expected']})")
+    for d in a["disagreements"]:
+        lines.append(f"  differs: {d['id']}: expected {d['expected']}, got {d['got']}: {d['message'][:100]}")
+    if a["not_in_run"]:
+        lines.append(f"  {len(a['not_in_run'])} programs have no result in the run")
+    return "\n".join(lines)
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
@@ -677,12 +957,37 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m selftests.kernel_selftests",
         description="Import the kernel's test_verifier tests (tools/testing/selftests/bpf/verifier/*.c) "
-                    "from a kernel source tree as a JSON Lines corpus.",
+                    "from a kernel source tree as a JSON Lines corpus, or (--agreement) compare a run of "
+                    "that corpus with the tests' expectations.",
         epilog=EPILOG,
     )
-    add_arguments(ap)
+    ap.add_argument("ksrc", type=Path, nargs="?",
+                    help="root of the kernel source tree (its Makefile, tools/ and include/)")
+    ap.add_argument("--out", type=Path,
+                    help="the JSON Lines file to write; the skip list goes next to it as FILE.skipped.json")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="where the compiled dumper is kept (default $VERIFIER_DIFF_CACHE or "
+                         "~/.cache/verifier-diff)")
+    ap.add_argument("--kptr-tags", choices=KPTR_CHOICES, default="renamed",
+                    help="kptr type tags of the BTF-backed fixture maps: 'renamed' (kptr_untrusted/kptr, "
+                         "what later kernels such as 6.18 read; default) or 'tree' (the tree's own spelling)")
+    ap.add_argument("--agreement", type=Path, metavar="RUN_DIR",
+                    help="instead of importing: compare the kernel verdicts of a run of the corpus "
+                         "with the tests' expectations")
+    ap.add_argument("--verifier-kind", default="kernel", help="with --agreement: whose rows (default kernel)")
+    ap.add_argument("--json", action="store_true", help="with --agreement: print the figures as JSON")
     args = ap.parse_args(argv)
-    return import_to_file(args.ksrc, args.out, args.cache)
+    if args.agreement is not None:
+        try:
+            a = agreement(args.agreement, args.verifier_kind)
+        except KsftError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print(json.dumps(a, indent=1) if args.json else format_agreement(a))
+        return 0
+    if args.ksrc is None or args.out is None:
+        ap.error("KSRC and --out are needed to import (or --agreement RUN_DIR)")
+    return import_to_file(args.ksrc, args.out, args.cache, args.kptr_tags)
 
 
 if __name__ == "__main__":
