@@ -259,7 +259,7 @@ def cmd_corpus_show(args) -> int:
 def cmd_corpus_import_kernel_selftests(args) -> int:
     from selftests.kernel_selftests import import_to_file
 
-    return import_to_file(args.ksrc, args.out, args.cache)
+    return import_to_file(args.ksrc, args.out, args.cache, kptr=args.kptr_tags)
 
 
 def build_parser() -> argparse.ArgumentParser:

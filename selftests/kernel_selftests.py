@@ -542,7 +542,7 @@ def prog_flags_of(test_flags: int) -> int:
     return flags
 
 
-def _tags(file: str, insns: bytes, maps: tuple[MapSpec, ...], expected_attach_type: int) -> tuple[str, ...]:
+def _tags(file: str, insns: bytes, maps: tuple[MapSpec, ...], env_tag: str | None) -> tuple[str, ...]:
     codes = insns[0::INSN_SIZE]
     regs = insns[1::INSN_SIZE]
     tags = [size_class(len(codes)), "ksft", "ksft:" + file.removesuffix(".c")]
@@ -559,9 +559,8 @@ def _tags(file: str, insns: bytes, maps: tuple[MapSpec, ...], expected_attach_ty
         tags.append("kfunc")
     if any(bytes((c,)) in codes for c in _LD_ABS_IND):
         tags.append("packet")
-    env = ENV_TAGS.get(expected_attach_type)
-    if env:
-        tags.append(env)
+    if env_tag:
+        tags.append(env_tag)
     return tuple(tags)
 
 
@@ -593,9 +592,10 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
     kfixups = rec.get("kfunc_fixups") or []
     if kfixups:
         names = ", ".join(sorted({k["kfunc"] for k in kfixups}))
-        return skip(SKIP_KFUNC, f"calls kfuncs that test_verifier patches in by vmlinux BTF id ({names}); "
-                                "these test kfuncs are in net/bpf/test_run.c up to 6.1 and in the bpf_testmod "
-                                "module later, and a Program record carries no BTF ids")
+        return skip(SKIP_KFUNC, f"calls kfuncs that test_verifier patches in by their BTF id ({names}): "
+                                "a Program record cannot name a kfunc (a call's imm would be a BTF id of one "
+                                "kernel build); the bpf_kfunc_call_test* ones moved from vmlinux to the "
+                                "bpf_testmod module after 6.1")
     if rec.get("btf_types") or rec.get("func_info_cnt"):
         return skip(SKIP_PROG_BTF, "loads program BTF (btf_types/func_info): a Program record carries no BTF")
     prog_type = int(rec.get("prog_type") or 0) or uapi.prog_type_num("socket_filter")
@@ -679,7 +679,7 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
         expected_attach_type=eat or None,
         attach_to=attach_to,
         prog_flags=prog_flags_of(test_flags),
-        tags=_tags(file, insns, maps_t, eat),
+        tags=_tags(file, insns, maps_t, ENV_TAGS.get(eat) if prog_type in _BTF_ATTACHED else None),
         expect=Expect(verdict=verdict, message=(rec.get("errstr") or None) if verdict == "reject" else None,
                       extra=extra),
         source_text=source_text,
@@ -858,7 +858,7 @@ def agreement(run_dir: Path, verifier_kind: str = "kernel") -> dict[str, Any]:
     run_dir = Path(run_dir)
     programs, errors = load_jsonl(run_dir / "programs.jsonl")
     if not programs:
-        why = f": {errors[0].reason}" if errors else ""
+        why = f" ({errors[0]})" if errors else ""
         raise KsftError(f"{run_dir}: no programs in programs.jsonl{why}; is it a run directory?")
     expected = {p.id: p for p in programs if p.expect.verdict is not None}
     rows: dict[str, dict[str, str]] = {}
@@ -879,6 +879,7 @@ def agreement(run_dir: Path, verifier_kind: str = "kernel") -> dict[str, Any]:
 
     ids = [i for i in expected if i in rows]
     env = [i for i in ids if env_tags(expected[i])]
+    env_set = set(env)
     by_expected = {v: tally([i for i in ids if expected[i].expect.verdict == v]) for v in ("accept", "reject")}
     msg_checked = msg_found = 0
     msg_missing: list[str] = []
@@ -904,10 +905,10 @@ def agreement(run_dir: Path, verifier_kind: str = "kernel") -> dict[str, Any]:
         "by_expected": by_expected,
         "environment_limited": [{"id": i, "tags": env_tags(expected[i]), "verdict": rows[i]["verdict"],
                                  "expected": expected[i].expect.verdict} for i in env],
-        "without_env": tally([i for i in ids if i not in set(env)]),
+        "without_env": tally([i for i in ids if i not in env_set]),
         "disagreements": [{"id": i, "expected": expected[i].expect.verdict, "got": rows[i]["verdict"],
                            "message": rows[i].get("message", "")}
-                          for i in ids if rows[i]["verdict"] != expected[i].expect.verdict and i not in set(env)],
+                          for i in ids if rows[i]["verdict"] != expected[i].expect.verdict and i not in env_set],
         "messages": {"checked": msg_checked, "found": msg_found, "missing": msg_missing},
         "not_in_run": sorted(set(expected) - set(rows)),
     }
@@ -946,6 +947,13 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--cache", type=Path, default=None,
                     help="where the compiled dumper is kept (default $VERIFIER_DIFF_CACHE or "
                          "~/.cache/verifier-diff)")
+    _kptr_argument(ap)
+
+
+def _kptr_argument(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--kptr-tags", choices=KPTR_CHOICES, default="renamed",
+                    help="kptr type tags of the BTF-backed fixture maps: 'renamed' (kptr_untrusted/kptr, "
+                         "what later kernels such as 6.18 read; default) or 'tree' (the tree's own spelling)")
 
 
 EPILOG = ("KSRC needs the tree's Makefile, tools/ and include/, e.g. apt-get install linux-source-6.1 && "
@@ -968,9 +976,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None,
                     help="where the compiled dumper is kept (default $VERIFIER_DIFF_CACHE or "
                          "~/.cache/verifier-diff)")
-    ap.add_argument("--kptr-tags", choices=KPTR_CHOICES, default="renamed",
-                    help="kptr type tags of the BTF-backed fixture maps: 'renamed' (kptr_untrusted/kptr, "
-                         "what later kernels such as 6.18 read; default) or 'tree' (the tree's own spelling)")
+    _kptr_argument(ap)
     ap.add_argument("--agreement", type=Path, metavar="RUN_DIR",
                     help="instead of importing: compare the kernel verdicts of a run of the corpus "
                          "with the tests' expectations")

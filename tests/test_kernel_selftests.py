@@ -1,6 +1,7 @@
 """Importing the kernel's test_verifier tests: JSON record -> Program, the C dumper, a real tree."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -12,8 +13,9 @@ import pytest
 
 from pyverifier import uapi
 from pyverifier.insn import Insn, decode, encode
-from pyverifier.program import Program
-from reports.paths import safe_name
+from kernel_loader.vmlinux import index_btf
+from pyverifier.program import Expect, Program
+from reports.paths import log_relpath, safe_name
 from selftests import kernel_selftests as ks
 from selftests.corpus import load_jsonl
 
@@ -122,10 +124,8 @@ def test_fixtures_become_maps_and_indices():
     assert "map" in p.tags and "helper" in p.tags
 
 
-def test_every_plain_fixture_builds():
+def test_every_fixture_builds():
     for name, factory in ks.FIXTURES.items():
-        if isinstance(factory, str):
-            continue
         m = factory()
         assert m.name and uapi.map_type_name(m.type) != str(m.type), name
     small = ks.FIXTURES["map_array_small"]()
@@ -137,11 +137,9 @@ def test_every_plain_fixture_builds():
 
 @pytest.mark.parametrize("kw, reason", [
     ({"kfunc_fixups": [{"kfunc": "bpf_kfunc_call_test1", "insn_idx": 2}]}, ks.SKIP_KFUNC),
-    ({"fixups": {"map_spin_lock": [1]}, "insns": [MOV_R0_0, *ld_map(1, 0), EXIT]}, ks.SKIP_BTF_MAP),
     ({"fixups": {"map_whatever": [1]}, "insns": [MOV_R0_0, *ld_map(1, 0), EXIT]}, ks.SKIP_UNKNOWN_FIXTURE),
     ({"btf_types": True}, ks.SKIP_PROG_BTF),
     ({"func_info_cnt": 2}, ks.SKIP_PROG_BTF),
-    ({"kfunc": "d_path", "prog_type": 26}, ks.SKIP_ATTACH_BTF),
     ({"insns": [MOV_R0_0, *ld_map(1, 0), EXIT]}, ks.SKIP_RAW_MAP_FD),
     ({"fixups": {"map_hash_8b": [1]}, "insns": [MOV_R0_0, MOV_R0_0, EXIT]}, ks.SKIP_BAD_FIXUP),
     ({"fixups": {"map_hash_8b": [9]}, "insns": [MOV_R0_0, *ld_map(1, 0), EXIT]}, ks.SKIP_BAD_FIXUP),
@@ -156,6 +154,92 @@ def test_skips_carry_their_reason(kw, reason):
 def test_kfunc_name_on_other_prog_types_is_ignored_like_test_verifier():
     p = conv(rec(kfunc="bpf", prog_type=3))
     assert isinstance(p, Program) and p.expect.extra["kfunc"] == "bpf"
+    assert p.attach_to is None
+
+
+# --- BTF-backed fixtures ---------------------------------------------------------------------------
+
+BTF_KINDS = {"struct": 4, "ptr": 2, "type_tag": 18, "int": 1}
+
+
+def btf_names(blob: bytes, kind: str) -> dict[str, int]:
+    return {name: tid for (name, _k), tid in index_btf(blob, frozenset({BTF_KINDS[kind]})).items()}
+
+
+def test_fixture_btf_has_test_verifiers_type_ids():
+    blob = ks.fixture_btf()
+    assert btf_names(blob, "int") == {"int": 1}
+    assert btf_names(blob, "struct") == {"bpf_spin_lock": 2, "val": 3, "bpf_timer": 4, "timer": 5,
+                                         "prog_test_ref_kfunc": 6, "prog_test_member": 7, "btf_ptr": 14}
+    # one unreferenced kptr (tag [8]) and two referenced ones (tag [9] on two targets), later spelling
+    assert ks.KPTR_TAGS == ("kptr_untrusted", "kptr")
+    assert btf_names(blob, "type_tag") == {"kptr_untrusted": 8, "kptr": 9}
+    old = ks.fixture_btf(ks.KPTR_TAGS_6_1)
+    assert btf_names(old, "type_tag") == {"kptr": 8, "kptr_ref": 9}
+    assert len(old) != len(blob) and btf_names(old, "struct") == btf_names(blob, "struct")
+
+
+@pytest.mark.parametrize("fixture, mtype, value, entries, flags, value_id", [
+    ("map_spin_lock", "array", 8, 1, 0, 3),
+    ("sk_storage_map", "sk_storage", 8, 0, ks.BPF_F_NO_PREALLOC, 3),
+    ("map_timer", "array", 16, 1, 0, 5),
+    ("map_kptr", "array", 24, 1, 0, 14),
+])
+def test_btf_fixtures_as_test_verifier_creates_them(fixture, mtype, value, entries, flags, value_id):
+    insns = [MOV_R0_0, *ld_map(1, 0), EXIT]
+    p = conv(rec(insns=insns, fixups={fixture: [1]}))
+    assert isinstance(p, Program)
+    (m,) = p.maps
+    assert (m.name, uapi.map_type_name(m.type), m.key_size, m.value_size, m.max_entries, m.flags) == (
+        fixture, mtype, 4, value, entries, flags)
+    assert m.btf == ks.fixture_btf() and (m.btf_key_type_id, m.btf_value_type_id) == (1, value_id)
+    assert "btf_map" in p.tags and "map" in p.tags
+    assert p.expect.extra["btf_kptr_tags"] == "kptr_untrusted kptr"
+    assert Program.from_json(p.to_json()) == p
+
+
+def test_kptr_spelling_choice_is_recorded():
+    insns = [MOV_R0_0, *ld_map(1, 0), EXIT]
+    recs = [rec(insns=insns, fixups={"map_kptr": [1]}), rec(descr="plain")]
+    progs, skipped = ks.convert_all(recs, "6.1", kptr_tags=ks.KPTR_TAGS_RENAMED, tree_tags=ks.KPTR_TAGS_6_1)
+    assert skipped == [] and progs[0].expect.extra["btf_kptr_tags"] == "kptr_untrusted kptr"
+    assert progs[0].expect.extra["btf_kptr_tags_tree"] == "kptr kptr_ref"
+    assert "btf_kptr_tags" not in progs[1].expect.extra  # no BTF map, nothing to record
+    same, _ = ks.convert_all(recs, "6.1", kptr_tags=ks.KPTR_TAGS_6_1, tree_tags=ks.KPTR_TAGS_6_1)
+    assert same[0].expect.extra["btf_kptr_tags"] == "kptr kptr_ref"
+    assert "btf_kptr_tags_tree" not in same[0].expect.extra
+    assert same[0].maps[0].btf == ks.fixture_btf(ks.KPTR_TAGS_6_1)
+
+
+def test_tree_kptr_spelling_is_read_from_test_verifier(tmp_path):
+    tv = tmp_path / ks.SELFTESTS_BPF / "test_verifier.c"
+    tv.parent.mkdir(parents=True)
+    assert ks.tree_kptr_tags(tmp_path) is None  # no file
+    tv.write_text('static const char s[] = "\\0btf_ptr\\0prog_test_ref_kfunc\\0ptr\\0kptr\\0kptr_ref";\n')
+    assert ks.tree_kptr_tags(tmp_path) == ks.KPTR_TAGS_6_1
+    tv.write_text('static const char s[] = "\\0ptr\\0kptr\\0kptr_untrusted\\0prog_test_member";\n')
+    assert ks.tree_kptr_tags(tmp_path) == ks.KPTR_TAGS_RENAMED
+    tv.write_text("int x;\n")
+    assert ks.tree_kptr_tags(tmp_path) is None
+
+
+# --- attach targets by name ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("prog_type, eat, tag", [
+    ("tracing", "trace_fentry", ks.TAG_TRAMPOLINE),
+    ("tracing", "trace_fexit", ks.TAG_TRAMPOLINE),
+    ("tracing", "modify_return", ks.TAG_TRAMPOLINE),
+    ("lsm", "lsm_mac", ks.TAG_TRAMPOLINE),
+    ("tracing", "trace_iter", None),
+    ("tracing", "trace_raw_tp", None),
+])
+def test_tracing_and_lsm_tests_name_their_attach_target(prog_type, eat, tag):
+    p = conv(rec(kfunc="dentry_open", prog_type=uapi.prog_type_num(prog_type),
+                 expected_attach_type=uapi.attach_type_num(eat)))
+    assert isinstance(p, Program)
+    assert p.attach_to == "dentry_open" and p.expected_attach_type == uapi.attach_type_num(eat)
+    assert ks.env_tags(p) == ([tag] if tag else [])
+    assert Program.from_json(p.to_json()).attach_to == "dentry_open"
 
 
 def test_unique_ids_also_after_file_name_sanitising():
@@ -342,7 +426,8 @@ def test_dumper_on_a_fake_tree(fake_tree, tmp_path):
 
     programs, skipped = ks.import_kernel_selftests(fake_tree, cache)
     by = {p.name: p for p in programs}
-    assert sorted(by) == ['accept "quoted"\ttab', "filled", "macro test 1", "macro test 2", "reject with a map"]
+    assert sorted(by) == ['accept "quoted"\ttab', "filled", "macro test 1", "macro test 2", "reject with a map",
+                          "spin lock"]
     assert all(p.source == "ksft-9.7" and p.id == f"ksft-9.7/{p.name}" for p in programs)
     r = by["reject with a map"]
     assert r.prog_type == uapi.prog_type_num("xdp") and r.expected_attach_type == 37
@@ -354,7 +439,11 @@ def test_dumper_on_a_fake_tree(fake_tree, tmp_path):
     assert by['accept "quoted"\ttab'].source_text is not None
     assert by["macro test 1"].source_text is None  # b.c builds tests through a macro
     assert by["filled"].insn_count == 6 and by["filled"].expect.extra["fill_helper"] is True
-    assert [(s.name, s.reason) for s in skipped] == [("spin lock", ks.SKIP_BTF_MAP)]
+    assert skipped == []
+    sl = by["spin lock"]
+    assert [(m.name, m.btf_value_type_id) for m in sl.maps] == [("map_spin_lock", 3)]
+    # the fake tree has no kptr fixture: the spelling sent is recorded, no tree spelling to compare
+    assert sl.expect.extra["btf_kptr_tags"] == "kptr_untrusted kptr" and "btf_kptr_tags_tree" not in sl.expect.extra
     # a fixed seed: the random fill helper gives the same program on every import
     again, _ = ks.import_kernel_selftests(fake_tree, cache)
     assert {p.name: p.insns for p in again}["filled"] == by["filled"].insns
@@ -366,10 +455,13 @@ def test_cli_writes_corpus_and_skip_list(fake_tree, tmp_path, monkeypatch, capsy
     out = tmp_path / "out" / "fake.jsonl"
     assert ks.main([str(fake_tree), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "imported 5 programs, skipped 1" in printed and f"skipped ({ks.SKIP_BTF_MAP}): 1" in printed
+    assert "imported 6 programs, skipped 0" in printed and "with BTF-backed fixture maps: 1" in printed
     programs, errors = load_jsonl(out)
-    assert errors == [] and len(programs) == 5
-    assert json.loads((tmp_path / "out" / "fake.skipped.json").read_text())["count"] == 1
+    assert errors == [] and len(programs) == 6
+    assert json.loads((tmp_path / "out" / "fake.skipped.json").read_text())["count"] == 0
+    # --kptr-tags tree: the fake tree has no kptr fixture, so the later spelling stays
+    assert ks.main([str(fake_tree), "--out", str(out), "--kptr-tags", "tree"]) == 0
+    assert "kptr tags sent: kptr_untrusted kptr" in capsys.readouterr().out
 
 
 @needs_gcc
@@ -392,11 +484,10 @@ def imported():
 def test_import_linux_source_tree(imported):
     programs, skipped = imported
     version = ks.kernel_version(KSRC)
-    assert len(programs) >= 1280, f"only {len(programs)} programs"
+    assert len(programs) >= 1300, f"only {len(programs)} programs"
     # nothing dropped silently: every test of the tree is a Program or a Skipped entry
     assert len(programs) + len(skipped) == len(ks.run_dumper(ks.build_dumper(KSRC)))
-    assert set(Counter(s.reason for s in skipped)) <= {
-        ks.SKIP_KFUNC, ks.SKIP_BTF_MAP, ks.SKIP_PROG_BTF, ks.SKIP_ATTACH_BTF, ks.SKIP_RAW_MAP_FD}
+    assert set(Counter(s.reason for s in skipped)) <= {ks.SKIP_KFUNC, ks.SKIP_PROG_BTF, ks.SKIP_RAW_MAP_FD}
     assert len({p.id for p in programs} | {s.id for s in skipped}) == len(programs) + len(skipped)
     by = {p.name: p for p in programs}
 
@@ -420,9 +511,23 @@ def test_import_linux_source_tree(imported):
     assert uapi.map_type_name(mim.maps[0].inner.type) == "array"
 
     skipped_by = {s.name: s for s in skipped}
-    assert skipped_by["spin_lock: test1 success"].reason == ks.SKIP_BTF_MAP
     assert skipped_by["invalid map_fd for function call"].reason == ks.SKIP_RAW_MAP_FD
-    assert skipped_by["d_path accept"].reason == ks.SKIP_ATTACH_BTF
+
+    sl = by["spin_lock: test1 success"]
+    assert [(m.name, m.btf_key_type_id, m.btf_value_type_id) for m in sl.maps] == [("map_spin_lock", 1, 3)]
+    btf_tests = [p for p in programs if "btf_map" in p.tags]
+    assert len(btf_tests) >= 40
+    # 6.1's tree spells the kptr tags the old way; the corpus sends the renamed ones and says so
+    assert {(p.expect.extra["btf_kptr_tags"], p.expect.extra["btf_kptr_tags_tree"]) for p in btf_tests} == {
+        ("kptr_untrusted kptr", "kptr kptr_ref")}
+    kp = next(p for p in btf_tests if p.name.startswith("map_kptr"))
+    assert [(m.value_size, m.btf_value_type_id) for m in kp.maps] == [(24, 14)]
+
+    d = by["d_path accept"]
+    assert d.attach_to == "dentry_open" and d.expected_attach_type == uapi.attach_type_num("trace_fentry")
+    assert ks.env_tags(d) == [ks.TAG_TRAMPOLINE]
+    it = by["bpf_get_task_stack return R0 range is refined"]
+    assert it.attach_to == "task" and ks.env_tags(it) == []
 
 
 @needs_tree
@@ -433,9 +538,83 @@ def test_live_kernel_agrees_with_most_expectations(imported):
     import kernel_loader
 
     programs, _ = imported
-    sample = [p for p in programs[::10] if p.insn_count < 10_000]
+    sample = [p for p in programs[::10] if p.insn_count < 10_000 and not ks.env_tags(p)]
     results = [(p, kernel_loader.load(p, log_level=1)) for p in sample]
     errors = [(p.id, r.message) for p, r in results if r.verdict == "error"]
     assert errors == []
     agree = sum(r.verdict == p.expect.verdict for p, r in results)
     assert agree >= 0.95 * len(results), f"{agree}/{len(results)} verdicts as expected"
+
+
+@needs_tree
+@needs_gcc
+@pytest.mark.bpf
+def test_live_kernel_takes_btf_fixtures_and_attach_targets(imported):
+    """Every test with a BTF-backed fixture map or a named attach target loads (no tool error),
+    apart from the environment-limited ones, and most verdicts are as expected."""
+    import kernel_loader
+
+    programs, _ = imported
+    chosen = [p for p in programs if ("btf_map" in p.tags or p.attach_to) and not ks.env_tags(p)]
+    assert len(chosen) >= 41
+    results = [(p, kernel_loader.load(p, log_level=1)) for p in chosen]
+    assert [(p.id, r.message) for p, r in results if r.verdict == "error"] == []
+    agree = sum(r.verdict == p.expect.verdict for p, r in results)
+    assert agree >= 0.9 * len(results), f"{agree}/{len(results)} verdicts as expected"
+
+
+# --- agreement of a run with the expectations ---------------------------------------------------------
+
+def test_cmp_str_seq_as_test_verifier():
+    log = "0: R1=ctx\nR0 invalid mem access 'scalar'\nprocessed 3 insns"
+    assert ks.cmp_str_seq(log, "invalid mem access")
+    assert ks.cmp_str_seq(log, "R1=ctx\tinvalid mem")  # parts in order
+    assert not ks.cmp_str_seq(log, "invalid mem\tR1=ctx")  # out of order
+    assert not ks.cmp_str_seq(log, "R2 !read_ok")
+    assert ks.cmp_str_seq(log, "")
+
+
+def _fake_run(run_dir: Path, rows: list[tuple[Program, str, str]]) -> None:
+    """A run directory with programs.jsonl, results.csv and logs: (program, verdict, log) per row."""
+    run_dir.mkdir()
+    (run_dir / "programs.jsonl").write_text("".join(p.to_json() + "\n" for p, _, _ in rows))
+    with open(run_dir / "results.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["program_id", "verifier", "verdict", "privileged", "message", "verifier_kind", "log_path"])
+        for p, verdict, log in rows:
+            rel = log_relpath("kernel", p.id)
+            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (run_dir / rel).write_text(log)
+            w.writerow([p.id, "kernel-9.9", verdict, "True", log.splitlines()[-1] if log else "", "kernel", rel])
+            w.writerow([p.id, "pyverifier-0.1.0", "error", "True", "", "pyverifier", ""])
+
+
+def test_agreement_of_a_run(tmp_path, capsys):
+    def prog(name, verdict, message=None, tags=()):
+        return Program(id=f"ksft-9.9/{name}", source="ksft-9.9", name=name, prog_type=1,
+                       insns=encode([MOV_R0_0, EXIT]), tags=("simple", "ksft", *tags),
+                       expect=Expect(verdict=verdict, message=message))
+    run = tmp_path / "run"
+    _fake_run(run, [
+        (prog("a", "accept"), "accept", "processed 2 insns"),
+        (prog("b", "reject", "R0 !read_ok"), "reject", "0: (95) exit\nR0 !read_ok"),
+        (prog("c", "reject", "old message"), "reject", "new message"),
+        (prog("d", "reject", "x"), "accept", ""),
+        (prog("e", "accept", tags=(ks.TAG_TRAMPOLINE,)), "error", ""),
+    ])
+    a = ks.agreement(run)
+    assert (a["programs"], a["agree"], a["agreement"]) == (5, 3, 0.6)
+    assert a["verifier"] == "kernel-9.9" and a["errors"] == 1
+    assert a["verdicts"] == {"accept": 2, "error": 1, "reject": 2}
+    assert a["without_env"] == {"programs": 4, "agree": 3, "agreement": 0.75}
+    assert a["by_expected"]["reject"] == {"programs": 3, "agree": 2, "agreement": 0.6667}
+    assert [e["id"] for e in a["environment_limited"]] == ["ksft-9.9/e"]
+    assert [(d["id"], d["expected"], d["got"]) for d in a["disagreements"]] == [("ksft-9.9/d", "reject", "accept")]
+    assert a["messages"] == {"checked": 2, "found": 1, "missing": ["ksft-9.9/c"]}
+    assert ks.main(["--agreement", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "3/5 (60.00%)" in out and "without the 1 environment-limited tests: 3/4 (75.00%)" in out
+    assert ks.main(["--agreement", str(run), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["agree"] == 3
+    assert ks.main(["--agreement", str(tmp_path / "nope")]) == 1
+
