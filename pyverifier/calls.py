@@ -18,6 +18,8 @@ from .stack import STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, Slot
 EINVAL = 22
 EACCES = 13
 EFAULT = 14
+ENOTSUPP = 524
+_KPROBE = 2
 BPF_MAX_VAR_SIZ = 1 << 29
 MAX_BPF_STACK = 512
 MAX_ERRNO = 4095
@@ -79,6 +81,7 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_BTF_ID_SOCK_COMMON: _SOCK_TYPES + (R.PTR_TO_BTF_ID, R.PTR_TO_BTF_ID | R.PTR_TRUSTED),
     H.ARG_PTR_TO_RINGBUF_MEM: (R.PTR_TO_MEM | R.MEM_RINGBUF,),
     H.ARG_PTR_TO_STACK: (R.PTR_TO_STACK,),
+    H.ARG_PTR_TO_FUNC: (R.PTR_TO_FUNC,),
 }
 # register types that may carry a fixed and variable offset into a helper (check_func_arg_reg_off)
 _OFF_OK = frozenset({R.PTR_TO_STACK, R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_MAP_KEY, R.PTR_TO_MAP_VALUE,
@@ -157,6 +160,8 @@ def check_helper_call(v, ins) -> None:
         v.scratched_regs |= 1 << i
     _set_return(v, proto, meta, fid, name)
     _check_map_func_compat(v, meta.map, fid, name)
+    if fid == 173 and prog.prog_type != _KPROBE:  # check_get_func_ip (tracing programs need BTF)
+        v.err(f"func {name}#{fid} not supported for program type {prog.prog_type}", ENOTSUPP)
     if fid in H.CHANGES_PKT_DATA:
         try:
             from .packet import clear_all_pkt_pointers
@@ -275,18 +280,25 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
     elif base == H.ARG_PTR_TO_MEM:
         meta.raw_mode = bool(at & H.MEM_UNINIT)
         if at & H.MEM_FIXED_SIZE:
-            _nm("fixed-size memory arguments")
+            size = proto.arg_size[i]
+            check_helper_mem_access(v, regno, size, bool(at & H.MEM_WRITE), False, meta)
+            if at & H.MEM_ALIGNED and size > 1:
+                from .memory import check_ptr_alignment
+
+                check_ptr_alignment(v, reg, 0, size)
     elif base in (H.ARG_CONST_SIZE, H.ARG_CONST_SIZE_OR_ZERO):
         prev = proto.args[i - 1]
         _check_mem_size_reg(v, reg, regno, bool(prev & H.MEM_WRITE), base == H.ARG_CONST_SIZE_OR_ZERO, meta)
     elif base == H.ARG_CONST_ALLOC_SIZE_OR_ZERO:
         if reg.s.var_off.mask:
             v.err(f"R{regno} is not a known constant'")
-        meta.mem_size = reg.s.var_off.value
+        meta.mem_size = reg.s.var_off.value & 0xFFFFFFFF  # a u32 in the kernel
         mark_precise(v, regno)
     elif base in (H.ARG_PTR_TO_CTX, H.ARG_PTR_TO_SOCK_COMMON, H.ARG_PTR_TO_SOCKET, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON,
                   H.ARG_PTR_TO_RINGBUF_MEM, H.ARG_PTR_TO_STACK):
         pass
+    elif base == H.ARG_PTR_TO_FUNC:
+        _nm("callbacks")
     else:
         _nm(f"helper argument kind {base}")
 
@@ -324,6 +336,8 @@ def _check_reg_off(v, reg, regno: int, at: int) -> None:
 def _check_ptr_off(v, reg, regno: int, fixed_ok: bool) -> None:
     from .log import fmt_tnum
 
+    if reg.off < 0:
+        v.err(f"negative offset {R.type_str(reg.type)} ptr R{regno} off={reg.off} disallowed")
     if not fixed_ok and reg.off:
         v.err(f"dereference of modified {R.type_str(reg.type)} ptr R{regno} off={reg.off} disallowed")
     vo = reg.s.var_off
@@ -419,25 +433,20 @@ def check_helper_mem_access(v, regno: int, size: int, write: bool, zero_ok: bool
 
 
 def _mem_region(v, reg, regno: int, size: int, mem_size: int, zero_ok: bool, what: str) -> None:
-    if reg.s.var_off.mask:
-        _nm("variable offset memory passed to a helper")
-    off = reg.off + reg.s.var_off.value
-    if off < 0 or (size == 0 and not zero_ok) or off + size > mem_size:
-        v.err(f"invalid access to {what}, mem_size={mem_size} off={off} size={size}")
-        # unreachable
+    from .memory import check_mem_region_access
+
+    check_mem_region_access(v, reg, regno, reg.off, size, mem_size, zero_ok)
 
 
 def _map_value_access(v, reg, regno: int, size: int, write: bool, zero_ok: bool) -> None:
     m = reg.map
     off = reg.off
-    if write and (m.flags & _maps().BPF_F_RDONLY_PROG or reg.type & R.MEM_RDONLY):
+    M = _maps()
+    if write and m.flags & M.BPF_F_RDONLY_PROG:
         v.err(f"write into map forbidden, value_size={m.value_size} off={off} size={size}")
-    if reg.s.var_off.mask:
-        _nm("variable offset map value passed to a helper")
-    o = off + reg.s.var_off.value
-    if o < 0 or (size == 0 and not zero_ok) or o + size > m.value_size:
-        v.log.write(f"invalid access to map value, value_size={m.value_size} off={o} size={size}\n")
-        v.err(f"R{regno} min value is outside of the allowed memory range")
+    if not write and not m.flags & M.BPF_F_RDONLY_PROG and m.flags & M.BPF_F_WRONLY_PROG:
+        v.err(f"read from map forbidden, value_size={m.value_size} off={off} size={size}")
+    _mem_region(v, reg, regno, size, m.value_size, zero_ok, "map value")
 
 
 def check_stack_range(v, reg, regno: int, off: int, size: int, zero_ok: bool, write: bool, meta) -> None:
@@ -445,7 +454,11 @@ def check_stack_range(v, reg, regno: int, off: int, size: int, zero_ok: bool, wr
     if size == 0 and not zero_ok:
         v.err("invalid zero-sized read")
     if reg.s.var_off.mask:
-        _nm("variable offset stack pointer passed to a helper")
+        # variable offsets: no raw mode, every byte must be initialised (the memory module's check)
+        from .memory import range_initialized
+
+        range_initialized(v, reg, regno, off, size, zero_ok, write)
+        return
     f = v.state.frames[reg.frameno]
     min_off = reg.s.var_off.value + off
     max_off = min_off + size
@@ -474,15 +487,14 @@ def check_stack_range(v, reg, regno: int, off: int, size: int, zero_ok: bool, wr
                 ty[slot % 8] = STACK_MISC
                 stack[spi] = Slot(tuple(ty), sl.spilled)
         elif sl.types[7] == STACK_SPILL:
-            if write:
-                stack[spi] = Slot(tuple(STACK_MISC if x != STACK_INVALID else x for x in sl.types), None)
-                if sl.spilled is not None and sl.spilled.type == R.SCALAR:
-                    _nm("helper write over a spilled scalar")
+            if write:  # the spilled register becomes unknown and the slot plain data
+                stack[spi] = Slot(tuple(STACK_MISC if x != STACK_INVALID else x for x in sl.types),
+                                  R.scalar_unknown())
         else:
             v.err(f"invalid read from stack R{regno} off {min_off}+{i - min_off} size {size}")
         marked |= 1 << spi
     if marked:
-        v.live.mark_read(v.insn_idx, marked)
+        v.live.mark_read(v.insn_idx, marked, reg.frameno)
 
 
 def _grow(v, f, size: int) -> None:

@@ -108,7 +108,7 @@ def check_subprogs(insns: list[Insn], log) -> list[int]:
             tgt = i + ins.imm + 1
             if tgt < 0 or tgt >= n:
                 raise CfgError("call to invalid destination")
-            raise NotModelled("bpf-to-bpf calls (subprograms)")
+            starts.append(tgt)
     starts = sorted(set(starts))
     if log.level2:
         for k, s in enumerate(starts):
@@ -133,7 +133,7 @@ def check_subprogs(insns: list[Insn], log) -> list[int]:
     return starts
 
 
-def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int) -> None:
+def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None) -> None:
     """ld_imm64 pairs, map references, reserved LDX fields and the opcode table."""
     n = len(insns)
     i = 0
@@ -154,19 +154,32 @@ def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int) -> None:
                 continue
             if src == op.BPF_PSEUDO_BTF_ID:
                 raise NotModelled("ld_imm64 of a BTF id (ksym)")
-            if src in (op.BPF_PSEUDO_MAP_IDX, op.BPF_PSEUDO_MAP_IDX_VALUE):
-                raise NotModelled("map references by fd_array index")
-            if src not in (op.BPF_PSEUDO_MAP_VALUE,) and not (src == op.BPF_PSEUDO_MAP_FD and nx.imm == 0):
+            value_ref = src in (op.BPF_PSEUDO_MAP_VALUE, op.BPF_PSEUDO_MAP_IDX_VALUE)
+            if not value_ref and not (src in (op.BPF_PSEUDO_MAP_FD, op.BPF_PSEUDO_MAP_IDX) and nx.imm == 0):
                 raise CfgError("unrecognized bpf_ld_imm64 insn")
+            if src in (op.BPF_PSEUDO_MAP_IDX, op.BPF_PSEUDO_MAP_IDX_VALUE) and not 0 <= ins.imm < nmaps:
+                # the loader passes fd_array only with maps, holding exactly their fds
+                raise NotModelled("fd_array index outside the program's maps")
             if not 0 <= ins.imm < nmaps:
                 raise CfgError(f"fd {ins.imm} is not pointing to valid bpf_map", EBADF)
-            if src == op.BPF_PSEUDO_MAP_VALUE:
-                raise NotModelled("direct map value references (BPF_PSEUDO_MAP_VALUE)")
+            if value_ref:
+                from .mapvalue import check_direct_ref
+
+                if maps is None:
+                    raise NotModelled("direct map value references without map specs")
+                bad = check_direct_ref(maps[ins.imm], nx.imm)
+                if bad is not None:
+                    raise CfgError(*bad)
             i += 2
             continue
         if not op.is_valid_opcode(code):
             raise CfgError(f"unknown opcode {code:02x}")
         i += 1
+
+
+# helpers that call a callback synchronously (for_each_map_elem, find_vma, loop, user_ringbuf_drain)
+_SYNC_CALLBACK_HELPERS = frozenset({164, 180, 181, 209})
+_TIMER_SET_CALLBACK = 170
 
 
 def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
@@ -206,20 +219,34 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
         ins = insns[t]
         code = ins.code
         cls = code & 7
-        if cls not in (op.BPF_JMP, op.BPF_JMP32):
+        if code == op.LD_IMM64 and ins.src == op.BPF_PSEUDO_FUNC:
+            # a callback reference: the callee entry is a branch, as for a call
+            r = push(t, t + 2, _FALLTHROUGH)
+            prune.add(t + 2)
+            jmpp.add(t + 2)
+            if r == 0:
+                prune.add(t)
+                r = push(t, t + ins.imm + 1, _BRANCH)
+        elif cls not in (op.BPF_JMP, op.BPF_JMP32):
             r = push(t, t + (2 if code == op.LD_IMM64 else 1), _FALLTHROUGH)
         else:
             o = code & 0xF0
             if o == op.BPF_EXIT:
                 r = 0
             elif o == op.BPF_CALL:
+                if ins.src == 0 and ins.imm in _SYNC_CALLBACK_HELPERS:
+                    cfg.force_checkpoints.add(t)
+                    prune.add(t)
+                    jmpp.add(t)
+                elif ins.src == 0 and ins.imm == _TIMER_SET_CALLBACK:
+                    prune.add(t)
                 r = push(t, t + 1, _FALLTHROUGH)
-                if r == 0:
-                    prune.add(t + 1)
-                    jmpp.add(t + 1)
-                elif r == 1:
-                    prune.add(t + 1)
-                    jmpp.add(t + 1)
+                prune.add(t + 1)
+                jmpp.add(t + 1)
+                if r == 0 and ins.src == op.BPF_PSEUDO_CALL:
+                    # visit_func_call_insn: the callee entry is a branch of the call
+                    prune.add(t)
+                    r = push(t, t + ins.imm + 1, _BRANCH)
             elif o == op.BPF_JA:
                 tgt = t + jmp_offset(ins) + 1
                 r = push(t, tgt, _FALLTHROUGH)
@@ -423,13 +450,18 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]
     return "".join(out)
 
 
-def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn) -> Cfg:
-    """Run every pre-exploration check; raise ``CfgError`` with the kernel's message."""
+def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None, after_cfg=None) -> Cfg:
+    """Run every pre-exploration check; raise ``CfgError`` with the kernel's message.
+
+    ``after_cfg()`` runs where the kernel checks the attach target (check_attach_btf_id).
+    """
     starts = check_subprogs(insns, log)
-    check_ldimm64_and_opcodes(insns, nmaps)
+    check_ldimm64_and_opcodes(insns, nmaps, maps)
     cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
     check_cfg(insns, cfg)
     compute_postorder(insns, cfg)
+    if after_cfg is not None:
+        after_cfg()
     compute_scc(insns, cfg)
     compute_live_regs(insns, cfg, call_params)
     if log.level2:

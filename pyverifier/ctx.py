@@ -50,7 +50,7 @@ def _skb_valid(off: int, size: int, write: bool):
     if _in(off, S["tstamp"], 8):
         return R.SCALAR if size == 8 else None
     if _in(off, S["sk"], 8):
-        return NOT_MODELLED if (not write and size == 8) else None  # PTR_TO_SOCK_COMMON_OR_NULL
+        return R.PTR_TO_SOCK_COMMON | R.PTR_MAYBE_NULL if (not write and size == 8) else None
     if off == S["tstamp_type"]:
         return None
     if S["tstamp_type"] + 1 <= off < S["hwtstamp"]:
@@ -294,7 +294,7 @@ def _sock_ops(off: int, size: int, write: bool, eat):
     if _SOCK_OPS_BYTES <= off < _SOCK_OPS_BYTES + 16:
         return R.SCALAR if size == 8 else None
     if _in(off, _SOCK_OPS_SK, 8):
-        return NOT_MODELLED if size == 8 else None  # PTR_TO_SOCKET_OR_NULL
+        return R.PTR_TO_SOCKET | R.PTR_MAYBE_NULL if size == 8 else None
     if _in(off, _SOCK_OPS_SKB_DATA, 8):
         return R.PTR_TO_PACKET if size == 8 else None
     if _in(off, _SOCK_OPS_SKB_DATA_END, 8):
@@ -340,7 +340,7 @@ def _sock_addr(off: int, size: int, write: bool, eat):
             return R.SCALAR if size == 4 else None
         return R.SCALAR if _narrow(size, 4) else None
     if _in(off, K["sk"], 8):
-        return NOT_MODELLED if (not write and size == 8) else None  # PTR_TO_SOCKET
+        return R.PTR_TO_SOCKET if (not write and size == 8) else None
     if write or size != 4 or off == 60:  # 60: the padding before sk (measured)
         return None
     return R.SCALAR
@@ -362,7 +362,7 @@ def _sk_msg(off: int, size: int, write: bool, eat):
     if off == 8:
         return R.PTR_TO_PACKET_END if size == 8 else None
     if off == 72:
-        return NOT_MODELLED if size == 8 else None  # PTR_TO_SOCKET
+        return R.PTR_TO_SOCKET if size == 8 else None
     if 16 <= off < 72:
         return R.SCALAR if size == 4 else None
     return None
@@ -382,7 +382,7 @@ def _sk_lookup(off: int, size: int, write: bool, eat):
     if off < 0 or off >= 72 or off % size or write:
         return None
     if off == 0:
-        return NOT_MODELLED if size == 8 else None  # PTR_TO_SOCKET_OR_NULL
+        return R.PTR_TO_SOCKET | R.PTR_MAYBE_NULL if size == 8 else None
     if 36 <= off < 38:  # remote_port
         return R.SCALAR if (size == 4 or _narrow(size, 2)) else None
     if 38 <= off < 40:  # its zero padding
@@ -417,6 +417,48 @@ _BY_TYPE = {
     uapi.PROG_TYPES["cgroup_sysctl"]: _sysctl,
     uapi.PROG_TYPES["sk_lookup"]: _sk_lookup,
 }
+
+
+def _sock_common_valid(off: int, size: int) -> bool:
+    if _SOCK["type"] <= off < _SOCK["priority"] + 4:
+        return False
+    return _bpf_sock_valid(off, size)
+
+
+_TCP_SOCK_END = 112  # offsetofend(struct bpf_tcp_sock, icsk_retransmits)
+
+
+def _tcp_sock_valid(off: int, size: int) -> bool:
+    if off < 0 or off >= _TCP_SOCK_END or off % size:
+        return False
+    if off in (80, 88):  # bytes_received, bytes_acked
+        return size == 8
+    return size == 4
+
+
+def _xdp_sock_valid(off: int, size: int) -> bool:
+    return off == 0 and size == 4  # struct bpf_xdp_sock: queue_id
+
+
+def check_sock_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int) -> None:
+    """Loads through socket pointers (check_sock_access): scalars from struct bpf_sock and friends."""
+    t = reg.type
+    if write:
+        v.err(f"R{regno} cannot write into {R.type_str(t)}")
+    if reg.s.smin < 0:
+        v.err(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) check.")
+    if t == R.PTR_TO_SOCK_COMMON:
+        ok = _sock_common_valid(off, size)
+    elif t == R.PTR_TO_SOCKET:
+        ok = _bpf_sock_valid(off, size)
+    elif t == R.PTR_TO_TCP_SOCK:
+        ok = _tcp_sock_valid(off, size)
+    else:
+        ok = _xdp_sock_valid(off, size)
+    if not ok:
+        v.err(f"R{regno} invalid {R.type_str(t)} access off={off} size={size}")
+    if value_regno >= 0:
+        v.set_reg(value_regno, R.scalar_unknown())
 
 
 _T = uapi.PROG_TYPES

@@ -93,6 +93,9 @@ SZ = ARG_CONST_SIZE_OR_ZERO
 SC = ARG_PTR_TO_SOCK_COMMON
 BSC = ARG_PTR_TO_BTF_ID_SOCK_COMMON
 
+# a u64 the helper writes (the kernel's ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED)
+_LONG_OUT = ARG_PTR_TO_MEM | MEM_FIXED_SIZE | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED
+
 PROTOS: dict[int, Proto] = {
     1: P(RET_PTR_TO_MAP_VALUE_OR_NULL, (K, MK), pkt_access=True),  # map_lookup_elem
     2: P(I, (K, MK, MV, A), pkt_access=True),  # map_update_elem
@@ -166,8 +169,8 @@ PROTOS: dict[int, Proto] = {
     79: P(I, (C,)),  # skb_cgroup_id
     80: P(I, ()),  # get_current_cgroup_id
     83: P(I, (C, A)),  # skb_ancestor_cgroup_id
-    84: P(RET_PTR_TO_SOCKET_OR_NULL, (C, MR, S, A, A), pkt_access=True),  # sk_lookup_tcp
-    85: P(RET_PTR_TO_SOCKET_OR_NULL, (C, MR, S, A, A), pkt_access=True),  # sk_lookup_udp
+    84: P(RET_PTR_TO_SOCKET_OR_NULL, (C, MR, SZ, A, A), pkt_access=True),  # sk_lookup_tcp
+    85: P(RET_PTR_TO_SOCKET_OR_NULL, (C, MR, SZ, A, A), pkt_access=True),  # sk_lookup_udp
     86: P(I, (BSC | OBJ_RELEASE,)),  # sk_release
     87: P(I, (K, MV, A)),  # map_push_elem
     88: P(I, (K, ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE)),  # map_pop_elem
@@ -176,7 +179,7 @@ PROTOS: dict[int, Proto] = {
     96: P(RET_PTR_TO_TCP_SOCK_OR_NULL, (SC,)),  # tcp_sock
     97: P(I, (C,)),  # skb_ecn_set_ce
     98: P(RET_PTR_TO_SOCKET_OR_NULL, (SC,)),  # get_listener_sock
-    99: P(RET_PTR_TO_SOCK_COMMON_OR_NULL, (C, MR, S, A, A), pkt_access=True),  # skc_lookup_tcp
+    99: P(RET_PTR_TO_SOCK_COMMON_OR_NULL, (C, MR, SZ, A, A), pkt_access=True),  # skc_lookup_tcp
     109: P(I, (A,)),  # send_signal
     112: P(I, (MU, SZ, A)),  # probe_read_user
     113: P(I, (MU, SZ, A)),  # probe_read_kernel
@@ -198,7 +201,7 @@ PROTOS: dict[int, Proto] = {
     160: P(I, ()),  # ktime_get_coarse_ns
     173: P(I, (C,)),  # get_func_ip
     174: P(I, (C,)),  # get_attach_cookie
-    176: P(I, (MU, SZ, A)),  # get_branch_snapshot
+    176: P(I, (MU, SZ)),  # get_branch_snapshot (flags unchecked)
     177: P(I, (MR, S, MR | PTR_MAYBE_NULL, SZ)),  # trace_vprintk
     186: P(I, ()),  # get_retval
     187: P(I, (A,)),  # set_retval
@@ -206,6 +209,14 @@ PROTOS: dict[int, Proto] = {
     189: P(I, (C, A, MU, S)),  # xdp_load_bytes
     190: P(I, (C, A, MR, S)),  # xdp_store_bytes
     195: P(RET_PTR_TO_MAP_VALUE_OR_NULL, (K, MK, A)),  # map_lookup_percpu_elem
+    81: P(RET_PTR_TO_MAP_VALUE, (K, A)),  # get_local_storage
+    82: P(I, (C, K, MK, A)),  # sk_select_reuseport
+    105: P(I, (MR, S, A, _LONG_OUT), arg_size=(0, 0, 0, 8)),  # strtol
+    106: P(I, (MR, S, A, _LONG_OUT), arg_size=(0, 0, 0, 8)),  # strtoul
+    122: P(I, (C | PTR_MAYBE_NULL,)),  # get_netns_cookie
+    # callback helpers: a callback needs an ld_imm64 of BPF_PSEUDO_FUNC, which the kernel refuses without BTF
+    164: P(I, (K, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK | PTR_MAYBE_NULL, A)),  # for_each_map_elem
+    181: P(I, (A, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK | PTR_MAYBE_NULL, A)),  # loop
     208: P(I, ()),  # ktime_get_tai_ns
 }
 
@@ -217,6 +228,11 @@ VARIANTS: dict[tuple[int, int], Proto | None] = {}
 for _pt in _TRACING_TYPES:
     # the tracing bpf_get_socket_cookie takes a BTF socket pointer: not modelled
     VARIANTS[(46, _pt)] = None
+# bpf_get_cgroup_classid reads the skb in tc and lwt programs, the current task elsewhere
+for _pt in range(len(_T)):
+    if _pt not in (_T["sched_cls"], _T["sched_act"], _T["lwt_in"], _T["lwt_out"], _T["lwt_xmit"],
+                   _T["lwt_seg6local"]):
+        VARIANTS[(17, _pt)] = P(I, ())
 # sk_lookup's bpf_sk_assign takes a sock_common or NULL
 VARIANTS[(124, _T["sk_lookup"])] = P(I, (C, SC | PTR_MAYBE_NULL, A))
 

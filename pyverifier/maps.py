@@ -18,11 +18,14 @@ class MapInfo:
     max_entries: int
     flags: int
     name: str  # as the kernel stores it: [A-Za-z0-9_.], at most 15 characters
+    init: bytes | None = None  # element 0's initial value (global data), see pyverifier.mapvalue
+    frozen: bool = False  # frozen after init (.rodata)
 
     @classmethod
     def from_spec(cls, index: int, spec: MapSpec) -> "MapInfo":
         clean = "".join(c if (c.isalnum() or c in "_.") else "_" for c in spec.name)[:15]
-        return cls(index, spec.type, spec.key_size, spec.value_size, spec.max_entries, spec.flags, clean)
+        return cls(index, spec.type, spec.key_size, spec.value_size, spec.max_entries, spec.flags, clean,
+                   spec.init, spec.frozen)
 
 
 # map types whose lookup returns a pointer into the value (map_value_or_null)
@@ -36,6 +39,7 @@ PERF_EVENT_ARRAY = T["perf_event_array"]
 
 # ---- helper/map compatibility (the kernel's check_map_func_compatibility) ----
 BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_WRONLY_PROG = 1 << 8
 ELIDE_NULL_TYPES = frozenset({T["array"], T["percpu_array"]})  # const-key lookups in range are never NULL
 MAP_IN_MAP_TYPES = frozenset({T["array_of_maps"], T["hash_of_maps"]})
 SOCK_MAP_TYPES = frozenset({T["sockmap"], T["sockhash"]})

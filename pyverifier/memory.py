@@ -189,6 +189,90 @@ def adjust_ptr(v, ins, ptr, off_reg, dst_is_off: bool = False) -> None:
     v.set_reg(dst, new.replace(s=sc.sync(s)))
 
 
+# ---- the map structure itself (CONST_PTR_TO_MAP) -------------------------------
+_MAP_STRUCT = {}
+for _names, _struct in ((("array", "percpu_array", "prog_array", "perf_event_array", "cgroup_array",
+                          "array_of_maps"), "bpf_array"),
+                        (("hash", "percpu_hash", "lru_hash", "lru_percpu_hash", "hash_of_maps"), "bpf_htab")):
+    for _n in _names:
+        from .uapi import MAP_TYPES as _MT
+
+        _MAP_STRUCT[_MT[_n]] = _struct
+
+
+def map_ptr_access(v, reg, regno: int, off: int, write: bool) -> None:
+    """check_ptr_to_map_access: reading the kernel's map structure (root only; ``off`` includes ``reg.off``)."""
+    tname = _MAP_STRUCT.get(reg.map.type)
+    if tname is None:
+        raise _nm("map_ptr access for this map type")
+    if off < 0:
+        v.err(f"R{regno} is {tname} invalid negative access: off={off}")
+    if write:
+        v.err(f"only read from {tname} is supported")
+    raise _nm(f"map_ptr reads of struct {tname} (needs kernel BTF)")
+
+
+# ---- one instruction, one kind of pointer ---------------------------------------
+_MISMATCH_NOT_OK = (R.PTR_TO_CTX, R.PTR_TO_SOCKET, R.PTR_TO_SOCK_COMMON, R.PTR_TO_TCP_SOCK, R.PTR_TO_XDP_SOCK,
+                    R.PTR_TO_BTF_ID, R.PTR_TO_ARENA)
+
+
+def save_ptr_type(v, t: int, allow_trust_mismatch: bool) -> None:
+    """save_aux_ptr_type: a load or store instruction must access memory through the same kind of pointer on
+    every path when one of them is a context, socket or BTF pointer (the kernel rewrites such accesses)."""
+    seen = v.__dict__.setdefault("insn_ptr_type", {})
+    idx = v.insn_idx
+    prev = seen.get(idx)
+    if prev is None:
+        seen[idx] = t
+        return
+    if t == prev or (R.base_type(t) not in _MISMATCH_NOT_OK and R.base_type(prev) not in _MISMATCH_NOT_OK):
+        return
+    if allow_trust_mismatch and all(R.base_type(x) in (R.PTR_TO_MEM, R.PTR_TO_BTF_ID) for x in (t, prev)):
+        merged = R.PTR_TO_MEM if R.PTR_TO_MEM in (R.base_type(t), R.base_type(prev)) else R.PTR_TO_BTF_ID
+        merged |= (t | prev) & (R.PTR_UNTRUSTED | R.MEM_RDONLY)
+        seen[idx] = merged
+        return
+    v.err("same insn cannot be used with different pointers", EINVAL)
+
+
+# ---- null checks by comparing two pointers ------------------------------------
+def null_from_pointer_compare(v, ins, d, s, eq_regs) -> None:
+    """``if rA == rB`` with one maybe-null and one not-null pointer: on the branch where they are
+    equal (``eq_regs``) the maybe-null one is not null (that register only; its id stays)."""
+    from . import maps
+    from .refs import not_null_type
+
+    regno = ins.src if s.type & R.PTR_MAYBE_NULL else ins.dst
+    r = eq_regs[regno]
+    if R.base_type(r.type) == R.PTR_TO_MAP_VALUE and r.map is not None and r.map.type in maps.MAP_IN_MAP_TYPES:
+        raise _nm("null propagation between two pointers into a map of maps")
+    eq_regs[regno] = r.replace(type=not_null_type(r))
+
+
+# ---- alignment ---------------------------------------------------------------
+NET_IP_ALIGN = 2  # strict mode checks packet accesses as if the packet started 2 bytes past alignment
+_ALIGN_DESC = {R.PTR_TO_FLOW_KEYS: "flow keys ", R.PTR_TO_MAP_KEY: "key ", R.PTR_TO_MAP_VALUE: "value ",
+               R.PTR_TO_CTX: "context ", R.PTR_TO_STACK: "stack ", R.PTR_TO_SOCKET: "sock ",
+               R.PTR_TO_SOCK_COMMON: "sock_common ", R.PTR_TO_TCP_SOCK: "tcp_sock ", R.PTR_TO_XDP_SOCK: "xdp_sock "}
+
+
+def check_ptr_alignment(v, reg, off: int, size: int) -> None:
+    """check_ptr_alignment in strict mode (``off`` excludes ``reg.off``; byte accesses never get here)."""
+    t = reg.type
+    vo = reg.s.var_off
+    if t in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META):
+        a = tn.add(vo, tn.const(NET_IP_ALIGN + reg.off + off))
+        if (a.value | a.mask) & (size - 1):
+            v.err(f"misaligned packet access off {NET_IP_ALIGN}+{_tnum_str(vo)}+{reg.off}+{off} size {size}")
+        return
+    if t == R.PTR_TO_ARENA:
+        return
+    a = tn.add(vo, tn.const(reg.off + off))
+    if (a.value | a.mask) & (size - 1):
+        v.err(f"misaligned {_ALIGN_DESC.get(t, '')}access off {_tnum_str(vo)}+{reg.off}+{off} size {size}")
+
+
 # ---- map values ------------------------------------------------------------
 def _mem_access_fails(v, reg, regno: int, off: int, size: int, mem_size: int, zero_ok: bool) -> bool:
     size_ok = size > 0 or (size == 0 and zero_ok)
@@ -219,13 +303,23 @@ def check_mem_region_access(v, reg, regno: int, off: int, size: int, mem_size: i
         v.err(f"R{regno} max value is outside of the allowed memory range")
 
 
-def map_value_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int) -> None:
+def map_value_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int,
+                     is_sx: bool = False) -> None:
     """The PTR_TO_MAP_VALUE branch of check_mem_access (``off`` includes ``reg.off``)."""
+    from . import mapvalue
+
     if reg.type & R.MEM_RDONLY:
         raise _nm("read-only map values")
-    check_mem_region_access(v, reg, regno, off, size, reg.map.value_size)
+    m = reg.map
+    mapvalue.check_access_type(v, m, off, size, write)
+    check_mem_region_access(v, reg, regno, off, size, m.value_size)
     if not write and value_regno >= 0:
-        v.set_reg(value_regno, R.scalar_unknown())
+        vo = reg.s.var_off
+        if not vo.mask and mapvalue.reads_as_constant(m):
+            val = mapvalue.direct_read(v, m, off + vo.value, size, is_sx)
+            v.set_reg(value_regno, R.scalar_const(val))
+        else:
+            v.set_reg(value_regno, R.scalar_unknown())
 
 
 # ---- stack -----------------------------------------------------------------
@@ -285,7 +379,7 @@ def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
         min_off = reg.s.smin + off
         max_off = reg.s.smax + off + size
     errno = 0
-    if min_off < -MAX_BPF_STACK:
+    if min_off < -MAX_BPF_STACK or min_off > -1:  # check_stack_slot_within_bounds (root: uninit stack ok)
         errno = EACCES
     elif max_off > 0:
         errno = EINVAL
@@ -349,6 +443,8 @@ def write_fixed(v, f, off: int, size: int, value_regno: int, ins) -> None:
     elif reg is not None and R.base_type(reg.type) in _SPILLABLE:
         if size != 8:
             v.err("invalid size of register spill")
+        if f is not v.state.cur and reg.type == R.PTR_TO_STACK:
+            v.err("cannot spill pointers to stack into stack frame of the caller", EINVAL)
         _save(f, spi, reg, size)
     else:
         cur = f.stack[spi]
@@ -534,7 +630,10 @@ def mov_reg(v, ins, src, is64: bool) -> None:
     regs = v.state.cur.regs
     bits = ins.off
     if src.type != R.SCALAR:
-        regs[ins.dst] = src if (is64 and not bits) else R.scalar_unknown()
+        if is64:  # a copy, or a sign extension of part of a pointer (unknown)
+            regs[ins.dst] = src if not bits else R.scalar_unknown()
+        else:  # part of a pointer: unknown, zero-extended from 32 bits
+            regs[ins.dst] = R.scalar_of(sc.mov32(sc.Scalar.unknown()))
         return
     if is64:
         if not bits:
@@ -593,8 +692,10 @@ def check_ld_abs(v, ins) -> None:
     if ins.dst != 0 or ins.off != 0 or (ins.code & 0x18) == 0x18 or (mode == 0x20 and ins.src != 0):
         v.err("BPF_LD_[ABS|IND] uses reserved fields", EINVAL)
     r6 = v.check_reg_read(6)
-    if v.state.refs:
-        raise _nm("BPF_LD_[ABS|IND] with references held")
+    if v.state.refs and v.state.curframe == 0:  # the kernel's leak check looks at the main frame only
+        from .refs import check_resource_leak
+
+        check_resource_leak(v, "BPF_LD_[ABS|IND]")
     if r6.type != R.PTR_TO_CTX:
         v.err("at the time of BPF_LD_ABS|IND R6 != pointer to skb", EINVAL)
     if mode == 0x40:

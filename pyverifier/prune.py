@@ -229,9 +229,9 @@ class IdMap:
         return True
 
     def check_scalar(self, old_id: int, cur_id: int) -> bool:
+        """Scalar links: none in the explored state asks nothing of the current one."""
         if not old_id:
-            self.tmp += 1
-            old_id = self.tmp
+            return True
         if not cur_id:
             self.tmp += 1
             cur_id = self.tmp
@@ -274,14 +274,11 @@ def regsafe(rold, rcur, idmap: IdMap, exact: int) -> bool:
     if b == R.SCALAR:
         if not rold.precise and exact == NOT_EXACT:
             return True
-        if (rold.id ^ rcur.id) & _ADD_CONST:
-            return False
-        if rold.id & _ADD_CONST and rold.off != rcur.off:
+        if rold.id & _ADD_CONST and (not rcur.id & _ADD_CONST or rold.off != rcur.off):
             return False
         if not _within(rold, rcur):
             return False
-        # a constant needs no link: the live kernel matches constants whatever their ids
-        return not rold.s.var_off.mask or idmap.check_scalar(rold.id, rcur.id)
+        return idmap.check_scalar(rold.id & ~_ADD_CONST, rcur.id & ~_ADD_CONST)
     if b in _MEMLIKE:
         return (_same_before_var_off(rold, rcur) and _within(rold, rcur) and idmap.check(rold.id, rcur.id)
                 and idmap.check(rold.ref_obj_id, rcur.ref_obj_id))
@@ -432,9 +429,13 @@ def _states_maybe_looping(old, cur) -> bool:
 
 # ---- cleaning -----------------------------------------------------------------
 def _stack_live(v, st, frame: int) -> int:
-    if st.curframe != 0:
+    """Slots of ``frame`` that may still be read after ``st`` (the 6.18 live-stack query)."""
+    if st.curframe == 0:
+        return v.live.live_before[st.insn_idx]
+    alive = getattr(v.live, "alive_mask", None)
+    if alive is None:
         raise P._not_modelled("stack liveness of subprogram frames")
-    return v.live.live_before[st.insn_idx]
+    return alive(st, frame)
 
 
 def clean_verifier_state(v, st) -> None:
@@ -626,3 +627,22 @@ def check_may_goto(v, ins) -> None:
     if prev is not None:
         widen_imprecise_scalars(v, prev, queued)
     v.insn_idx += ins.off + 1
+
+
+def add_may_goto_stack(v) -> None:
+    """After an accepted verification: each subprogram with a may_goto gets the x86-64 JIT's
+    16 bytes of timed may_goto state (a counter and a timestamp) on its stack."""
+    starts = v.cfg.subprog_starts
+    depths = getattr(v, "subprog_stack_depth", None)
+    seen = set()
+    for i, ins in enumerate(v.insns):
+        if ins.code != 0xE5:
+            continue
+        k = max(j for j, s in enumerate(starts) if s <= i)
+        if k in seen:
+            continue
+        seen.add(k)
+        if depths:
+            depths[k] += 16
+        elif k == 0:
+            v.stack_depth += 16

@@ -42,11 +42,24 @@ def release_reference(v, rid: int) -> bool:
             return unknown
         return r
 
-    for f in st.frames:
-        f.regs = [fix(r) for r in f.regs]
-        f.stack = [Slot(s.types, fix(s.spilled)) if s.spilled is not None and s.spilled.ref_obj_id == rid else s
-                   for s in f.stack]
+    for f in st.frames:  # in place: callers hold the register list of the current frame
+        f.regs[:] = [fix(r) for r in f.regs]
+        f.stack[:] = [Slot(s.types, fix(s.spilled)) if s.spilled is not None and s.spilled.ref_obj_id == rid
+                      else s for s in f.stack]
     return True
+
+
+def not_null_type(r) -> int:
+    """mark_ptr_not_null_reg: what a pointer proved non-NULL becomes (a sockmap lookup gives a socket)."""
+    if R.base_type(r.type) == R.PTR_TO_MAP_VALUE and r.map is not None:
+        from . import maps as M
+
+        if r.map.type in M.SOCK_MAP_TYPES:
+            return R.PTR_TO_SOCKET
+        if r.map.type == M.T["xskmap"]:
+            return R.PTR_TO_XDP_SOCK
+        return R.PTR_TO_MAP_VALUE
+    return r.type & ~R.PTR_MAYBE_NULL
 
 
 def on_null_check(st, id_: int, is_null: bool) -> None:

@@ -54,7 +54,7 @@ def verify(program: Program, log_level: int = 2) -> Result:
         res.peak_states = v.peak_states
         res.max_states_per_insn = v.max_states_per_insn
         res.mark_read = 0
-        res.stack_depth = [v.stack_depth]
+        res.stack_depth = list(getattr(v, "subprog_stack_depth", None) or [v.stack_depth])
         if v.not_modelled:
             res.verdict = ERROR
             res.message = NOT_MODELLED + v.not_modelled
@@ -124,13 +124,16 @@ class _Verifier:
         if pr is not None:
             self.total_states, self.peak_states = pr.total_states, pr.peak_states
             self.max_states_per_insn = pr.max_states_per_insn
-            if self.verdict == ACCEPT and any(i.code == 0xE5 for i in self.insns):
-                self.stack_depth += 16  # the x86-64 JIT's timed may_goto: a counter and a timestamp slot
+            if self.verdict == ACCEPT:
+                from .prune import add_may_goto_stack
+
+                add_may_goto_stack(self)
         if self.verdict == ACCEPT and log.level1 and not log.level2:
             log.reset(0)
         if log.level & LOG_STATS:
             log.write("verification time 0 usec\n")
-            log.write(f"stack depth {self.stack_depth}\n")
+            depths = getattr(self, "subprog_stack_depth", None) or [self.stack_depth]
+            log.write(f"stack depth {'+'.join(str(d) for d in depths)}\n")
         log.write(
             f"processed {self.insn_processed} insns (limit {COMPLEXITY_LIMIT_INSNS}) max_states_per_insn "
             f"{self.max_states_per_insn} total_states {self.total_states} peak_states {self.peak_states} "
@@ -155,22 +158,39 @@ class _Verifier:
         from . import ctx as ctxm
         from .state import initial_state
 
+        from . import progflags
+
+        if progflags.check_load(self.prog.prog_flags):
+            e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
+            e.no_log = True
+            raise e
         if not ctxm.supported(self.prog.prog_type):
             raise NotModelled(f"program type {self.prog.prog_type}")
         if not ctxm.attach_type_valid(self.prog.prog_type, self.prog.expected_attach_type or 0):
-            e = Reject(EINVAL, "rejected with EINVAL and no log")
+            e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
             e.no_log = True
             raise e
-        if self.prog.prog_flags & ~BPF_F_TEST_STATE_FREQ:
-            raise NotModelled(f"prog_flags {self.prog.prog_flags:#x}")
-        self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn)
+        if progflags.not_modelled(self.prog.prog_flags):
+            raise NotModelled(progflags.not_modelled(self.prog.prog_flags))
+        if any(m.btf for m in self.prog.maps):
+            # the kernel reads special value fields (spin lock, timer, kptr, ...) from a map's BTF;
+            # pyverifier does not parse BTF yet, so it must not judge such programs
+            raise NotModelled("maps with BTF-described values (spin lock, timer, kptr fields)")
+        self.strict_alignment = progflags.strict_alignment(self.prog.prog_flags)
+        self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn,
+                                    self.maps, lambda: progflags.check_sleepable(self))
         self.succ = {i: self.cfgm.successors(self.insns, i) for i in self.cfg.postorder}
         from .liveness import Liveness
 
         self.live = Liveness(self)
+        self.subprog_stack_depth = [0] * len(self.cfg.subprog_starts)
+        self.returned_from_callee = False
         self.state = initial_state()
         self.scratch_all()
         self.do_check()
+        from .subprog import check_max_stack_depth
+
+        check_max_stack_depth(self)
 
     # ---- scratch marks / state printing -----------------------------------
     def scratch_all(self) -> None:
@@ -182,13 +202,13 @@ class _Verifier:
         from .stack import STACK_INVALID, STACK_SPILL
 
         f = st.cur
-        out = []
+        out = [f" frame{f.frameno}:"] if f.frameno else []
         for i, r in enumerate(f.regs):
             if r.type == 0:
                 continue
             if not print_all and not (self.scratched_regs >> i) & 1:
                 continue
-            out.append(f" R{i}={self.fmt_reg(r)}")
+            out.append(f" R{i}={self.fmt_reg(r, f.frameno)}")
         for spi, slot in enumerate(f.stack):
             if not print_all and not (self.scratched_stack >> spi) & 1:
                 continue
@@ -198,7 +218,7 @@ class _Verifier:
                 j = 0
                 while j < 8 and slot.types[j] != STACK_SPILL:
                     j += 1
-                out.append(f" fp{-(spi + 1) * 8}={slot.chars()[:j]}{self.fmt_reg(slot.spilled)}")
+                out.append(f" fp{-(spi + 1) * 8}={slot.chars()[:j]}{self.fmt_reg(slot.spilled, f.frameno)}")
             else:
                 out.append(f" fp{-(spi + 1) * 8}={slot.chars()}")
         if st.refs:
@@ -222,7 +242,7 @@ class _Verifier:
             log.write(f"{self.insn_idx}:")
         self.print_state(self.state, False)
 
-    def fmt_reg(self, r) -> str:
+    def fmt_reg(self, r, frameno: int = 0) -> str:
         from . import regs as R
         from . import scalar as sc
         from .log import fmt_ranges, fmt_snum, fmt_tnum, fmt_unum
@@ -234,8 +254,11 @@ class _Verifier:
             return sc.format(r.s, r.id, None, r.precise)
         vo = r.s.var_off
         name = R.type_str(t)
-        if t == R.PTR_TO_STACK and not vo.mask:
-            return name + fmt_snum(vo.value + r.off)
+        if t == R.PTR_TO_STACK:
+            if r.frameno != frameno:
+                name += f"[{r.frameno}]"
+            if not vo.mask:
+                return name + fmt_snum(vo.value + r.off)
         parts = []
         if r.id:
             parts.append(f"id={r.id}")
@@ -313,6 +336,9 @@ class _Verifier:
                 self.live.reset_write_marks(idx)
                 exited = self.do_check_insn(insns[idx])
                 self.live.commit_write_marks()
+                if self.returned_from_callee:
+                    self.returned_from_callee = False
+                    do_print_state = True
             if exited:
                 self.scratch_all()
                 prunem.update_branch_counts(self, self.state)
@@ -334,6 +360,8 @@ class _Verifier:
 
     # ---- registers ------------------------------------------------------
     def check_reg_read(self, regno: int):
+        if regno >= 11:
+            self.err(f"R{regno} is invalid", EINVAL)
         self.scratched_regs |= 1 << regno
         r = self.state.cur.regs[regno]
         if r.type == 0:
@@ -341,6 +369,8 @@ class _Verifier:
         return r
 
     def check_reg_write(self, regno: int) -> None:
+        if regno >= 11:
+            self.err(f"R{regno} is invalid", EINVAL)
         self.scratched_regs |= 1 << regno
         if regno == 10:
             self.err("frame pointer is read only")
@@ -367,16 +397,22 @@ class _Verifier:
                 return False
             if ins.code & 0xE0 != op.BPF_MEM or ins.imm != 0:
                 self.err("BPF_STX uses reserved fields", EINVAL)
+            from .memory import save_ptr_type
+
             self.check_reg_read(ins.src)
-            self.check_reg_read(ins.dst)
+            t = self.check_reg_read(ins.dst).type
             self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, ins.src, ins, False)
+            save_ptr_type(self, t, False)
             self.insn_idx += 1
             return False
         if cls == op.BPF_ST:
             if ins.code & 0xE0 != op.BPF_MEM or ins.src != 0:
                 self.err("BPF_ST uses reserved fields", EINVAL)
-            self.check_reg_read(ins.dst)
+            from .memory import save_ptr_type
+
+            t = self.check_reg_read(ins.dst).type
             self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, -1, ins, False)
+            save_ptr_type(self, t, False)
             self.insn_idx += 1
             return False
         if cls == op.BPF_LD:
@@ -398,9 +434,14 @@ class _Verifier:
             if (ins.code & 8) or (ins.src != 2 and ins.off != 0) or ins.src not in (0, 1, 2) or ins.dst != 0 or \
                     cls == op.BPF_JMP32:
                 self.err("BPF_CALL uses reserved fields", EINVAL)
-            if ins.src != 0:
-                raise NotModelled("bpf-to-bpf and kfunc calls")
-            self.check_helper_call(ins)
+            if ins.src == op.BPF_PSEUDO_CALL:
+                from . import subprog
+
+                subprog.check_func_call(self, ins)
+            elif ins.src != 0:
+                raise NotModelled("kfunc calls")
+            else:
+                self.check_helper_call(ins)
             self.scratched_regs |= 1
             self.insn_idx += 1
             return False
@@ -505,7 +546,7 @@ class _Verifier:
             memory.adjust_ptr(self, ins, d, src if src is not None else R.scalar_const(ins.imm))
             return
         if src is not None and d.precise:
-            raise NotModelled("precision propagation")
+            memory.mark_precise(self, ins.src)  # a precise destination needs a precise source
         ss = src.s if src is not None else sc.Scalar.const(ins.imm)
         self.set_reg(ins.dst, links.after_scalar_alu(self, ins, d, src,
                                                      sc.alu(o, d.s, ss, is64, signed=ins.off == 1)))
@@ -524,10 +565,17 @@ class _Verifier:
             v = (ins.imm & 0xFFFFFFFF) | ((nx.imm & 0xFFFFFFFF) << 32)
             self.set_reg(ins.dst, R.scalar_const(v))
             return
-        if ins.src == op.BPF_PSEUDO_MAP_FD:
+        if ins.src in (op.BPF_PSEUDO_MAP_FD, op.BPF_PSEUDO_MAP_IDX):
             m = self.maps[ins.imm]
             self.set_reg(ins.dst, R.pointer(R.CONST_PTR_TO_MAP, map=m))
             return
+        if ins.src in (op.BPF_PSEUDO_MAP_VALUE, op.BPF_PSEUDO_MAP_IDX_VALUE):
+            from .mapvalue import direct_ref_reg
+
+            self.set_reg(ins.dst, direct_ref_reg(self.maps[ins.imm], nx.imm))
+            return
+        if ins.src == op.BPF_PSEUDO_FUNC:
+            self.err("missing btf func_info", EINVAL)  # programs carry no BTF: callbacks are refused
         raise NotModelled(f"ld_imm64 with src {ins.src}")
 
     # ---- memory ---------------------------------------------------------
@@ -535,9 +583,14 @@ class _Verifier:
         self.check_reg_read(ins.src)
         self.check_reg_write(ins.dst)
         is_sx = (ins.code & 0xE0) == op.BPF_MEMSX
-        self.check_mem_access(ins.src, ins.off, op.SIZE_BYTES[ins.code & 0x18], False, ins.dst, ins, is_sx)
+        from .memory import save_ptr_type
 
-    def check_mem_access(self, regno: int, off: int, size: int, write: bool, value_regno: int, ins, is_sx) -> None:
+        t = self.state.cur.regs[ins.src].type
+        self.check_mem_access(ins.src, ins.off, op.SIZE_BYTES[ins.code & 0x18], False, ins.dst, ins, is_sx)
+        save_ptr_type(self, t, True)
+
+    def check_mem_access(self, regno: int, off: int, size: int, write: bool, value_regno: int, ins, is_sx,
+                         strict_once: bool = False) -> None:
         from . import ctx as ctxm
         from . import memory, packet
         from . import regs as R
@@ -547,6 +600,8 @@ class _Verifier:
         reg = regs[regno]
         t = reg.type
         b = R.base_type(t)
+        if (self.strict_alignment or strict_once) and size != 1 and t != R.PTR_TO_STACK:
+            memory.check_ptr_alignment(self, reg, off, size)
         if t == R.PTR_TO_STACK:
             memory.check_stack_access(self, reg, regno, off, size, write, value_regno, ins)
         elif R.is_pkt_pointer(t):
@@ -568,14 +623,24 @@ class _Verifier:
                     self.set_reg(value_regno, R.scalar_unknown())
                 elif rt in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_PACKET_END):
                     self.set_reg(value_regno, R.pointer(rt))
+                elif R.base_type(rt) in (R.PTR_TO_SOCKET, R.PTR_TO_SOCK_COMMON):
+                    r = R.pointer(rt)
+                    if rt & R.PTR_MAYBE_NULL:
+                        self.id_gen += 1
+                        r = r.replace(id=self.id_gen)
+                    self.set_reg(value_regno, r)
                 else:
                     raise NotModelled(f"context field of type {R.type_str(rt)}")
         elif b == R.PTR_TO_MAP_VALUE and not (t & R.PTR_MAYBE_NULL):
-            memory.map_value_access(self, reg, regno, reg.off + off, size, write, value_regno)
+            memory.map_value_access(self, reg, regno, reg.off + off, size, write, value_regno, is_sx)
         elif b == R.PTR_TO_MEM:
             memory.mem_access(self, reg, regno, reg.off + off, size, write, value_regno)
+        elif t == R.CONST_PTR_TO_MAP:
+            memory.map_ptr_access(self, reg, regno, reg.off + off, write)
         elif t == R.SCALAR or t & R.PTR_MAYBE_NULL or b in (R.CONST_PTR_TO_MAP, R.PTR_TO_PACKET_END):
             self.err(f"R{regno} invalid mem access '{R.type_str(t)}'")
+        elif t in (R.PTR_TO_SOCKET, R.PTR_TO_SOCK_COMMON, R.PTR_TO_TCP_SOCK, R.PTR_TO_XDP_SOCK):
+            ctxm.check_sock_access(self, reg, regno, off, size, write, value_regno)
         else:
             raise NotModelled(f"memory access through {R.type_str(t)}")
         if not write and value_regno >= 0 and size < 8:
@@ -667,7 +732,7 @@ class _Verifier:
                 bool(d.type & R.PTR_MAYBE_NULL) != bool(s.type & R.PTR_MAYBE_NULL) and \
                 R.base_type(d.type) != R.PTR_TO_BTF_ID and R.base_type(s.type) != R.PTR_TO_BTF_ID and \
                 o in (op.BPF_JEQ, op.BPF_JNE):
-            raise NotModelled("null propagation between two pointers")
+            memory.null_from_pointer_compare(self, ins, d, s, regs if o == op.BPF_JNE else oregs)
         if not is32 and not (ins.code & 8) and ins.imm == 0 and o in (op.BPF_JEQ, op.BPF_JNE) and \
                 d.type & R.PTR_MAYBE_NULL:
             self._mark_ptr_or_null(self.state, d.id, o == op.BPF_JNE)
@@ -698,7 +763,9 @@ class _Verifier:
                 return r
             if is_null:
                 return R.scalar_const(0)
-            return r.replace(type=r.type & ~R.PTR_MAYBE_NULL, id=0)
+            from .refs import not_null_type
+
+            return r.replace(type=not_null_type(r), id=0)
 
         for f in st.frames:
             f.regs = [fix(r) for r in f.regs]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,38 @@ def test_mul_of_constants_is_exact():
     assert T.mul(T.const(M64), T.const(2)) == T.const(M64 - 1)
 
 
+def _mul_reference(a, b):
+    """Long multiplication written plainly: add ``b`` for a known 1 bit, union of "added" and "not
+    added" for an unknown bit (the kernel's rule; pyverifier.tnum.mul adds exact shortcuts)."""
+    acc = T.ZERO
+    av, am = a
+    bv, bm = b
+    for _ in builtins.range(64):
+        if av & 1:
+            acc = T.add(acc, Tnum(bv, bm))
+        elif am & 1:
+            acc = T.union(acc, T.add(acc, Tnum(bv, bm)))
+        av >>= 1
+        am >>= 1
+        bv = (bv << 1) & M64
+        bm = (bm << 1) & M64
+    return acc
+
+
+@settings(max_examples=400)
+@given(tnums(), tnums())
+def test_mul_equals_plain_long_multiplication(a, b):
+    assert T.mul(a, b) == _mul_reference(a, b)
+
+
+def test_mul_unknown_bit_keeps_correlation():
+    # x1 * 11: 0011 (x=0) or 1001 (x=1), whose union is x0x1, not the xxx1 of adding unknowns
+    assert T.mul(Tnum(1, 2), T.const(3)) == Tnum(1, 0b1010)
+    # what the live 6.18 kernel printed for (0xcbf29ce4 << 32 | u32) * 16777619: fully unknown
+    assert T.mul(Tnum(0xCBF29CE4 << 32, M32), T.const(16777619)) == T.UNKNOWN
+    assert T.mul(Tnum(0x10 << 32, 0xFF), T.const(16777619)) == Tnum(0x1000193000000000, 0xFF01FFFF)
+
+
 @given(tnum_and_member(), st.integers(0, 63))
 def test_shifts_sound(a, n):
     ta, x = a
@@ -218,3 +251,37 @@ def test_only_wellformed_results(t):
         assert 0 <= r.value <= M64 and 0 <= r.mask <= M64
     assume(t.mask)
     assert not T.is_const(t)
+
+
+# (high 32 bits, mask of the low 32 bits, multiplier): r0 = (hi << 32) | (random & mask); r0 *= k
+_MUL_PROBES = [(0xCBF29CE4, M32, 16777619), (1, M32, 3), (1, 0xFF, 3), (0xCBF29CE4, 0xFF, 3),
+               (0x10, 0xFF, 16777619), (0, M32, 16777619), (0x7, 0xF0F, 0x12345), (0xFFFF0000, 0xFFFF, 0x101)]
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("hi,lowmask,k", _MUL_PROBES)
+def test_mul_matches_live_kernel(hi, lowmask, k):
+    import re
+
+    from kernel_loader import load
+    from pyverifier.insn import Insn, encode
+    from pyverifier.program import Program
+
+    def s32(x):
+        return x - (1 << 32) if x >> 31 else x
+
+    insns = [Insn(0x85, 0, 0, 0, 7),  # call bpf_get_prandom_u32
+             Insn(0x57, 0, 0, 0, s32(lowmask)) if lowmask != M32 else Insn(0xBC, 0, 0, 0, 0),  # r0 &= mask / w0 = w0
+             Insn(0x18, 1, 0, 0, 0), Insn(0, 0, 0, 0, s32(hi)),  # r1 = hi << 32
+             Insn(0x4F, 0, 1, 0, 0),  # r0 |= r1
+             Insn(0x27, 0, 0, 0, k),  # r0 *= k
+             Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]
+    res = load(Program(id="tests/tnum_mul", source="tests", name="tnum_mul", prog_type=1, insns=encode(insns)),
+               log_level=2)
+    assert res.verdict == "accept", res.message
+    line = next(ln for ln in res.log.splitlines() if ln.startswith("5: (27)"))
+    r0 = line.split("R0=", 1)[1]
+    m = re.search(r"var_off=\((0x[0-9a-f]+); (0x[0-9a-f]+)\)", r0)
+    kernel = Tnum(int(m.group(1), 16), int(m.group(2), 16)) if m else T.UNKNOWN
+    assert m or r0.startswith("scalar("), r0
+    assert T.mul(Tnum(hi << 32, lowmask), T.const(k)) == kernel, line

@@ -114,3 +114,17 @@ def test_against_kernel(prog, level):
     assert r.message == k.message
     kl, pl = _norm(k.log, decode(prog.insns)), _norm(r.log, decode(prog.insns))
     assert kl == pl, "".join(difflib.unified_diff(kl.splitlines(1), pl.splitlines(1), "kernel", "pyverifier"))
+
+
+def test_map_with_btf_is_not_modelled_rather_than_judged():
+    """A map value with BTF may hold kptr/spin lock/timer fields the kernel checks: never accept it blindly."""
+    from pyverifier import verify
+    from pyverifier.insn import Insn, encode
+    from pyverifier.program import MapSpec, Program
+
+    spec = MapSpec("m", 2, 4, 24, 1, btf=b"\x9f\xeb\x01\x00", btf_key_type_id=1, btf_value_type_id=2)
+    prog = Program(id="t/btfmap", source="t", name="btfmap", prog_type=1, maps=(spec,),
+                   insns=encode([Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]))
+    r = verify(prog)
+    assert r.verdict == "error"
+    assert r.message.startswith("not modelled: maps with BTF")
