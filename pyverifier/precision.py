@@ -293,7 +293,9 @@ def _backtrack(ins, hist, bt: Backtrack):
     load_reg = -1
     if cls == op.BPF_LDX:
         load_reg = dreg
-    elif cls == op.BPF_STX and (code & 0xE0) == op.BPF_ATOMIC:
+    elif cls == op.BPF_STX and (code & 0xE0) == op.BPF_ATOMIC and ins.imm == op.BPF_LOAD_ACQ:
+        # 6.18 backtracks load-acquire like a load; the fetch forms (fetch-add, xchg, cmpxchg)
+        # leave their register in the precise set (checked against the live kernel's log)
         load_reg = _def_regno(ins)
     if load_reg >= 0:
         if not regs[fr] >> load_reg & 1:

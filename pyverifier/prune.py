@@ -402,7 +402,7 @@ def states_equal(v, old, cur, exact: int) -> bool:
             return False
         if getattr(fo, "callback_depth", 0) > getattr(fc, "callback_depth", 0):
             return False
-        lr = live[frame_insn_idx(old, i)]
+        lr = live[frame_insn_idx(old, i)] & 0x7FF  # r0..r10: LD_ABS liveness sets bits above them
         oregs, cregs = fo.regs, fc.regs
         r = 0
         while lr:

@@ -1,4 +1,6 @@
-"""Pointers and memory: packet pointers, variable offsets, stack spills/fills, atomics, linked scalars, LD_ABS.
+"""Pointers and memory: packet pointers, variable offsets, stack spills/fills, atomics (read-modify-write,
+load-acquire, store-release), linked scalars, LD_ABS, direct map value references and read-only maps,
+per-map access rights, prog_flags (strict alignment, sleepable), null checks by comparing two pointers.
 
 Unit checks of verdicts and messages, and (bpf-marked) full level-1/2 log comparisons with the live
 kernel on the programs in tests/data/memory/*.s.
@@ -6,6 +8,7 @@ kernel on the programs in tests/data/memory/*.s.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import pytest
@@ -15,12 +18,11 @@ from pyverifier.verifier import verify
 from selftests.asmfile import parse_asm_text
 from test_verifier import _norm as _norm_base
 
-import re
-
 
 def _norm(log: str, insns) -> str:
     # the kernel prints a direct map value reference as an address: the padding differs like for map[IDX]
     return re.sub(r"(\(18\) r\d+ = map_value\[\d+\]\+\d+) +;", r"\1 ;", _norm_base(log, insns))
+
 
 DATA = Path(__file__).parent / "data" / "memory"
 FILES = sorted(DATA.glob("*.s"))
@@ -142,6 +144,9 @@ CASES = [
      "only read from bpf_htab is supported"),
     ("call bpf_get_prandom_u32#7\nr0 &= 8\nr1 = r10\nr1 += r0\nr0 = *(u64 *)(r1 +0)\nexit\n", "socket_filter",
      "reject", "invalid variable-offset read from stack R1 var_off=(0x0; 0x8) off=0 size=8"),
+    # le64 on a little-endian machine changes nothing: the register keeps its value and its id
+    ("call bpf_get_prandom_u32#7\nr0 &= 0xff\nr1 = r0\nr0 = le64 r0\nif r1 > 5 goto l\nr2 = r0\nl:\nr0 = 0\n"
+     "exit\n", "socket_filter", "accept", ""),
     # comparing with a register known to be 0 is not a null check
     (MV + LK + "r8 = 0\nif r6 != r8 goto l\nr0 = 0\nexit\nl:\nr0 = *(u64 *)(r7 +0)\nr0 = 0\nexit\n",
      "socket_filter", "reject", "R7 invalid mem access 'map_value_or_null'"),
