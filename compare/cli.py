@@ -225,6 +225,12 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_yardsticks(args) -> int:
+    from .yardsticks import main as yardsticks_main
+
+    return yardsticks_main(args.run)
+
+
 def cmd_corpus_list(args) -> int:
     programs, _ = _load(args.corpus)
     for p in programs:
@@ -317,6 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--csv", help="also write the shown rows as CSV to this file")
     d.add_argument("--json", action="store_true", help="print the rows as JSON instead of a table")
     d.set_defaults(fn=cmd_diff)
+
+    y = sub.add_parser("yardsticks", help="the agreement figures the README reports, from run directories")
+    y.add_argument("run", nargs="+")
+    y.set_defaults(fn=cmd_yardsticks)
 
     c = sub.add_parser("corpus", help="list, show or import corpus programs")
     csub = c.add_subparsers(dest="corpus_cmd", required=True)

@@ -194,3 +194,19 @@ def test_diff_rejects_bad_filter_and_dirs(tmp_path, capsys):
     assert main(["diff", str(a), str(a), "-f", "insns ~ 3"]) == 2
     assert main(["diff", str(a), str(tmp_path / "nothing")]) == 2
     assert "is it a run directory" in capsys.readouterr().err
+
+
+def test_yardsticks_from_a_run(tmp_path, fake_verifiers, capsys):
+    from compare.cli import main
+    from compare.yardsticks import yardsticks
+
+    progs = [_prog("a", 3), _prog("b", 4), _prog("c", 5), _prog("crash", 7)]
+    out = runner.run(progs, tmp_path / "run", runner.RunOptions(render=False))
+    y = yardsticks(out)
+    assert y["programs"] == 4
+    assert y["decided_by_both"] == 3  # the crash is not a verdict
+    assert y["verdict_agreement_where_both_decide_pct"] == round(100 * 2 / 3, 2)  # b: kernel rejects
+    assert y["py_permissive"] == 1 and y["pyverifier_crashes"] == 1
+    assert y["same_insns_processed_pct"] == 100.0
+    assert main(["yardsticks", str(out)]) == 0
+    assert '"programs": 4' in capsys.readouterr().out
