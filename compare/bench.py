@@ -307,10 +307,27 @@ def _pct(v) -> str:
     return "-" if v is None else f"{100 * v:.1f}%"
 
 
+def add_subcommand(subparsers) -> argparse.ArgumentParser:
+    """Add ``bench`` to the ``verifier-diff`` sub-commands (same options as :func:`main`)."""
+    parser = build_parser()
+    p = subparsers.add_parser("bench", parents=[parser], add_help=False, help=parser.description,
+                              description=parser.description)
+    p.set_defaults(fn=run_args)
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
+    """``verifier-diff bench`` on its own: parse ``argv`` (default: the command line) and run."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    return run_args(args)
+
+
+def run_args(args: argparse.Namespace) -> int:
+    """Run the benchmark as parsed ``args`` say; print the table (or JSON); return the exit status."""
+    if not getattr(args, "argv", None):
+        args.argv = sys.argv[2:] if len(sys.argv) > 1 and sys.argv[1] == "bench" else sys.argv[1:]
     if args.repeat < 1:
         print("verifier-diff bench: --repeat must be at least 1", file=sys.stderr)
         return 2

@@ -165,7 +165,7 @@ def memory(rows: list[dict]) -> dict:
     per_class = {}
     for sc in SIZE_CLASSES:
         part = [r for r in measured if r.get("size_class") == sc]
-        allr = [r for r in rows if r.get("size_class") == sc]
+        allr = part  # the kernel's state counts over the same programs
         per_class[sc] = {
             "programs": len(part),
             "peak_bytes": summary([r["memory"]["peak_bytes"] for r in part]),

@@ -356,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "relocated as libbpf loads them")
     elf_import.add_arguments(ce)  # OBJ..., --out FILE.jsonl, --source, --btf, --core, --strict-btf
     ce.set_defaults(fn=elf_import.run)
+    from . import bench
+
+    bench.add_subcommand(sub)
     return ap
 
 

@@ -38,7 +38,7 @@ from .aggregate import aggregate
 from .classify import NOT_MODELLED_CLASS, TOOL_ERROR, comparison_table
 from .divergence import first_divergence
 from .pool import TaskFailure, run_tasks
-from .verifiers import VERIFIERS, matrix_series, verifier_label
+from .verifiers import VERIFIERS, matrix_series, verifier_label, warm_up
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -207,6 +207,8 @@ def run(
             vmlinux_index()
         except OSError:
             pass
+    if any(t[1][1] == "pyverifier" for t in tasks):
+        warm_up()
     bar = Progress(len(tasks) + len(skipped_kernel) + sum(map(len, matrix_pending.values())))
     matrix_stats: dict[str, dict] = {}
     t_run = time.monotonic()

@@ -65,6 +65,21 @@ def matrix_series(kind: str) -> str | None:
     return kind[len(MATRIX_PREFIX):] if kind.startswith(MATRIX_PREFIX) else None
 
 
+def warm_up() -> None:
+    """Verify a few tiny programs once, so modules pyverifier imports lazily are loaded before workers fork.
+
+    Otherwise the first timed verification in every worker pays for those imports.
+    """
+    from selftests.corpus import load_corpus
+
+    programs, _ = load_corpus("builtin")
+    for p in programs[:20]:
+        try:
+            verify(p, log_level=2 | LOG_STATS)
+        except Exception:  # noqa: BLE001 - warming only; the real run reports failures
+            pass
+
+
 def verifier_label(kind: str) -> str:
     series = matrix_series(kind)
     if series is not None:

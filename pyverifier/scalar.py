@@ -30,7 +30,8 @@ kernel's precision and its imprecisions:
 * the false branch of ``JSET`` keeps only the tnum: the bounds start over;
 * bounds sync (``reg_bounds_sync``) collapses to a constant when the unsigned
   range and the tnum share a single value, handles signed ranges that cross
-  the sign boundary in both widths, and runs the deduction three times.
+  the sign boundary in both widths, and runs the deduction three times
+  (fewer when a round changes nothing: the next would start from the same fields).
 
 The kernel this targets is the reference machine's ``6.18.44``, which
 carries verifier changes newer than 6.18.0 (byte-swap tracking, ``tnum_step``,
@@ -49,7 +50,10 @@ state) keeps those and passes them to :func:`format`.
 Internally every operation works on a list of ten ints
 ``[value, mask, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max]``
 (the kernel's ``bpf_reg_state`` fields, mutated in the kernel's order) and
-builds one ``Scalar`` at the end.
+builds one ``Scalar`` at the end. The bounds sync, the hottest code, is one
+function on ten locals (``_sync10``) that returns the ``Scalar`` itself.
+Speed-ups here never change a result: each was checked against the previous
+implementation on random and targeted inputs besides the tests.
 """
 from __future__ import annotations
 
@@ -387,16 +391,20 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
     A known value (``m == 0``) inside all four ranges syncs to exactly that
     constant: every rule only narrows ranges that already hold it, so the
     full computation is skipped.
+
+    The masks and limits are written as literals here (``0xFFFF_FFFF`` is
+    ``M32``, ``0x8000_0000_0000_0000`` the s64 sign bit, ...): constants cost
+    less than module globals in this loop.
     """
     if not m:
-        sv = v - _TWO64 if v >> 63 else v
-        v32 = v & M32
-        sv32 = v32 - _TWO32 if v32 >> 31 else v32
+        sv = v - 0x1_0000_0000_0000_0000 if v >> 63 else v
+        v32 = v & 0xFFFF_FFFF
+        sv32 = v32 - 0x1_0000_0000 if v32 >> 31 else v32
         if smin <= sv <= smax and umin <= v <= umax and smin32 <= sv32 <= smax32 and umin32 <= v32 <= umax32:
             return _new(Scalar, (_new(Tnum, (v, 0)), sv, sv, v, v, sv32, sv32, v32, v32))
     # -- the tnum tightens the bounds (_update10, inlined)
-    v32 = v & M32
-    m32 = m & M32
+    v32 = v & 0xFFFF_FFFF
+    m32 = m & 0xFFFF_FFFF
     x = ((v32 | (m32 & 0x8000_0000)) ^ 0x8000_0000) - 0x8000_0000
     if x > smin32:
         smin32 = x
@@ -408,10 +416,10 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
     x = v32 | m32
     if x < umax32:
         umax32 = x
-    x = ((v | (m & _S64_SIGN)) ^ _S64_SIGN) - _S64_SIGN
+    x = ((v | (m & 0x8000_0000_0000_0000)) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
     if x > smin:
         smin = x
-    x = ((v | (m & S64_MAX)) ^ _S64_SIGN) - _S64_SIGN
+    x = ((v | (m & 0x7FFF_FFFF_FFFF_FFFF)) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
     if x < smax:
         smax = x
     if v > umin:
@@ -439,16 +447,16 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
         # a single value: every field is that constant
         v = umin = umax = x
         m = 0
-        smin = smax = x - _TWO64 if x >> 63 else x
-        umin32 = umax32 = x & M32
-        smin32 = smax32 = umin32 - _TWO32 if umin32 >> 31 else umin32
+        smin = smax = x - 0x1_0000_0000_0000_0000 if x >> 63 else x
+        umin32 = umax32 = x & 0xFFFF_FFFF
+        smin32 = smax32 = umin32 - 0x1_0000_0000 if umin32 >> 31 else umin32
     for _round in _ROUNDS:
         before = (v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32)
         # -- what the 64-bit ranges say about the low 32 bits
         # 64-bit ranges whose upper halves agree are valid 32-bit ranges
         if umin >> 32 == umax >> 32:
-            lo = umin & M32
-            hi = umax & M32
+            lo = umin & 0xFFFF_FFFF
+            hi = umax & 0xFFFF_FFFF
             if lo > umin32:
                 umin32 = lo
             if hi < umax32:
@@ -461,8 +469,8 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
                 if hi < smax32:
                     smax32 = hi
         if smin >> 32 == smax >> 32:
-            lo = smin & M32
-            hi = smax & M32
+            lo = smin & 0xFFFF_FFFF
+            hi = smax & 0xFFFF_FFFF
             if lo <= hi:
                 if lo > umin32:
                     umin32 = lo
@@ -477,17 +485,17 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
                     smax32 = hi
         # upper halves are two consecutive numbers and the low halves cross
         # from negative to non-negative: still a valid s32 range
-        if ((umin >> 32) + 1) & M32 == (umax >> 32) & M32:
-            lo = ((umin & M32) ^ 0x8000_0000) - 0x8000_0000
-            hi = ((umax & M32) ^ 0x8000_0000) - 0x8000_0000
+        if ((umin >> 32) + 1) & 0xFFFF_FFFF == (umax >> 32) & 0xFFFF_FFFF:
+            lo = ((umin & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
+            hi = ((umax & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
             if lo < 0 <= hi:
                 if lo > smin32:
                     smin32 = lo
                 if hi < smax32:
                     smax32 = hi
-        if ((smin >> 32) + 1) & M32 == (smax >> 32) & M32:
-            lo = ((smin & M32) ^ 0x8000_0000) - 0x8000_0000
-            hi = ((smax & M32) ^ 0x8000_0000) - 0x8000_0000
+        if ((smin >> 32) + 1) & 0xFFFF_FFFF == (smax >> 32) & 0xFFFF_FFFF:
+            lo = ((smin & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
+            hi = ((smax & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
             if lo < 0 <= hi:
                 if lo > smin32:
                     smin32 = lo
@@ -495,16 +503,16 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
                     smax32 = hi
         # -- signed and unsigned 32-bit ranges tighten each other
         # an unsigned range not crossing the sign bit is a signed range
-        lo = ((umin32 & M32) ^ 0x8000_0000) - 0x8000_0000
-        hi = ((umax32 & M32) ^ 0x8000_0000) - 0x8000_0000
+        lo = ((umin32 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
+        hi = ((umax32 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
         if lo <= hi:
             if lo > smin32:
                 smin32 = lo
             if hi < smax32:
                 smax32 = hi
         # a signed range not crossing zero is an unsigned range
-        lo = smin32 & M32
-        hi = smax32 & M32
+        lo = smin32 & 0xFFFF_FFFF
+        hi = smax32 & 0xFFFF_FFFF
         if lo <= hi:
             if lo > umin32:
                 umin32 = lo
@@ -513,57 +521,57 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
         # the signed range wraps in unsigned order: if the unsigned range
         # meets only one of its two pieces, both ranges shrink to it
         elif umax32 < lo:
-            smin32 = ((umin32 & M32) ^ 0x8000_0000) - 0x8000_0000
+            smin32 = ((umin32 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
             if hi < umax32:
                 umax32 = hi
         elif hi < umin32:
-            smax32 = ((umax32 & M32) ^ 0x8000_0000) - 0x8000_0000
+            smax32 = ((umax32 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
             if lo > umin32:
                 umin32 = lo
         # -- the same for the 64-bit ranges
-        lo = ((umin & M64) ^ _S64_SIGN) - _S64_SIGN
-        hi = ((umax & M64) ^ _S64_SIGN) - _S64_SIGN
+        lo = ((umin & 0xFFFF_FFFF_FFFF_FFFF) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
+        hi = ((umax & 0xFFFF_FFFF_FFFF_FFFF) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
         if lo <= hi:
             if lo > smin:
                 smin = lo
             if hi < smax:
                 smax = hi
-        lo = smin & M64
-        hi = smax & M64
+        lo = smin & 0xFFFF_FFFF_FFFF_FFFF
+        hi = smax & 0xFFFF_FFFF_FFFF_FFFF
         if lo <= hi:
             if lo > umin:
                 umin = lo
             if hi < umax:
                 umax = hi
         elif umax < lo:
-            smin = ((umin & M64) ^ _S64_SIGN) - _S64_SIGN
+            smin = ((umin & 0xFFFF_FFFF_FFFF_FFFF) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
             if hi < umax:
                 umax = hi
         elif hi < umin:
-            smax = ((umax & M64) ^ _S64_SIGN) - _S64_SIGN
+            smax = ((umax & 0xFFFF_FFFF_FFFF_FFFF) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
             if lo > umin:
                 umin = lo
         # -- 32-bit bounds placed inside the 64-bit ones
-        x = (umin & _HI32) | umin32
+        x = (umin & 0xFFFF_FFFF_0000_0000) | umin32
         if x > umin:
             umin = x
-        x = (umax & _HI32) | umax32
+        x = (umax & 0xFFFF_FFFF_0000_0000) | umax32
         if x < umax:
             umax = x
-        x = ((((smin & _HI32) | umin32) & M64) ^ _S64_SIGN) - _S64_SIGN
+        x = ((((smin & 0xFFFF_FFFF_0000_0000) | umin32) & 0xFFFF_FFFF_FFFF_FFFF) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
         if x > smin:
             smin = x
-        x = ((((smax & _HI32) | umax32) & M64) ^ _S64_SIGN) - _S64_SIGN
+        x = ((((smax & 0xFFFF_FFFF_0000_0000) | umax32) & 0xFFFF_FFFF_FFFF_FFFF) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
         if x < smax:
             smax = x
         # a 64-bit range within s32 whose 32-bit signed range is non-negative
-        if smin32 >= 0 and smin >= S32_MIN and smax <= S32_MAX:
+        if smin32 >= 0 and smin >= -0x8000_0000 and smax <= 0x7FFF_FFFF:
             smin = umin = lo = smin32
             smax = umax = hi = smax32
             # var_off &= range(lo, hi) (tnum_intersect with tnum_range)
-            delta = (1 << ((lo ^ hi) & M64).bit_length()) - 1
+            delta = (1 << ((lo ^ hi) & 0xFFFF_FFFF_FFFF_FFFF).bit_length()) - 1
             mu = m & delta
-            v = (v | (lo & ~delta & M64)) & ~mu
+            v = (v | (lo & ~delta & 0xFFFF_FFFF_FFFF_FFFF)) & ~mu
             m = mu
         if before == (v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32):
             break
@@ -577,12 +585,12 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
         mu = m & delta
         v = (v | (umin & ~delta)) & ~mu
     delta = (1 << (umin32 ^ umax32).bit_length()) - 1
-    mu32 = mu & delta & M32
-    v = (v & _HI32) | (((v | (umin32 & ~delta)) & M32) & ~mu32)
-    m = ((mu & _HI32) | mu32) & ~v
+    mu32 = mu & delta & 0xFFFF_FFFF
+    v = (v & 0xFFFF_FFFF_0000_0000) | (((v | (umin32 & ~delta)) & 0xFFFF_FFFF) & ~mu32)
+    m = ((mu & 0xFFFF_FFFF_0000_0000) | mu32) & ~v
     # -- the tnum tightens the bounds (_update10, inlined)
-    v32 = v & M32
-    m32 = m & M32
+    v32 = v & 0xFFFF_FFFF
+    m32 = m & 0xFFFF_FFFF
     x = ((v32 | (m32 & 0x8000_0000)) ^ 0x8000_0000) - 0x8000_0000
     if x > smin32:
         smin32 = x
@@ -594,10 +602,10 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
     x = v32 | m32
     if x < umax32:
         umax32 = x
-    x = ((v | (m & _S64_SIGN)) ^ _S64_SIGN) - _S64_SIGN
+    x = ((v | (m & 0x8000_0000_0000_0000)) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
     if x > smin:
         smin = x
-    x = ((v | (m & S64_MAX)) ^ _S64_SIGN) - _S64_SIGN
+    x = ((v | (m & 0x7FFF_FFFF_FFFF_FFFF)) ^ 0x8000_0000_0000_0000) - 0x8000_0000_0000_0000
     if x < smax:
         smax = x
     if v > umin:
@@ -625,9 +633,9 @@ def _sync10(v, m, smin, smax, umin, umax, smin32, smax32, umin32, umax32) -> Sca
         # a single value: every field is that constant
         v = umin = umax = x
         m = 0
-        smin = smax = x - _TWO64 if x >> 63 else x
-        umin32 = umax32 = x & M32
-        smin32 = smax32 = umin32 - _TWO32 if umin32 >> 31 else umin32
+        smin = smax = x - 0x1_0000_0000_0000_0000 if x >> 63 else x
+        umin32 = umax32 = x & 0xFFFF_FFFF
+        smin32 = smax32 = umin32 - 0x1_0000_0000 if umin32 >> 31 else umin32
     return _new(Scalar, (_new(Tnum, (v, m)), smin, smax, umin, umax, smin32, smax32, umin32, umax32))
 
 
@@ -1513,6 +1521,10 @@ def _unum(x: int) -> str:
     return f"{x:#x}"
 
 
+_FMT_NAMES = ("smin", "smax", "umin", "umax", "smin32", "smax32", "umin32", "umax32")
+_FMT_SIGNED = (True, True, False, False, True, True, False, False)
+
+
 def format(s: Scalar, id: int = 0, add_const: int | None = None, precise: bool = False) -> str:  # noqa: A001
     """The text the kernel's log prints after ``R<n>=`` for a scalar register.
 
@@ -1526,43 +1538,36 @@ def format(s: Scalar, id: int = 0, add_const: int | None = None, precise: bool =
     ``precise`` puts the ``P`` mark in front (``P0``, ``Pscalar(...)``).
     """
     p = "P" if precise else ""
-    v, m = s.var_off
+    t, smin, smax, umin, umax, s32lo, s32hi, u32lo, u32hi = s
+    v, m = t
     if not m:
         return p + _snum(v - _TWO64 if v >> 63 else v)
     parts = []
     if id:
         parts.append(f"id={id}" if add_const is None else f"id={id}{add_const:+d}")
-    # name, value compared for merging, is signed, omitted
-    s32lo, s32hi = s.s32_min, s.s32_max
-    items = [
-        ["smin", s.smin, True, s.smin == S64_MIN],
-        ["smax", s.smax, True, s.smax == S64_MAX],
-        ["umin", s.umin, False, s.umin == 0],
-        ["umax", s.umax, False, s.umax == U64_MAX],
-        ["smin32", s32lo if -32768 <= s32lo <= 32767 else s32lo & M32, True, s32lo == S32_MIN],
-        ["smax32", s32hi if -32768 <= s32hi <= 32767 else s32hi & M32, True, s32hi == S32_MAX],
-        ["umin32", s.u32_min, False, s.u32_min == 0],
-        ["umax32", s.u32_max, False, s.u32_max == U32_MAX],
-    ]
-    n = len(items)
-    for i in range(n):
-        it = items[i]
-        if it[3]:
+    # the values compared for merging, and which are at their extreme (omitted)
+    vals = (smin, smax, umin, umax, s32lo if -32768 <= s32lo <= 32767 else s32lo & M32,
+            s32hi if -32768 <= s32hi <= 32767 else s32hi & M32, u32lo, u32hi)
+    omit = [smin == S64_MIN, smax == S64_MAX, not umin, umax == U64_MAX, s32lo == S32_MIN, s32hi == S32_MAX,
+            not u32lo, u32hi == U32_MAX]
+    for i in range(8):
+        if omit[i]:
             continue
-        val = it[1]
+        val = vals[i]
+        signed = _FMT_SIGNED[i]
         # compare as the kernel does: as u64 (signed values sign-extended)
         key = val & M64
-        neg = it[2] and val < 0
-        names = it[0]
-        for j in range(i + 2, n, 2):
-            jt = items[j]
-            if jt[3] or (jt[1] & M64) != key:
+        neg = signed and val < 0
+        names = _FMT_NAMES[i]
+        for j in range(i + 2, 8, 2):
+            if omit[j]:
                 continue
-            if (jt[2] and jt[1] < 0) != neg:
+            w = vals[j]
+            if (w & M64) != key or (_FMT_SIGNED[j] and w < 0) != neg:
                 continue
-            jt[3] = True
-            names += "=" + jt[0]
-        parts.append(names + "=" + (_snum(val) if it[2] else _unum(val)))
+            omit[j] = True
+            names += "=" + _FMT_NAMES[j]
+        parts.append(names + "=" + (_snum(val) if signed else _unum(val)))
     if m != M64:
         parts.append(f"var_off=({v:#x}; {m:#x})")
     return p + "scalar(" + ",".join(parts) + ")"
