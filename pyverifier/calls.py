@@ -20,6 +20,7 @@ EACCES = 13
 EFAULT = 14
 ENOTSUPP = 524
 _KPROBE = 2
+_SOCKOPT = 25
 BPF_MAX_VAR_SIZ = 1 << 29
 MAX_BPF_STACK = 512
 MAX_ERRNO = 4095
@@ -35,10 +36,6 @@ def _maps():
 
         _M = maps
     return _M
-
-
-class NotModelled(Exception):
-    pass
 
 
 def _nm(msg: str):
@@ -132,8 +129,6 @@ def check_helper_call(v, ins) -> None:
     meta = Meta(fid, proto.pkt_access)
     for i, at in enumerate(proto.args):
         _check_func_arg(v, i, at, meta, proto)
-    for i in range(len(proto.args), 5):
-        pass  # unused argument registers are not read
     _record_func_map(v, meta, fid)
     _record_func_key(v, meta, fid)
     if meta.access_size:
@@ -149,10 +144,12 @@ def check_helper_call(v, ins) -> None:
             ok = True
         if not ok:
             v.err(f"func {name}#{fid} reference has not been acquired before", EINVAL)
+    if fid == 81 and not _is_null(regs[2]):  # get_local_storage cannot fail, so its flags must be 0
+        v.err("get_local_storage() doesn't support non-zero flags", EINVAL)
     if fid == 12:  # tail_call
         from . import refs
 
-        if v.state.refs:
+        if v.state.refs and v.state.curframe == 0:  # the leak check looks at the main frame only
             refs.report_leaks(v)
             v.err("tail_call would lead to reference leak", EINVAL)
     for i in range(6):
@@ -192,8 +189,8 @@ def _set_return(v, proto, meta, fid: int, name: str) -> None:
             v.err("kernel subsystem misconfigured verifier", EINVAL)
         if fid == 1 and m.type in _maps().ELIDE_NULL_TYPES and 0 <= meta.const_map_key < m.max_entries:
             flags &= ~R.PTR_MAYBE_NULL
-        if m.type in _maps().MAP_IN_MAP_TYPES:
-            _nm("map-in-map lookups")
+        if m.type in _maps().MAP_IN_MAP_TYPES and m.inner is None:
+            _nm("map-in-map lookups without an inner map template")
         regs[0] = R.pointer(R.PTR_TO_MAP_VALUE | flags, map=m)
     elif base == H.RET_PTR_TO_SOCKET:
         regs[0] = R.pointer(R.PTR_TO_SOCKET | flags)
@@ -245,7 +242,8 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
     if R.is_pkt_pointer(t):
         from .packet import may_access_direct
 
-        if not (meta.pkt_access and may_access_direct(v.prog.prog_type, False)):
+        pt = v.prog.prog_type
+        if pt != _SOCKOPT and not (meta.pkt_access and may_access_direct(pt, False)):
             v.err("helper access to the packet is not allowed")
     if base == H.ARG_PTR_TO_MAP_VALUE and meta.map is not None and meta.map.type in _maps().SOCK_MAP_TYPES:
         _nm("sockmap/sockhash values")
@@ -562,7 +560,5 @@ def _check_map_func_compat(v, m, fid: int, name: str) -> None:
     ok = M.func_allowed_for_map(m.type, fid)
     if ok is None:
         _nm(f"{name} on map type {m.type}")
-    if ok and fid == 12 and getattr(v, "subprog_count", 1) > 1:
-        _nm("tail calls with bpf-to-bpf calls")
     if not ok:
         v.err(f"cannot pass map_type {m.type} into func {name}#{fid}", EINVAL)

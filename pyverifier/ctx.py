@@ -392,6 +392,52 @@ def _sk_lookup(off: int, size: int, write: bool, eat):
     return None
 
 
+def _sk_reuseport(off: int, size: int, write: bool, eat):
+    # struct sk_reuseport_md: data 0, data_end 8, len 16, eth_protocol 20, ip_protocol 24, bind_inany 28,
+    # hash 32, sk 40, migrating_sk 48
+    if off < 0 or off >= 56 or off % size or write:
+        return None
+    if off == 0:
+        return R.PTR_TO_PACKET if size == 8 else None
+    if off == 8:
+        return R.PTR_TO_PACKET_END if size == 8 else None
+    if off == 32:
+        return R.SCALAR if size == 4 else None
+    if off == 40:
+        return R.PTR_TO_SOCKET if size == 8 else None
+    if off == 48:
+        return R.PTR_TO_SOCK_COMMON | R.PTR_MAYBE_NULL if size == 8 else None
+    if 20 <= off < 24 and size < 2:
+        return None
+    if 16 <= off < 32:
+        return R.SCALAR if _narrow(size, 4) else None
+    return None
+
+
+def _sockopt(off: int, size: int, write: bool, eat):
+    # struct bpf_sockopt: sk 0, optval 8, optval_end 16, level 24, optname 28, optlen 32, retval 36
+    if off < 0 or off >= 40 or off % size:
+        return None
+    get = eat == _A["cgroup_getsockopt"]
+    if write:
+        if off == 36:
+            return R.SCALAR if size == 4 and get else None
+        if off in (24, 28):
+            return R.SCALAR if size == 4 and eat == _A["cgroup_setsockopt"] else None
+        if off == 32:
+            return R.SCALAR if size == 4 else None
+        return None
+    if off < 8:
+        return R.PTR_TO_SOCKET if size == 8 else None
+    if off < 16:
+        return R.PTR_TO_PACKET if size == 8 else None
+    if off < 24:
+        return R.PTR_TO_PACKET_END if size == 8 else None
+    if off == 36:
+        return R.SCALAR if size == 4 and get else None
+    return R.SCALAR if size == 4 else None
+
+
 _BY_TYPE = {
     uapi.PROG_TYPES["socket_filter"]: _sk_filter,
     uapi.PROG_TYPES["sched_cls"]: _tc,
@@ -416,6 +462,8 @@ _BY_TYPE = {
     uapi.PROG_TYPES["sk_msg"]: _sk_msg,
     uapi.PROG_TYPES["cgroup_sysctl"]: _sysctl,
     uapi.PROG_TYPES["sk_lookup"]: _sk_lookup,
+    uapi.PROG_TYPES["sk_reuseport"]: _sk_reuseport,
+    uapi.PROG_TYPES["cgroup_sockopt"]: _sockopt,
 }
 
 

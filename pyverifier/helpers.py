@@ -172,7 +172,7 @@ PROTOS: dict[int, Proto] = {
     84: P(RET_PTR_TO_SOCKET_OR_NULL, (C, MR, SZ, A, A), pkt_access=True),  # sk_lookup_tcp
     85: P(RET_PTR_TO_SOCKET_OR_NULL, (C, MR, SZ, A, A), pkt_access=True),  # sk_lookup_udp
     86: P(I, (BSC | OBJ_RELEASE,)),  # sk_release
-    87: P(I, (K, MV, A)),  # map_push_elem
+    87: P(I, (K, MV, A), pkt_access=True),  # map_push_elem
     88: P(I, (K, ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE)),  # map_pop_elem
     89: P(I, (K, ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE)),  # map_peek_elem
     95: P(RET_PTR_TO_SOCKET_OR_NULL, (SC,)),  # sk_fullsock

@@ -57,7 +57,13 @@ def pack(linked: list) -> int:
 
 
 def collect(v, st, id_: int, out: list | None = None) -> list:
-    """collect_linked_regs: (frameno, is_reg, index) of live regs / spilled regs with this id."""
+    """collect_linked_regs: (frameno, is_reg, index) of live regs / spilled regs with this id.
+
+    At most LINKED_REGS_MAX entries fit (``out`` may already hold some: both
+    operands of a compare are collected into one list, so registers sharing
+    both ids are counted twice); every further register with the id loses it,
+    in ``st`` itself, as the kernel clears the id of the leftovers.
+    """
     id_ &= ~ADD_CONST
     if out is None:
         out = []
@@ -70,15 +76,20 @@ def collect(v, st, id_: int, out: list | None = None) -> list:
             if not (lr >> j) & 1:
                 continue
             r = f.regs[j]
-            if r.type == R.SCALAR and r.id and (r.id & ~ADD_CONST) == id_ and len(out) < LINKED_REGS_MAX:
-                out.append((fi, True, j))
+            if r.type == R.SCALAR and r.id and (r.id & ~ADD_CONST) == id_:
+                if len(out) < LINKED_REGS_MAX:
+                    out.append((fi, True, j))
+                else:
+                    f.regs[j] = r.replace(id=0)
         for j, s in enumerate(f.stack):
             if s.types[7] != STACK_SPILL:
                 continue
             r = s.spilled
-            if r is not None and r.type == R.SCALAR and r.id and (r.id & ~ADD_CONST) == id_ and \
-                    len(out) < LINKED_REGS_MAX:
-                out.append((fi, False, j))
+            if r is not None and r.type == R.SCALAR and r.id and (r.id & ~ADD_CONST) == id_:
+                if len(out) < LINKED_REGS_MAX:
+                    out.append((fi, False, j))
+                else:
+                    f.stack[j] = Slot(s.types, r.replace(id=0))
     return out
 
 

@@ -200,7 +200,6 @@ class Liveness:
 
     def _propagate_to_outer(self, inst: _Instance) -> None:
         cs = inst.callsites
-        starts = self.v.cfg.subprog_starts
         outer_start = self._outer_start(cs)
         outer = self._lookup(cs[:-2] + (outer_start,))
         callsite = cs[-2]
@@ -214,7 +213,6 @@ class Liveness:
             self.write_acc[frame] |= m[2][0]
             self._mark_read(outer, frame, callsite, m[3][0])
         self._commit(outer)
-        _ = starts
 
     def _outer_start(self, cs: tuple[int, ...]) -> int:
         """Entry of the subprogram containing the call instruction cs[-2]."""

@@ -20,12 +20,17 @@ class MapInfo:
     name: str  # as the kernel stores it: [A-Za-z0-9_.], at most 15 characters
     init: bytes | None = None  # element 0's initial value (global data), see pyverifier.mapvalue
     frozen: bool = False  # frozen after init (.rodata)
+    inner: "MapInfo | None" = None  # map-in-map: the inner map template (the kernel's inner_map_meta, unnamed)
 
     @classmethod
     def from_spec(cls, index: int, spec: MapSpec) -> "MapInfo":
         clean = "".join(c if (c.isalnum() or c in "_.") else "_" for c in spec.name)[:15]
+        inner = None
+        if spec.inner is not None:
+            i = spec.inner
+            inner = cls(-1, i.type, i.key_size, i.value_size, i.max_entries, i.flags, "")
         return cls(index, spec.type, spec.key_size, spec.value_size, spec.max_entries, spec.flags, clean,
-                   spec.init, spec.frozen)
+                   spec.init, spec.frozen, inner)
 
 
 # map types whose lookup returns a pointer into the value (map_value_or_null)

@@ -3,6 +3,10 @@
 The kernel's adjust_ptr_min_max_vals, check_reg_sane_offset,
 check_mem_region_access (map values), and the stack: bounds, spills and fills
 of whole and sub-registers, narrow fills, variable-offset reads and writes.
+Also: strict-mode pointer alignment (check_ptr_alignment), the one-pointer-kind
+rule per load/store instruction (save_aux_ptr_type), reads of the map structure
+through a map pointer, null checks learnt by comparing two pointers, and legacy
+LD_ABS/LD_IND. Map value rights and constants live in pyverifier.mapvalue.
 The rules are those of a privileged loader (CAP_BPF + CAP_PERFMON): no
 speculation sanitation, uninitialised stack readable, pointers may be
 compared, spilled and stored anywhere.

@@ -14,8 +14,8 @@
 - ``BPF_F_TEST_RND_HI32``, ``BPF_F_XDP_HAS_FRAGS``, ``BPF_F_XDP_DEV_BOUND_ONLY``:
   nothing changes in verification or in the log.
 - ``BPF_F_TEST_REG_INVARIANTS``: a bounds invariant violation (a kernel bug the
-  kernel logs as ``REG INVARIANTS VIOLATION``) becomes a rejection instead of a
-  warning. pyverifier's refinements keep the invariants, so nothing changes.
+  kernel logs as ``REG INVARIANTS VIOLATION``, e.g. after ``if w1 s<= w1``)
+  becomes a rejection (EFAULT) instead of a warning (pyverifier.condjmp).
 """
 from __future__ import annotations
 

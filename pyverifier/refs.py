@@ -49,6 +49,13 @@ def release_reference(v, rid: int) -> bool:
     return True
 
 
+def not_null_reg(r):
+    """mark_ptr_not_null_reg on a register proved non-NULL (its id is dropped)."""
+    if R.base_type(r.type) == R.PTR_TO_MAP_VALUE and r.map is not None and r.map.inner is not None:
+        return r.replace(type=R.CONST_PTR_TO_MAP, map=r.map.inner, id=0)
+    return r.replace(type=not_null_type(r), id=0)
+
+
 def not_null_type(r) -> int:
     """mark_ptr_not_null_reg: what a pointer proved non-NULL becomes (a sockmap lookup gives a socket)."""
     if R.base_type(r.type) == R.PTR_TO_MAP_VALUE and r.map is not None:

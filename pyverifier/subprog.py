@@ -18,6 +18,7 @@ EACCES = 13
 E2BIG = 7
 MAX_CALL_FRAMES = 8
 MAX_BPF_STACK = 512
+PRIV_STACK_MIN_SIZE = 64
 
 _PRIV_STACK_TYPES = None
 
@@ -97,18 +98,20 @@ def _round_up(n: int, a: int) -> int:
 def check_max_stack_depth(v) -> None:
     """Static walk of the call graph from the main program (check_max_stack_depth_subprog)."""
     from . import opcodes as op
-    from .calls import _nm
 
     starts = v.cfg.subprog_starts
     if len(starts) < 2:
         return
     if v.log.level1 and not v.log.level2:
         v.log.reset(0)  # do_check_common forgets a successful exploration at level 1 before this check
-    if v.prog.prog_type in _priv_stack_types():
-        _nm("private stacks of tracing programs with subprograms")
     insns = v.insns
     depths = v.subprog_stack_depth
     bounds = starts + [len(insns)]
+    tail = [any(insns[j].code == op.CALL and insns[j].src == 0 and insns[j].imm == 12
+                for j in range(bounds[k], bounds[k + 1])) for k in range(len(starts))]
+    # tracing programs may run subprograms with 64 bytes of stack or more on a private stack (x86-64 JIT)
+    priv = v.prog.prog_type in _priv_stack_types() and not any(tail)
+    adaptive = [False] * len(starts)
     ret_insn = [0] * MAX_CALL_FRAMES
     ret_prog = [0] * MAX_CALL_FRAMES
     idx = 0
@@ -118,9 +121,18 @@ def check_max_stack_depth(v) -> None:
     enter = True
     while True:
         if enter:
-            depth += _round_up(depths[idx], 16)
-            if depth > MAX_BPF_STACK:
-                v.err(f"combined stack size of {frame + 1} calls is {depth}. Too large")
+            if idx and tail[idx] and depth >= 256:
+                v.err(f"tail_calls are not allowed when call stack of previous frames is {depth} bytes. Too large")
+            sub_depth = _round_up(depths[idx], 16)
+            if priv and sub_depth >= PRIV_STACK_MIN_SIZE:
+                adaptive[idx] = True
+            if adaptive[idx]:
+                if sub_depth > MAX_BPF_STACK:
+                    v.err(f"stack size of subprog {idx} is {sub_depth}. Too large")
+            else:
+                depth += sub_depth
+                if depth > MAX_BPF_STACK:
+                    v.err(f"combined stack size of {frame + 1} calls is {depth}. Too large")
             enter = False
         end = bounds[idx + 1]
         called = False
@@ -146,7 +158,8 @@ def check_max_stack_depth(v) -> None:
             continue
         if frame == 0:
             return
-        depth -= _round_up(depths[idx], 16)
+        if not adaptive[idx]:
+            depth -= _round_up(depths[idx], 16)
         frame -= 1
         i = ret_insn[frame]
         idx = ret_prog[frame]

@@ -485,8 +485,8 @@ class _Verifier:
                 s = sc.alu(o, d.s, d.s, is64)
             else:
                 s = sc.byte_swap(d.s, ins.imm, is64, bool(x))
-                if s is None:
-                    raise NotModelled("byte swap form")
+                if s is None:  # le64 on a little-endian machine: the register keeps its value and id
+                    return
             self.set_reg(ins.dst, R.scalar_of(s))
             return
         if o == op.BPF_MOV:
@@ -706,21 +706,17 @@ class _Verifier:
             links.collect(self, self.state, d.id, linked)
         if len(linked) > 1:
             precision.push_jmp_history(self, self.state, 0, links.pack(linked))
+        regs = self.state.cur.regs
+        d = regs[ins.dst]  # collect may have taken the id of an operand (too many links)
+        if ins.code & 8:
+            s = regs[ins.src]
         other = self.state.copy()
         self.push_stack(self.insn_idx + ins.off + 1, self.insn_idx, other)
         oregs = other.cur.regs
-        regs = self.state.cur.regs
         if d.type == R.SCALAR and s.type == R.SCALAR:
-            if ins.code & 8 and ins.src == ins.dst:
-                pass
-            else:
-                ft_d, ft_s = sc.refine(d.s, s.s, sc.negate_op(o), is32)
-                tk_d, tk_s = sc.refine(d.s, s.s, o, is32)
-                regs[ins.dst] = d.replace(s=ft_d)
-                oregs[ins.dst] = d.replace(s=tk_d)
-                if ins.code & 8:
-                    regs[ins.src] = s.replace(s=ft_s)
-                    oregs[ins.src] = s.replace(s=tk_s)
+            from .condjmp import set_min_max
+
+            set_min_max(self, ins, d, s, o, is32, regs, oregs)
         cf = self.state.curframe
         if ins.code & 8 and s.type == R.SCALAR and s.id:
             links.sync(self, self.state, regs[ins.src], (cf, True, ins.src), linked)
@@ -763,9 +759,9 @@ class _Verifier:
                 return r
             if is_null:
                 return R.scalar_const(0)
-            from .refs import not_null_type
+            from .refs import not_null_reg
 
-            return r.replace(type=not_null_type(r), id=0)
+            return not_null_reg(r)
 
         for f in st.frames:
             f.regs = [fix(r) for r in f.regs]

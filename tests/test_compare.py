@@ -210,3 +210,12 @@ def test_yardsticks_from_a_run(tmp_path, fake_verifiers, capsys):
     assert y["same_insns_processed_pct"] == 100.0
     assert main(["yardsticks", str(out)]) == 0
     assert '"programs": 4' in capsys.readouterr().out
+
+
+def test_possible_cpus_parses_the_kernel_mask(tmp_path):
+    from compare.verifiers import possible_cpus
+
+    for text, n in (("0\n", 1), ("0-1\n", 2), ("0-3,8-11\n", 12)):
+        (tmp_path / "possible").write_text(text)
+        assert possible_cpus(str(tmp_path / "possible")) == n
+    assert possible_cpus(str(tmp_path / "missing")) is None

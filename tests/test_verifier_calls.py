@@ -327,7 +327,8 @@ _CTX_TYPES = [("raw_tracepoint", 0), ("perf_event", 0), ("cgroup_skb", 0), ("sk_
               ("flow_dissector", 0), ("sock_ops", 0), ("cgroup_device", 0), ("sk_msg", 0), ("cgroup_sysctl", 0),
               ("socket_filter", 0), ("sched_cls", 0), ("xdp", 0), ("kprobe", 0), ("tracepoint", 0),
               ("cgroup_sock", A["cgroup_inet4_post_bind"]), ("cgroup_sock_addr", A["cgroup_udp6_sendmsg"]),
-              ("sk_lookup", A["sk_lookup"])]
+              ("sk_lookup", A["sk_lookup"]), ("sk_reuseport", 0), ("cgroup_sockopt", A["cgroup_getsockopt"]),
+              ("cgroup_sockopt", A["cgroup_setsockopt"])]
 _SZ = {1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18}
 
 
@@ -363,3 +364,97 @@ def test_availability_table_against_kernel(ptype):
         k = load(p, 1)
         refused = "cannot use helper" in k.log or "invalid func" in k.log
         assert H.available(fid, T[ptype], eat) is (not refused), fid
+
+
+# helpers taking packet pointers: allowed only where the prototype says pkt_access
+_PKT_HEAD = """
+r6 = r1
+r7 = *(u32 *)(r6 +76)
+r8 = *(u32 *)(r6 +80)
+r9 = r7
+r9 += 16
+if r9 > r8 goto out
+"""
+_PKT_CALLS = {
+    "lookup": "r1 = map[h]\nr2 = r7\ncall bpf_map_lookup_elem#1\n",
+    "update": "r1 = map[h]\nr2 = r7\nr3 = r7\nr4 = 0\ncall bpf_map_update_elem#2\n",
+    "rb_output": "r1 = map[rb]\nr2 = r7\nr3 = 8\nr4 = 0\ncall bpf_ringbuf_output#130\n",
+    "csum_diff": "r1 = r7\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall bpf_csum_diff#28\n",
+    "load_bytes": "r1 = r6\nr2 = 0\nr3 = r7\nr4 = 8\ncall bpf_skb_load_bytes#26\n",
+    "sk_lookup": "r1 = r6\nr2 = r7\nr3 = 12\nr4 = -1\nr5 = 0\ncall bpf_sk_lookup_tcp#84\n"
+                 "if r0 == 0 goto out\nr1 = r0\ncall bpf_sk_release#86\n",
+    "push": "r1 = map[h]\nr2 = r7\nr3 = 0\ncall bpf_map_push_elem#87\n",
+    "pop": "r1 = map[h]\nr2 = r7\ncall bpf_map_pop_elem#88\n",
+}
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("ptype", ["sched_cls", "cgroup_skb"])
+@pytest.mark.parametrize("call", sorted(_PKT_CALLS))
+def test_packet_helper_args_against_kernel(ptype, call):
+    text = _PKT_HEAD + _PKT_CALLS[call] + "out:\nr0 = 0\nexit\n"
+    _compare(prog(f"pkt_{call}", text, ptype=ptype, maps=[HASH, RINGBUF]), 2)
+
+
+# every modelled helper with valid arguments, then each argument replaced by a wrong one
+_SWEEP_MAPS = {"hash": MapSpec("hash", MT["hash"], 4, 8, 4), "prog_array": MapSpec("pa", MT["prog_array"], 4, 4, 2),
+               "perf_event_array": MapSpec("pe", MT["perf_event_array"], 4, 4, 2),
+               "ringbuf": MapSpec("rb", MT["ringbuf"], 0, 0, 4096),
+               "stack_trace": MapSpec("st", MT["stack_trace"], 4, 64, 2),
+               "cgroup_array": MapSpec("cg", MT["cgroup_array"], 4, 4, 1),
+               "devmap": MapSpec("dm", MT["devmap"], 4, 4, 2), "queue": MapSpec("q", MT["queue"], 0, 8, 4),
+               "percpu_array": MapSpec("pca", MT["percpu_array"], 4, 8, 4),
+               "array": MapSpec("arr", MT["array"], 4, 8, 4)}
+_SWEEP_MAP_FOR = {12: "prog_array", 22: "perf_event_array", 25: "perf_event_array", 55: "perf_event_array",
+                  130: "ringbuf", 131: "ringbuf", 134: "ringbuf", 27: "stack_trace", 33: "cgroup_array",
+                  37: "cgroup_array", 51: "devmap", 87: "queue", 88: "queue", 89: "queue", 195: "percpu_array",
+                  164: "array"}
+_GOOD = {H.ARG_CONST_MAP_PTR: "map", H.ARG_PTR_TO_MAP_KEY: "fp-8", H.ARG_PTR_TO_MAP_VALUE: "fp-16",
+         H.ARG_PTR_TO_MEM: "fp-64", H.ARG_CONST_SIZE: 8, H.ARG_CONST_SIZE_OR_ZERO: 8, H.ARG_PTR_TO_CTX: "ctx",
+         H.ARG_ANYTHING: 0, H.ARG_CONST_ALLOC_SIZE_OR_ZERO: 8}
+_BAD = ["scalar0", "ctx", "fp-200", "fp-8", "map", -1, 0, 600, 1 << 30, "unknown", "fp+8", "fp-508", "ctx+4",
+        "fp-66"]
+
+
+def _arg_setup(reg: int, val) -> list[Insn]:
+    if val == "map":
+        return [Insn(0x18, reg, 1, 0, 0), Insn(0, 0, 0, 0, 0)]
+    if val in ("ctx", "ctx+4"):
+        return [Insn(0xBF, reg, 6, 0, 0)] + ([Insn(0x07, reg, 0, 0, 4)] if val == "ctx+4" else [])
+    if val == "scalar0":
+        return [Insn(0xB7, reg, 0, 0, 0)]
+    if val == "unknown":
+        return [Insn(0xBF, reg, 7, 0, 0)]
+    if isinstance(val, str):
+        return [Insn(0xBF, reg, 10, 0, 0), Insn(0x07, reg, 0, 0, int(val[2:]))]
+    return [Insn(0xB7, reg, 0, 0, val)]
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("ptype", ["socket_filter", "kprobe", "sched_cls", "xdp", "cgroup_sock"])
+def test_helper_argument_sweep_against_kernel(ptype, host_cpus):
+    from kernel_loader import load
+
+    pt = T[ptype]
+    eat = A["cgroup_inet_sock_create"] if ptype == "cgroup_sock" else 0
+    bad = []
+    for fid, proto in sorted(H.PROTOS.items()):
+        if not H.available(fid, pt, eat) or H.proto(fid, pt) is None:
+            continue
+        if any((a & H.BASE) not in _GOOD for a in proto.args):
+            continue
+        good = [_GOOD[a & H.BASE] for a in proto.args]
+        variants = [good] + [good[:i] + [b] + good[i + 1:] for i in range(len(good)) for b in _BAD[::2]
+                             if b != good[i]]
+        for args in variants:
+            ins = [Insn(0xBF, 6, 1, 0, 0), Insn(0x85, 0, 0, 0, 7), Insn(0xBF, 7, 0, 0, 0)]
+            ins += [Insn(0x7A, 10, 0, -8 * i, 0) for i in range(1, 9)]
+            for i, a in enumerate(args):
+                ins += _arg_setup(i + 1, a)
+            ins += [Insn(0x85, 0, 0, 0, fid), Insn(0xB7, 0, 0, 0, 1), Insn(0x95, 0, 0, 0, 0)]
+            p = Program(id="hs", source="t", name="hs", prog_type=pt, insns=encode(ins), expected_attach_type=eat,
+                        maps=(_SWEEP_MAPS[_SWEEP_MAP_FOR.get(fid, "hash")],))
+            k, r = load(p, 1), verify(p, 5)
+            if k.verdict != "error" and (k.verdict, k.message) != (r.verdict, r.message):
+                bad.append((fid, args, k.message, r.message))
+    assert not bad, bad[:10]
