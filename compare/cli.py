@@ -225,6 +225,19 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_corpus_generate(args) -> int:
+    from selftests.corpus import write_jsonl
+    from selftests.generator import generate, summary
+
+    if args.count < 0:
+        print("verifier-diff: --count must be >= 0", file=sys.stderr)
+        return 2
+    programs = generate(args.seed, args.count)
+    n = write_jsonl(programs, args.out)
+    print(f"wrote {n} programs to {args.out}: {summary(programs)}")
+    return 0
+
+
 def cmd_yardsticks(args) -> int:
     from .yardsticks import main as yardsticks_main
 
@@ -328,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("run", nargs="+")
     y.set_defaults(fn=cmd_yardsticks)
 
-    c = sub.add_parser("corpus", help="list, show or import corpus programs")
+    c = sub.add_parser("corpus", help="list, show, import or generate corpus programs")
     csub = c.add_subparsers(dest="corpus_cmd", required=True)
     cl = csub.add_parser("list", help="one line per program")
     cl.add_argument("--corpus", default="builtin")
@@ -340,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("name")
     cs.add_argument("--corpus", default="builtin")
     cs.set_defaults(fn=cmd_corpus_show)
+    cg = csub.add_parser("generate", help="seeded random programs (mostly valid, bounds-heavy) as a .jsonl corpus")
+    cg.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed and count give the same bytes")
+    cg.add_argument("--count", type=int, default=100, help="number of programs (default 100)")
+    cg.add_argument("--out", required=True, help="output .jsonl file (program ids gen-<seed>/<n>)")
+    cg.set_defaults(fn=cmd_corpus_generate)
 
     from selftests.kernel_selftests import EPILOG as KSFT_EPILOG
     from selftests.kernel_selftests import add_arguments as ksft_arguments

@@ -18,8 +18,9 @@ atomics. Most programs are valid; some carry one deliberate flaw (tag
 kernel rejects a fair share for bounds reasons. Programs carry no
 expectation: the kernel decides.
 
-Tags: the size class (``simple`` < 100 instructions, ``medium`` < 1000,
-``complex`` beyond) and what the program exercises.
+Tags (``TAGS`` explains each): the size class first (``simple`` < 100
+instruction slots, ``medium`` < 1000, ``complex`` < 10000), then what the
+program exercises, sorted.
 
 Command line: ``python -m selftests.generator --seed S --count N --out FILE.jsonl``.
 """
@@ -30,8 +31,8 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
-from pyverifier.insn import encode
 from pyverifier import uapi
+from pyverifier.insn import encode
 from pyverifier.opcodes import BPF_ADD, BPF_AND, BPF_JEQ
 from pyverifier.program import Program
 
@@ -48,14 +49,59 @@ from .gen.blocks_mem import (
 from .gen.context import LOCAL_AREA, Gen
 from .gen.rng import Rng
 
-__all__ = ["generate", "generate_one", "size_class", "main"]
+__all__ = ["generate", "generate_one", "size_class", "summary", "main", "TAGS"]
 
 SOURCE_PREFIX = "gen"
 SIZE_CLASSES = (("simple", 66), ("medium", 31), ("complex", 3))
 TARGETS = {"simple": (6, 99), "medium": (100, 999), "complex": (1000, 2500)}
-FLAW_PCT = 30  # programs that get one deliberate flaw
+FLAW_PCT = 35  # programs that get one deliberate flaw (if the chosen block offers a place for it)
 FRONTIER_PCT = 10  # base rate of choices that lean on the verifier's precision
 MAX_BLOCK_TRIES = 400
+
+# Every tag a generated program can carry, and what it means.
+TAGS: dict[str, str] = {
+    "simple": "size class: fewer than 100 instruction slots",
+    "medium": "size class: 100 to 999 instruction slots",
+    "complex": "size class: 1000 to 9999 instruction slots",
+    "alu": "ALU operations on unknown scalars",
+    "alu32": "32-bit ALU operations (zero extension of the result)",
+    "movsx": "sign-extending moves",
+    "bswap": "byte swaps (le/be/bswap)",
+    "div": "unsigned division or modulo",
+    "sdiv": "signed division or modulo",
+    "shift": "shifts used to bound a value",
+    "shift_var": "shifts by an unknown amount",
+    "branch": "conditional jumps that bound or select values",
+    "jmp32": "32-bit conditional jumps",
+    "correlated": "a branch comparing two registers, then an offset derived from the relation",
+    "linked": "a value bounded through a copy (linked scalar ids, with or without a constant delta)",
+    "dead_branch": "invalid code behind a branch the bounds make impossible",
+    "precision": "an access relies on the verifier's range tracking instead of a guard",
+    "flaw": "one deliberate bug (off-by-one bound, missing lower bound, short packet check, ...)",
+    "memory": "loads and stores through computed pointers",
+    "ptr_arith": "pointer arithmetic with unknown (bounded) offsets",
+    "stack": "stack buffers accessed at variable offsets",
+    "map": "maps (array, hash, array with one entry addressed directly)",
+    "direct_value": "a map value referenced by address in ld_imm64 (BPF_PSEUDO_MAP_VALUE)",
+    "null_elision": "an array lookup with a constant in-range key used without a NULL check",
+    "packet": "direct packet access checked against data_end, or legacy packet loads",
+    "ctx": "context field loads",
+    "spill": "scalars through stack slots (spills and fills)",
+    "spill32": "32-bit or narrower spills and fills",
+    "ptr_spill": "pointers through stack slots",
+    "helper": "helper calls",
+    "prandom": "bpf_get_prandom_u32 as a source of unknown values",
+    "map_helper": "bpf_map_update_elem/delete/lookup with keys built on the stack",
+    "probe_read": "bpf_probe_read_kernel(_str) with a computed length",
+    "skb_load_bytes": "bpf_skb_load_bytes with a computed length",
+    "xdp_load_bytes": "bpf_xdp_load_bytes with a computed length",
+    "loop": "bounded loops (constant, unknown or may_goto bound)",
+    "may_goto": "may_goto loops",
+    "subprog": "bpf-to-bpf calls",
+    "atomic": "atomic operations (add/or/and/xor, fetch, xchg, cmpxchg)",
+    "load_acquire": "load-acquire / store-release",
+    "ld_abs": "legacy BPF_LD_ABS / BPF_LD_IND packet loads",
+}
 
 Block = Callable[[Gen], None]
 # (block, weight, size classes it is used in)
@@ -163,13 +209,13 @@ def generate_one(seed: int, n: int) -> Program:
     target = rng.between(lo, rng.between(lo + (hi - lo) // 4, hi))
     g = Gen(rng, profile, FRONTIER_PCT)
     _prologue(g)
-    est_blocks = max(1, target // 14)
+    est_blocks = max(1, target // 24)  # blocks average 20-27 slots
     if rng.percent(FLAW_PCT):
         g.flaw_block = rng.below(est_blocks)
     letter = klass[0]
     table = [(fn, w) for fn, w, classes in BLOCKS if letter in classes]
     tries = 0
-    while len(g.b) < target and tries < MAX_BLOCK_TRIES:
+    while (len(g.b) < target or g.block_no == 0) and tries < MAX_BLOCK_TRIES:
         tries += 1
         fn = rng.weighted(table)
         # a block that would push the program out of its size class is dropped (but never the first)
@@ -195,6 +241,14 @@ def generate(seed: int, count: int) -> list[Program]:
     return [generate_one(seed, n) for n in range(count)]
 
 
+def summary(programs: list[Program]) -> str:
+    """One line: how many programs of each size class and program type."""
+    classes = Counter(p.tags[0] for p in programs if p.tags)
+    types = Counter(uapi.prog_type_name(p.prog_type) for p in programs)
+    return (", ".join(f"{k} {v}" for k, v in sorted(classes.items())) + "; "
+            + ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m selftests.generator",
                                  description="Write seeded random BPF programs as a JSON Lines corpus.")
@@ -208,11 +262,7 @@ def main(argv: list[str] | None = None) -> int:
 
     programs = generate(args.seed, args.count)
     n = write_jsonl(programs, args.out)
-    classes = Counter(p.tags[0] for p in programs)
-    types = Counter(uapi.prog_type_name(p.prog_type) for p in programs)
-    print(f"wrote {n} programs to {args.out}: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(classes.items())) + "; "
-          + ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
+    print(f"wrote {n} programs to {args.out}: {summary(programs)}")
     return 0
 
 

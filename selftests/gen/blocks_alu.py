@@ -30,10 +30,10 @@ _CODE = {"add": BPF_ADD, "sub": BPF_SUB, "mul": BPF_MUL, "div": BPF_DIV, "mod": 
          "and": BPF_AND, "xor": BPF_XOR, "lsh": BPF_LSH, "rsh": BPF_RSH, "arsh": BPF_ARSH}
 
 
-def alu_op(g: Gen, dst: int, others: list[int], op: str = "") -> None:
+def alu_op(g: Gen, dst: int, others: list[int]) -> None:
     """One random ALU instruction on ``dst`` (operand: an immediate or one of ``others``)."""
     rng = g.rng
-    op = op or rng.weighted(_OPS)
+    op = rng.weighted(_OPS)
     is64 = rng.percent(65)
     if not is64:
         g.tag("alu32")
@@ -115,13 +115,13 @@ def chain_access(g: Gen, t: int, rg: Region | None, avoid: list[int], size: int,
         align = size if kind == "stack" else 1
         room = 128 if kind == "stack" else 256 if kind == "direct" else 0xFF00
         trust = forced or (fits(align, room) and g.frontier(trust_scale))
-        need = max(0, hi) + off + size
+        need = max(0, hi) + off + size if trust else 8
         regs = g.pick(2, avoid=avoid + [t])
         if kind == "stack":
             sz = -(-max(need, 8) // 8) * 8 if trust else rng.pick((16, 32, 64, 128))
             rg = g.stack_region(regs[0], sz)
         elif kind == "direct":
-            rg = g.direct_region(regs[0], max(need, 8), exact=forced or (trust and rng.percent(50)))
+            rg = g.direct_region(regs[0], need, exact=forced or (trust and rng.percent(50)))
         else:
             rg = g.pkt_region(regs[0], regs[1])
     else:
@@ -173,7 +173,7 @@ def block_long_chain(g: Gen) -> None:
 
 def block_signed_window(g: Gen) -> None:
     """movsx into a signed value, a two-sided signed window, shifted to a non-negative offset."""
-    rng, b = g.rng, g.b
+    rng = g.rng
     v = g.pick(1)[0]
     g.unknown(v)
     bits = rng.pick((8, 16, 32))

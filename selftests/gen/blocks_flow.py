@@ -41,6 +41,8 @@ def block_correlated(g: Gen) -> None:
             g.bound(t, n, 1)
             claim = None
     elif variant in ("derive", "derive_signed"):
+        if variant == "derive_signed" and not (g.srange(c)[0] < 0 and g.want_flaw()):
+            variant = "derive"  # a signed check lets negative values of c through: only as the flaw
         op = BPF_JSGE if variant == "derive_signed" else BPF_JGE
         if rng.percent(50):
             g.check_reg(c, op, a, is32)  # fall through: c < a <= n
@@ -74,7 +76,7 @@ def block_correlated(g: Gen) -> None:
 
 def block_linked(g: Gen) -> None:
     """A copy (maybe plus a constant) is bounded; the original is used: linked scalar ids."""
-    rng, b = g.rng, g.b
+    rng = g.rng
     x, y = g.pick(2)
     g.unknown(x)
     is64 = rng.percent(75)
@@ -85,8 +87,10 @@ def block_linked(g: Gen) -> None:
     if c:
         g.op_imm(BPF_ADD, y, c, is64)
     lim = rng.pick((7, 15, 63, 255))
+    may_be_negative = g.srange(x)[0] < 0
     g.check_imm(y, BPF_JGT, lim + c, not is64)
-    if c and not g.want_flaw():
+    # the flaw (no lower check) only where x can really be negative
+    if c and not (is64 and may_be_negative and g.want_flaw()):
         g.check_imm(y, BPF_JLT, c, not is64)
         g.reseed(x, 0, lim)
     elif c:
@@ -196,7 +200,8 @@ def block_loop(g: Gen, most: int = 16) -> None:
     if variant == "unknown":
         lim = g.pick(1, avoid=[base, i, p, acc])[0]
         g.unknown(lim)
-        g.op_imm(BPF_AND, lim, (1 << (n.bit_length() - 1)) - 1 if not flaw else (1 << n.bit_length()) - 1)
+        # i < lim <= mask: the mask keeps i below n, or (the flaw) lets it reach n
+        g.op_imm(BPF_AND, lim, (1 << (n.bit_length() - 1)) - 1 if not flaw else (1 << (n + 1).bit_length()) - 1)
         g.set_const(i, 0)
         b.label(top)
         b.jmp_reg(BPF_JGE, i, lim, out)
@@ -323,7 +328,6 @@ def block_subprog(g: Gen) -> None:
     if g.use_ld_abs:
         raise NoRoom("ld_abs programs cannot have subprograms")
     rng, b = g.rng, g.b
-    g.allow_subprog = True
     variant = rng.weighted((("clamp", 4), ("mem", 3), ("nullable", 2), ("outparam", 2), ("nested", 2)))
     label = b.new_label("sub")
     g.tag("subprog")

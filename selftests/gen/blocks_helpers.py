@@ -63,14 +63,14 @@ def block_read_helper(g: Gen) -> None:
         base = g.pick(1)[0]
         b.mov(base, 10)
         b.alu_imm(BPF_ADD, base, buf)
-        rg = Region("stack", base, room, True)
+        rg = Region("stack", base, room, True, tight=buf + room == 0)
         i = g.pick(1, avoid=[base])[0]
         g.unknown(i)
         chain_access(g, i, rg, [base], rng.pick((1, 1, 2, 4, 8)))
 
 
 def block_map_update(g: Gen) -> None:
-    """bpf_map_update_elem / delete with keys and values built on the stack (or taken from a map value)."""
+    """bpf_map_update_elem, delete or lookup with a key (and a value) built on the stack."""
     rng, b = g.rng, g.b
     kind = rng.pick(("hash", "array"))
     idx = g.map_index(kind)

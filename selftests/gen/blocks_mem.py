@@ -8,13 +8,14 @@ from pyverifier.opcodes import (
 
 from .blocks_alu import chain_access
 from .context import Gen, NoRoom, Region
+from .semantics import signed
 
 _LOG2 = {1: 0, 2: 1, 4: 2, 8: 3}
 
 
 def block_scaled_index(g: Gen) -> None:
     """An index bounded to the number of elements, scaled by the element size: array[i]."""
-    rng, b = g.rng, g.b
+    rng = g.rng
     base = g.pick(1, saved=True)[0]
     end = g.pick(1, avoid=[base], saved=True)[0] if g.p.pkt else -1
     rg = g.region(base, end)
@@ -24,7 +25,7 @@ def block_scaled_index(g: Gen) -> None:
         raise NoRoom("region too small")
     i = g.pick(1, avoid=[base, end])[0]
     g.unknown(i)
-    g.bound(i, n - 1, 1)
+    g.bound(i, n - 1, 1, allow_flaw=rg.tight)
     if rng.percent(70):
         g.op_imm(BPF_LSH, i, _LOG2[elem])
     else:
@@ -61,21 +62,22 @@ def block_ptr_arith(g: Gen) -> None:
         bnd &= -align
         if bnd <= 0:
             continue
-        plan.append((kind, bnd))
+        plan.append((kind, bnd, rng.below(bnd + 1) & -align if kind == "add_const" else 0))
         budget -= bnd
         if kind == "sub_var":
             sub_bound += bnd
             g.tag("precision")
     if not plan:
         raise NoRoom("region too small")
-    lead = sub_bound - (align if g.want_flaw() else 0)  # the flaw: one element short of the subtractions
+    lead = sub_bound
+    if g.want_flaw():  # the flaw: the lowest offset ends one element below the base
+        lead -= sum(c for _, _, c in plan) + align
     if lead:
         b.alu_imm(BPF_ADD, p, lead)
     offsets = [lead] * g.n_samples()
     others = [base, p]
-    for kind, bnd in plan:
+    for kind, bnd, c in plan:
         if kind == "add_const":
-            c = rng.below(bnd + 1) & -align
             b.alu_imm(BPF_ADD, p, c)
             offsets = [o + c for o in offsets]
             continue
@@ -84,17 +86,15 @@ def block_ptr_arith(g: Gen) -> None:
         g.bound(v, bnd, align, allow_flaw=False)
         b.alu_reg(BPF_ADD if kind == "add_var" else BPF_SUB, p, v)
         sign = 1 if kind == "add_var" else -1
-        offsets = [o + sign * (x if x < 1 << 63 else x - (1 << 64)) for o, x in zip(offsets, g.sv.get(v, [0] * len(offsets)))]
+        offsets = [o + sign * signed(x) for o, x in zip(offsets, g.sv.get(v, [0] * len(offsets)))]
         g.sv.pop(v, None)
     g.tag("ptr_arith", "memory")
-    span_hi = max(offsets) if offsets else 0
-    off = 0
-    if span_hi + size > rg.size:
+    if max(offsets) + size > rg.size:
         raise NoRoom("plan overflows the region")
     if rng.percent(60) or not rg.writable:
-        b.ldx(size, p, p, off)
+        b.ldx(size, p, p, 0)
     else:
-        b.st(size, p, off, rng.bits(8))
+        b.st(size, p, 0, rng.bits(8))
 
 
 def block_pkt_parse(g: Gen) -> None:
@@ -192,14 +192,14 @@ def block_ptr_spill(g: Gen) -> None:
         b.ldx(g.p.ctx_field_size, q, q, rng.pick(g.p.ctx_fields))
         g.tag("ctx")
         return
-    filled = Region(rg.kind, q, rg.size, rg.strict, rg.writable, rg.end)
+    filled = Region(rg.kind, q, rg.size, rg.strict, rg.writable, rg.end, rg.tight)
     i = g.pick(1, avoid=[base, q, end])[0]
     g.unknown(i)
     size = rng.pick((1, 2, 4, 8))
     chain_access(g, i, filled, [base, q, end], size)
 
 
-_ATOMIC_OPS = (("add", BPF_ADD), ("or", BPF_OR), ("and", BPF_AND), ("xor", BPF_XOR))
+_ATOMIC_OPS = (BPF_ADD, BPF_OR, BPF_AND, BPF_XOR)
 
 
 def block_atomic(g: Gen) -> None:
@@ -227,7 +227,7 @@ def block_atomic(g: Gen) -> None:
     g.unknown(s)
     g.tag("atomic", "memory")
     if kind in ("plain", "fetch"):
-        name, op = rng.pick(_ATOMIC_OPS)
+        op = rng.pick(_ATOMIC_OPS)
         b.atomic(size, p, s, 0, op | (BPF_FETCH if kind == "fetch" else 0))
     elif kind == "xchg":
         b.atomic(size, p, s, 0, BPF_XCHG)
@@ -236,7 +236,7 @@ def block_atomic(g: Gen) -> None:
         b.atomic(size, p, s, 0, BPF_CMPXCHG)
         s = 0
     else:
-        asz = rng.pick((1, 2, 4, 8)) if rng.percent(50) else size
+        asz = rng.pick(tuple(z for z in (1, 2, 4, 8) if z <= size))  # the offset is aligned to size
         if rng.percent(50):
             b.atomic(asz, p, s, 0, BPF_STORE_REL)
             b.ldx(asz, s, p, 0)
@@ -246,9 +246,5 @@ def block_atomic(g: Gen) -> None:
         size = asz
     if kind != "plain":
         g.sv[s] = g.samples(f"u{size * 8}")
-        if s == 0 and rng.percent(50):
-            b.mov(1, 0)
-            g.copy_sv(1, 0)
-            s = 1
         chain_access(g, s, None, [base, p], rng.pick((1, 2, 4, 8)))
 

@@ -42,6 +42,10 @@ class Builder:
     def placed(self, name: str) -> bool:
         return name in self._labels
 
+    def used(self, name: str) -> bool:
+        """Some jump or call refers to ``name``."""
+        return any(label == name for _, label, _ in self._fixups)
+
     def checkpoint(self) -> tuple[int, int, int, int]:
         return (len(self.insns), len(self._fixups), len(self._labels), self._next)
 

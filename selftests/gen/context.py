@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from pyverifier.opcodes import (
     BPF_ADD, BPF_AND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE, BPF_JSET, BPF_JSGE,
-    BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_LSH, BPF_MOD, BPF_MOV, BPF_RSH,
+    BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_LSH, BPF_MOV, BPF_RSH, BPF_XOR,
 )
 from pyverifier.program import MapSpec
 from pyverifier.uapi import map_type_num
@@ -41,6 +41,8 @@ NS = 16  # sample environments followed per block
 MAIN_REGS = (0, 1, 2, 3, 4, 5, 7, 8, 9)  # r6 holds the context, r10 the frame
 SAVED_REGS = (7, 8, 9)  # survive helper calls
 MAX_MAPS = 4
+MAX_VALUE_SIZE = 512
+EXIT_STUB_PCT = 25  # blocks whose failed checks return from the program
 LOCAL_AREA = 256  # block-local stack of the main frame, [r10-256, r10); the pool lies below it
 # subprogram frames stay under 64 bytes, so a call chain fits in the 512-byte limit
 
@@ -66,6 +68,8 @@ Emitter = Callable[["Gen"], None]
 
 
 class Gen:
+    """The state of one program being generated (see the module docstring)."""
+
     def __init__(self, rng: Rng, profile: Profile, frontier_pct: int = 10) -> None:
         self.rng = rng
         self.p = profile
@@ -77,8 +81,7 @@ class Gen:
         self.cursor = 0
         self.local_limit = -LOCAL_AREA
         self.subprogs: list[tuple[str, Emitter]] = []
-        self.use_ld_abs = False
-        self.allow_subprog = True
+        self.use_ld_abs = False  # LD_ABS/IND and bpf-to-bpf calls exclude each other
         self.sv: dict[int, list[int]] = {}
         self.held: set[int] = set()  # registers the current block has picked
         self.skip = ""
@@ -121,10 +124,6 @@ class Gen:
             return True
         return False
 
-    def flaw_pending(self) -> bool:
-        """The current block is the one to carry the flaw and has not placed it yet."""
-        return self.flaws == 0 and self.block_no == self.flaw_block
-
     def flaw_here(self) -> bool:
         """The current block has placed the program's flaw."""
         return self.flaws == 1 and self.flaw_taken_in == self.block_no
@@ -136,7 +135,7 @@ class Gen:
     def run_block(self, fn: Emitter, max_len: int | None = None) -> bool:
         """Emit one block; a block that raises NoRoom, or ends past ``max_len`` slots, leaves no trace."""
         cp = (self.b.checkpoint(), len(self.tags), len(self.subprogs), len(self.maps), self.flaws,
-              self.use_ld_abs, self.allow_subprog, list(self.pool))
+              self.use_ld_abs, list(self.pool))
         self.cursor = self.local_top
         self.sv = {}
         self.held = set()
@@ -146,14 +145,23 @@ class Gen:
             if max_len is not None and len(self.b) > max_len:
                 raise NoRoom("too long")
         except NoRoom:
-            bcp, nt, ns, nm, fl, la, asub, pool = cp
+            bcp, nt, ns, nm, fl, la, pool = cp
             self.b.rollback(bcp)
             del self.tags[nt:]
             del self.subprogs[ns:]
             del self.maps[nm:]
-            self.flaws, self.use_ld_abs, self.allow_subprog, self.pool = fl, la, asub, pool
+            self.flaws, self.use_ld_abs, self.pool = fl, la, pool
             return False
-        self.b.label(self.skip)
+        if self.b.used(self.skip) and self.rng.percent(EXIT_STUB_PCT):
+            # failed checks of this block end the program instead of joining the next block
+            after = self.b.new_label("cont")
+            self.b.goto(after)
+            self.b.label(self.skip)
+            self.b.mov_imm(0, self.rng.pick(self.p.returns))
+            self.b.exit()
+            self.b.label(after)
+        else:
+            self.b.label(self.skip)
         self.block_no += 1
         if self.flaw_block == self.block_no - 1 and self.flaws == 0:
             self.flaw_block += 1  # the block had no place for a flaw: try the next one
@@ -195,13 +203,6 @@ class Gen:
         vals = [signed(v) for v in self.sv.get(reg, ())]
         return (min(vals), max(vals)) if vals else (0, 0)
 
-    def urange(self, reg: int) -> tuple[int, int]:
-        vals = self.sv.get(reg, ())
-        return (min(vals), max(vals)) if vals else (0, 0)
-
-    def copy_sv(self, dst: int, src: int) -> None:
-        self.sv[dst] = list(self.sv.get(src, [0] * NS))
-
     def n_samples(self) -> int:
         return len(next(iter(self.sv.values()))) if self.sv else NS
 
@@ -232,12 +233,12 @@ class Gen:
         self.op_reg(BPF_MOV, dst, src, is64)
 
     # --- unknown scalars -----------------------------------------------------------------
-    def unknown(self, reg: int, narrow_ok: bool = True) -> str:
+    def unknown(self, reg: int) -> str:
         """Load an unknown scalar into ``reg`` without a call; returns its sample kind."""
         rng, b = self.rng, self.b
         choices: list[tuple[str, int]] = [("ctx", 4)]
         if self.pool:
-            choices += [("pool", 6), ("pool32", 2 if narrow_ok else 0), ("poolsx", 1 if narrow_ok else 0)]
+            choices += [("pool", 6), ("pool32", 2), ("poolsx", 1)]
         how = rng.weighted(choices)
         if how == "ctx":
             off = rng.pick(self.p.ctx_fields)
@@ -258,17 +259,22 @@ class Gen:
                 b.ldsx(bits // 8, reg, 10, off)
                 kind = f"s{bits}"
             self.tag("spill")
+            self.sv[reg] = self.samples(kind)
+            # A fill can share the slot's id (a whole-register fill, or a narrower one of a
+            # value that fits), so a later check on the register would also bound the pool
+            # slot, differently on each path: the states could no longer be pruned where
+            # blocks join, and paths would multiply. Mixing in a constant cuts the link.
+            if how != "poolsx" and rng.percent(95):
+                self.op_imm(BPF_XOR, reg, rng.bits(rng.pick((8, 16, 31))))
+            return kind
         self.sv[reg] = self.samples(kind)
         return kind
-
-    def bounded(self, reg: int, hi: int) -> None:
-        """An unknown in ``reg`` that this block then bounds to [0, hi] (mask or checks)."""
-        self.unknown(reg)
-        self.bound(reg, hi, 1, allow_flaw=False)
 
     # --- maps ------------------------------------------------------------------------------
     def map_index(self, kind: str, min_value: int = 8) -> int:
         """Index of a map of ``kind`` (array, hash, direct) with a value of at least ``min_value`` bytes."""
+        if not 0 < min_value <= MAX_VALUE_SIZE:
+            raise NoRoom("value size")
         want = {"array": "array", "hash": "hash", "direct": "array"}[kind]
         for i, m in enumerate(self.maps):
             if m.type != map_type_num(want) or m.value_size < min_value:
@@ -326,8 +332,8 @@ class Gen:
         if null_check:
             if const_key and self.frontier(2):
                 self.tag("null_elision")  # in-range constant key of an array: 6.14+ knows it is not NULL
-            elif self.want_flaw():
-                pass  # the value pointer is used unchecked
+            elif not const_key and rng.percent(25) and self.want_flaw():
+                pass  # the flaw: the value pointer is used unchecked
             elif rng.percent(80):
                 b.jmp_imm(BPF_JEQ, 0, 0, self.skip)
             else:
@@ -376,11 +382,9 @@ class Gen:
         self.tag("packet")
         return Region("pkt", dst, self.rng.pick((14, 34, 64, 128, 256)), False, True, end_reg)
 
-    def region(self, dst: int, end_reg: int = -1, calls_ok: bool = True, kinds: tuple[str, ...] = ()) -> Region:
-        """A random region for the block; map lookups only when ``calls_ok`` (they clobber r0-r5)."""
-        opts = [("stack", 4), ("direct", 2)]
-        if calls_ok:
-            opts.append(("map", 4))
+    def region(self, dst: int, end_reg: int = -1, kinds: tuple[str, ...] = ()) -> Region:
+        """A random region of one of ``kinds`` (any by default); a map lookup clobbers r0-r5."""
+        opts = [("stack", 4), ("direct", 2), ("map", 4)]
         if self.p.pkt and end_reg >= 0:
             opts.append(("pkt", 4))
         if kinds:
@@ -514,18 +518,16 @@ class Gen:
 
     # --- accesses -------------------------------------------------------------------------
     def access(self, rg: Region, idx: int | None, size: int, off: int, op: str,
-               val: int = -1, dst: int = -1, ptr: int = -1) -> None:
-        """Access ``size`` bytes at ``rg.base + idx + off`` (``op``: load, store, store_imm, atomic_*).
+               val: int = -1, dst: int = -1) -> None:
+        """Access ``size`` bytes at ``rg.base + idx + off``; ``op`` is load, store or store_imm.
 
-        ``ptr`` is a scratch register for the computed address (default: the base itself
-        is advanced). Packet accesses are preceded by the data_end check.
+        The base register is advanced by ``idx`` (or ``idx`` becomes the pointer:
+        scalar += pointer). Packet accesses are preceded by the data_end check.
         """
         rng, b = self.rng, self.b
-        p = rg.base if ptr < 0 else ptr
-        if p != rg.base:
-            b.mov(p, rg.base)
+        p = rg.base
         if idx is not None:
-            if rng.percent(15) and p == rg.base and idx != p:
+            if rng.percent(15) and idx != p:
                 b.alu_reg(BPF_ADD, idx, p)  # scalar += pointer gives a pointer too
                 p = idx
             else:
@@ -533,17 +535,16 @@ class Gen:
             self.tag("ptr_arith")
         if rg.kind == "pkt":
             self.pkt_check(rg, p, off + size)
-        code_op = op
-        if code_op == "load":
+        if op == "load":
             d = dst if dst >= 0 else p
             if rng.percent(15) and size < 8:
                 b.ldsx(size, d, p, off)
             else:
                 b.ldx(size, d, p, off)
             self.sv[d] = self.samples(f"u{size * 8}")
-        elif code_op == "store":
+        elif op == "store":
             b.stx(size, p, val, off)
-        elif code_op == "store_imm":
+        elif op == "store_imm":
             b.st(size, p, off, rng.bits(12))
         else:
             raise ValueError(op)
@@ -576,25 +577,26 @@ class Gen:
         self.tag("branch")
 
 
+_UNSIGNED = {
+    BPF_JEQ: lambda x, y: x == y, BPF_JNE: lambda x, y: x != y, BPF_JGT: lambda x, y: x > y,
+    BPF_JGE: lambda x, y: x >= y, BPF_JLT: lambda x, y: x < y, BPF_JLE: lambda x, y: x <= y,
+    BPF_JSET: lambda x, y: bool(x & y),
+}
+_SIGNED = {
+    BPF_JSGT: lambda x, y: x > y, BPF_JSGE: lambda x, y: x >= y, BPF_JSLT: lambda x, y: x < y,
+    BPF_JSLE: lambda x, y: x <= y,
+}
+
+
 def compare(op: int, xs: list[int], ys: list[int], is32: bool = False) -> list[bool]:
-    """Run-time outcome of ``x OP y`` for paired samples."""
+    """Run-time outcome of ``x OP y`` (a conditional jump's operation) for paired samples."""
     bits = 32 if is32 else 64
-    out = []
-    for x, y in zip(xs, ys):
-        if is32:
-            x, y = x & M32, y & M32
-        sx, sy = signed(x, bits), signed(y, bits)
-        out.append({
-            BPF_JEQ: x == y, BPF_JNE: x != y, BPF_JGT: x > y, BPF_JGE: x >= y, BPF_JLT: x < y,
-            BPF_JLE: x <= y, BPF_JSGT: sx > sy, BPF_JSLT: sx < sy, BPF_JSGE: sx >= sy, BPF_JSLE: sx <= sy,
-            BPF_JSET: bool(x & y),
-        }[op])
-    return out
+    mask = (1 << bits) - 1
+    if op in _SIGNED:
+        f = _SIGNED[op]
+        return [f(signed(x, bits), signed(y, bits)) for x, y in zip(xs, ys)]
+    f = _UNSIGNED[op]
+    return [f(x & mask, y & mask) for x, y in zip(xs, ys)]
 
 
-def mod_limit(limit: int) -> int:
-    """Helper for mod-based bounds: the divisor that keeps a value in [0, limit]."""
-    return limit + 1
-
-
-__all__ = ["Gen", "Region", "NoRoom", "NS", "MAIN_REGS", "SAVED_REGS", "mod_limit", "BPF_MOD"]
+__all__ = ["Gen", "Region", "NoRoom", "Emitter", "NS", "MAIN_REGS", "SAVED_REGS", "LOCAL_AREA", "compare"]
