@@ -54,6 +54,8 @@ class Cfg:
     postorder_starts: list[int] = field(default_factory=list)  # per subprogram, plus the end
     scc: list[int] = field(default_factory=list)
     live_regs_before: list[int] = field(default_factory=list)
+    succ: list[tuple[int, ...]] = field(default_factory=list)  # successors(insns, i) for every i
+    has_backedge: bool = False  # check_cfg's walk met a back-edge: the flow graph may have loops
 
 
 def is_ldimm64(ins: Insn) -> bool:
@@ -95,11 +97,35 @@ def successors(insns: list[Insn], idx: int) -> tuple[int, ...]:
     return ()
 
 
+def all_successors(insns: list[Insn]) -> list[tuple[int, ...]]:
+    """``successors(insns, i)`` for every instruction, computed once per program."""
+    out = []
+    append = out.append
+    jf = _JF
+    for idx, ins in enumerate(insns):
+        code = ins.code
+        can_jump, can_fall = jf[code]
+        if can_fall:
+            nxt = idx + (2 if code == op.LD_IMM64 else 1)
+            if can_jump:
+                append((nxt, idx + (ins.imm if code == op.GOTOL else ins.off) + 1))
+            else:
+                append((nxt,))
+        elif can_jump:
+            append((idx + (ins.imm if code == op.GOTOL else ins.off) + 1,))
+        else:
+            append(())
+    return out
+
+
 def check_subprogs(insns: list[Insn], log) -> list[int]:
     """Find subprograms, print ``func#`` lines, check jump ranges and last insns."""
     n = len(insns)
     starts = [0]
+    ld_imm64, call = op.LD_IMM64, op.CALL
     for i, ins in enumerate(insns):
+        if ins.code != ld_imm64 and ins.code != call:
+            continue
         pseudo_func = ins.code == op.LD_IMM64 and ins.src == op.BPF_PSEUDO_FUNC
         pseudo_call = ins.code == op.CALL and ins.src in (op.BPF_PSEUDO_CALL, op.BPF_PSEUDO_KFUNC_CALL)
         if pseudo_func or pseudo_call:
@@ -116,10 +142,11 @@ def check_subprogs(insns: list[Insn], log) -> list[int]:
     bounds = starts + [n]
     cur = 0
     start, end = bounds[0], bounds[1]
+    jmp, jmp32, exit_, call_ = op.BPF_JMP, op.BPF_JMP32, op.BPF_EXIT, op.BPF_CALL
     for i, ins in enumerate(insns):
         code = ins.code
         cls = code & 7
-        if cls in (op.BPF_JMP, op.BPF_JMP32) and (code & 0xF0) not in (op.BPF_EXIT, op.BPF_CALL):
+        if (cls == jmp or cls == jmp32) and (code & 0xF0) != exit_ and (code & 0xF0) != call_:
             tgt = i + jmp_offset(ins) + 1
             if tgt < start or tgt >= end:
                 raise CfgError(f"jump out of range from insn {i} to {tgt}")
@@ -137,12 +164,14 @@ def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None) -> None:
     """ld_imm64 pairs, map references, reserved LDX fields and the opcode table."""
     n = len(insns)
     i = 0
+    ldx, mem, memsx, ld_imm64 = op.BPF_LDX, op.BPF_MEM, op.BPF_MEMSX, op.LD_IMM64
+    valid = op.VALID_OPCODES
     while i < n:
         ins = insns[i]
         code = ins.code
-        if code & 7 == op.BPF_LDX and ((code & 0xE0) not in (op.BPF_MEM, op.BPF_MEMSX) or ins.imm != 0):
+        if code & 7 == ldx and ((code & 0xE0) not in (mem, memsx) or ins.imm != 0):
             raise CfgError("BPF_LDX uses reserved fields")
-        if code == op.LD_IMM64:
+        if code == ld_imm64:
             if i == n - 1:
                 raise CfgError("invalid bpf_ld_imm64 insn")
             nx = insns[i + 1]
@@ -172,7 +201,7 @@ def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None) -> None:
                     raise CfgError(*bad)
             i += 2
             continue
-        if not op.is_valid_opcode(code):
+        if code not in valid:
             raise CfgError(f"unknown opcode {code:02x}")
         i += 1
 
@@ -208,12 +237,14 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
             stack.append(w)
             return 1
         if (state[w] & 0xF0) == _DISCOVERED:
+            cfg.has_backedge = True
             return 0  # back-edge: allowed for privileged programs
         if state[w] == _EXPLORED:
             state[t] = _DISCOVERED | e
             return 0
         raise CfgError("verifier bug: insn state internal bug")
 
+    jmp, jmp32, ld_imm64 = op.BPF_JMP, op.BPF_JMP32, op.LD_IMM64
     while stack:
         t = stack[-1]
         ins = insns[t]
@@ -227,8 +258,28 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
             if r == 0:
                 prune.add(t)
                 r = push(t, t + ins.imm + 1, _BRANCH)
-        elif cls not in (op.BPF_JMP, op.BPF_JMP32):
-            r = push(t, t + (2 if code == op.LD_IMM64 else 1), _FALLTHROUGH)
+        elif cls != jmp and cls != jmp32:
+            # push(t, w, _FALLTHROUGH), inlined for the common case
+            if state[t] >= _DISCOVERED | _FALLTHROUGH:
+                r = 0
+            else:
+                w = t + (2 if code == ld_imm64 else 1)
+                if w >= n:
+                    raise CfgError(f"jump out of range from insn {t} to {w}")
+                sw = state[w]
+                if sw == 0:
+                    state[t] = _DISCOVERED | _FALLTHROUGH
+                    state[w] = _DISCOVERED
+                    stack.append(w)
+                    r = 1
+                elif (sw & 0xF0) == _DISCOVERED:
+                    cfg.has_backedge = True
+                    r = 0
+                elif sw == _EXPLORED:
+                    state[t] = _DISCOVERED | _FALLTHROUGH
+                    r = 0
+                else:
+                    raise CfgError("verifier bug: insn state internal bug")
         else:
             o = code & 0xF0
             if o == op.BPF_EXIT:
@@ -278,6 +329,7 @@ def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
     state = [0] * n
     post: list[int] = []
     starts: list[int] = []
+    succ = cfg.succ
     for s in cfg.subprog_starts:
         starts.append(len(post))
         stack = [s]
@@ -288,7 +340,7 @@ def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
                 post.append(top)
                 stack.pop()
                 continue
-            for w in successors(insns, top):
+            for w in succ[top]:
                 if not state[w]:
                     stack.append(w)
                     state[w] |= 1
@@ -301,6 +353,11 @@ def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
 def compute_scc(insns: list[Insn], cfg: Cfg) -> None:
     """Tarjan's strongly connected components; only loops get a number (from 1)."""
     n = len(insns)
+    if not cfg.has_backedge:
+        # check_cfg walked every edge of the flow graph (and the call edges besides) from every
+        # reachable instruction without meeting a back-edge: there is no loop, no component
+        cfg.scc = [0] * n
+        return
     pre = [0] * n
     low = [0] * n
     onstack = [False] * n
@@ -308,13 +365,14 @@ def compute_scc(insns: list[Insn], cfg: Cfg) -> None:
     sstack: list[int] = []
     counter = 1
     next_id = 1
+    succ = cfg.succ
     for root in range(n):
         if pre[root]:
             continue
         # skip the second half of ld_imm64: it is never a successor
         if root > 0 and insns[root - 1].code == op.LD_IMM64 and pre[root - 1]:
             continue
-        work = [(root, iter(successors(insns, root)))]
+        work = [(root, iter(succ[root]))]
         pre[root] = low[root] = counter
         counter += 1
         sstack.append(root)
@@ -328,7 +386,7 @@ def compute_scc(insns: list[Insn], cfg: Cfg) -> None:
                     counter += 1
                     sstack.append(w)
                     onstack[w] = True
-                    work.append((w, iter(successors(insns, w))))
+                    work.append((w, iter(succ[w])))
                     advanced = True
                     break
                 if onstack[w] and pre[w] < low[v]:
@@ -348,7 +406,7 @@ def compute_scc(insns: list[Insn], cfg: Cfg) -> None:
                     comp.append(w)
                     if w == v:
                         break
-                if len(comp) > 1 or v in successors(insns, v):
+                if len(comp) > 1 or v in succ[v]:
                     for w in comp:
                         scc[w] = next_id
                     next_id += 1
@@ -415,10 +473,16 @@ def insn_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[
 
 def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
     n = len(insns)
-    ud = [insn_use_def(insns[i], call_params) for i in range(n)]
+    cache: dict = {}  # use/def of an instruction depends on the instruction alone
+    ud = []
+    for ins in insns:
+        u = cache.get(ins)
+        if u is None:
+            u = cache[ins] = insn_use_def(ins, call_params)
+        ud.append(u)
     live_in = [0] * n
     live_out = [0] * n
-    succ = {i: successors(insns, i) for i in cfg.postorder}
+    succ = cfg.succ
     changed = True
     post = cfg.postorder
     while changed:
@@ -436,15 +500,23 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
     cfg.live_regs_before = live_in
 
 
+_LIVE_MASK_TEXT: dict[int, str] = {}
+
+
 def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]) -> str:
     out = ["Live regs before insn:\n"]
     i = 0
     n = len(insns)
+    scc = cfg.scc
+    lrb = cfg.live_regs_before
+    masks = _LIVE_MASK_TEXT
     while i < n:
-        s = cfg.scc[i]
+        s = scc[i]
         prefix = f"{s:3d} " if s else "    "
-        live = cfg.live_regs_before[i]
-        regs = "".join(str(r) if live & (1 << r) else "." for r in range(10))
+        live = lrb[i] & 0x3FF
+        regs = masks.get(live)
+        if regs is None:
+            regs = masks[live] = "".join(str(r) if live & (1 << r) else "." for r in range(10))
         out.append(f"{prefix}{i:3d}: {regs} {fmt_insn(i)}\n")
         i += 2 if insns[i].code == op.LD_IMM64 else 1
     return "".join(out)
@@ -458,6 +530,7 @@ def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None
     starts = check_subprogs(insns, log)
     check_ldimm64_and_opcodes(insns, nmaps, maps)
     cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
+    cfg.succ = all_successors(insns)
     check_cfg(insns, cfg)
     compute_postorder(insns, cfg)
     if after_cfg is not None:

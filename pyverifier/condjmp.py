@@ -1,4 +1,6 @@
-"""The scalar refinement of a conditional jump on both of its paths (reg_set_min_max).
+"""The scalar refinement of a conditional jump on both of its paths (reg_set_min_max),
+and the kernel's bounds invariant check (reg_bounds_sanity_check) after it, after
+ALU ops and after loads.
 
 Both operands are narrowed by the jump's condition on the taken path and by
 its negation on the fall-through path. A register compared with itself
@@ -12,6 +14,7 @@ program is rejected with EFAULT.
 """
 from __future__ import annotations
 
+from . import regs as R
 from . import scalar as sc
 
 EFAULT = 14
@@ -25,15 +28,29 @@ def set_min_max(v, ins, d, s, o: int, is32: bool, regs: list, oregs: list) -> No
     same = x and ins.src == ins.dst
     ft_d, ft_s = sc.refine(d.s, s.s, sc.negate_op(o), is32, same)
     tk_d, tk_s = sc.refine(d.s, s.s, o, is32, same)
+    # one register in both roles is checked twice: losing its bounds can leave a constant
+    # tnum out of sync with them, which the second check reports again
     tk_d = _checked(v, tk_d, "true_reg1")
-    tk_s = tk_d if same else _checked(v, tk_s, "true_reg2")
+    tk_s = _checked(v, tk_d if same else tk_s, "true_reg2")
     ft_d = _checked(v, ft_d, "false_reg1")
-    ft_s = ft_d if same else _checked(v, ft_s, "false_reg2")
+    ft_s = _checked(v, ft_d if same else ft_s, "false_reg2")
+    if same:
+        tk_d, ft_d = tk_s, ft_s
     regs[ins.dst] = d.replace(s=ft_d)
     oregs[ins.dst] = d.replace(s=tk_d)
     if x and not same:
         regs[ins.src] = s.replace(s=ft_s)
         oregs[ins.src] = s.replace(s=tk_s)
+
+
+def check_reg(v, regno: int, ctx: str) -> None:
+    """The same check of a scalar just written by an ALU op (``alu``) or a load (``ldx``)."""
+    regs = v.state.cur.regs
+    r = regs[regno]
+    if r.type == R.SCALAR:
+        s = _checked(v, r.s, ctx)
+        if s is not r.s:
+            regs[regno] = r.replace(s=s)
 
 
 def _checked(v, s, which: str):

@@ -276,9 +276,22 @@ _FORMATTERS: tuple[Formatter, ...] = tuple(_FACTORIES[c & 0x07](c) for c in rang
 
 
 # --- public API ------------------------------------------------------------
+# the text of an instruction depends on the instruction alone, except for ld_imm64 (it reads the
+# next slot) and kfunc calls (named from ``kfuncs``): texts of the others are kept by value
+_LINE_CACHE: dict[Insn, str] = {}
+_LINE_CACHE_MAX = 1 << 16
+
+
 def format_line(insns: Sequence[Insn], idx: int, kfuncs: Mapping[int, str] | None = None) -> str:
     """The kernel's text for instruction ``idx``, e.g. ``(b7) r0 = 0`` (no index, no newline)."""
     insn = insns[idx]
+    if kfuncs is None and insn.code != LD_IMM64:
+        text = _LINE_CACHE.get(insn)
+        if text is None:
+            text = _FORMATTERS[insn.code & 0xFF](insn, insns, idx, None)
+            if len(_LINE_CACHE) < _LINE_CACHE_MAX:
+                _LINE_CACHE[insn] = text
+        return text
     return _FORMATTERS[insn.code & 0xFF](insn, insns, idx, kfuncs)
 
 

@@ -36,8 +36,9 @@ def after_scalar_alu(v, ins, d, src, result):
                 val &= 0xFFFFFFFF
             sval = val - (1 << 64) if val >> 63 else val
             off = _s32(val)
+            # a 32-bit add keeps the link only when dst already fitted in 32 bits
             if (is64 and not -(1 << 31) <= sval < (1 << 31)) or (o == BPF_SUB and off == -(1 << 31)) or \
-                    d.id & ADD_CONST:
+                    d.id & ADD_CONST or (not is64 and d.s.umax > 0xFFFFFFFF):
                 return d.replace(s=result, id=0, off=0)
             if o == BPF_SUB:
                 off = -off
@@ -117,11 +118,14 @@ def sync(v, st, known, known_entry, linked: list) -> None:
         r = _get(st, e)
         if r is None or r.type != R.SCALAR or (r.id & ~ADD_CONST) != kid:
             continue
+        if ((r.id ^ known.id) & ADD_CONST) == ADD_CONST:
+            continue  # a 64-bit and a 32-bit link: their deltas do not relate
         if (not (r.id & ADD_CONST) and not (known.id & ADD_CONST)) or r.off == known.off:
             nr = known
         else:
             delta = _s32(r.off) - _s32(known.off)
-            s = sc.alu(BPF_ADD, known.s, sc.Scalar.const(delta), not (r.id & ADD_CONST32))
+            # a 32-bit link on either side makes it a 32-bit add (the kernel zero-extends)
+            s = sc.alu(BPF_ADD, known.s, sc.Scalar.const(delta), not ((r.id | known.id) & ADD_CONST32))
             nr = known.replace(s=s, off=r.off, id=r.id)
         _put(st, e, nr)
 

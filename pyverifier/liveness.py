@@ -55,6 +55,7 @@ class Liveness:
         self.instances: dict[tuple[int, ...], _Instance] = {}
         self.cur: _Instance | None = None
         self.write_acc = [0] * 8
+        self.write_dirty = False  # some write_acc entry is not 0
         self.write_idx = 0
 
     # ---- instances --------------------------------------------------------
@@ -113,23 +114,31 @@ class Liveness:
         self._mark_read(inst, frame, idx, mask)
 
     def reset_write_marks(self, idx: int) -> None:
-        self._ensure()
+        if self.cur is None:
+            self._ensure()
         self.write_idx = idx
-        for i in range(8):
-            self.write_acc[i] = 0
+        if self.write_dirty:
+            self.write_acc = [0] * 8
+            self.write_dirty = False
 
     def mark_write(self, mask: int, frame: int | None = None) -> None:
         if frame is None:
             frame = self.v.state.curframe
         self.write_acc[frame] |= mask
+        self.write_dirty = True
 
     def _commit(self, inst: _Instance | None) -> None:
         if inst is None:
             return
         i = self.write_idx - inst.start
+        mws = inst.must_write_set
+        if not self.write_dirty and not mws[i]:
+            mws[i] = True  # nothing written, nothing recorded before: nothing to intersect
+            self.write_idx = 0
+            return
         for frame in range(inst.curframe + 1):
             mask = self.write_acc[frame]
-            if mask == 0 and not inst.must_write_set[i]:
+            if mask == 0 and not mws[i]:
                 continue
             m = inst.masks(frame)
             old = m[1][i]
@@ -148,7 +157,7 @@ class Liveness:
 
     # ---- propagation ----------------------------------------------------------
     def _update_insn(self, inst: _Instance, frame: int, idx: int, log, prune) -> bool:
-        succ = self.v.succ.get(idx)
+        succ = self.v.succ[idx]
         if not succ:
             return False
         mr, mw, mwa, lb = inst.frames[frame]
@@ -211,6 +220,7 @@ class Liveness:
             if m is None:
                 continue
             self.write_acc[frame] |= m[2][0]
+            self.write_dirty = True
             self._mark_read(outer, frame, callsite, m[3][0])
         self._commit(outer)
 

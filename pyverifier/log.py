@@ -33,7 +33,7 @@ def vlog_alignment(pos: int) -> int:
 class Log:
     """Append-only text with the kernel's ``end_pos``/reset behaviour."""
 
-    __slots__ = ("level", "level1", "level2", "enabled", "_chunks", "_len")
+    __slots__ = ("level", "level1", "level2", "enabled", "_chunks", "end_pos")
 
     def __init__(self, level: int):
         self.level = level
@@ -41,21 +41,17 @@ class Log:
         self.level1 = bool(level & (LOG_LEVEL1 | LOG_LEVEL2))  # the kernel's BPF_LOG_LEVEL test
         self.level2 = bool(level & LOG_LEVEL2)
         self._chunks: list[str] = []
-        self._len = 0
-
-    @property
-    def end_pos(self) -> int:
-        return self._len
+        self.end_pos = 0  # length of the text so far (the kernel's end_pos)
 
     def write(self, s: str) -> None:
         if self.enabled:
             self._chunks.append(s)
-            self._len += len(s)
+            self.end_pos += len(s)
 
     def reset(self, pos: int) -> None:
-        if not self.enabled or pos >= self._len:
+        if not self.enabled or pos >= self.end_pos:
             return
-        cut = self._len - pos
+        cut = self.end_pos - pos
         chunks = self._chunks
         while cut > 0:
             last = chunks[-1]
@@ -65,7 +61,7 @@ class Log:
             else:
                 chunks[-1] = last[: len(last) - cut]
                 cut = 0
-        self._len = pos
+        self.end_pos = pos
 
     def text(self) -> str:
         s = "".join(self._chunks)

@@ -560,9 +560,8 @@ def read_fixed(v, f, off: int, size: int, dst_regno: int) -> None:
                     regs[dst_regno] = R.scalar_unknown()
                     flags = 0
         elif dst_regno >= 0:
-            sp = assign_id_before_mov(v, sp)
-            if sp is not cur.spilled:
-                f.stack[spi] = Slot(types, sp)
+            # a full fill copies the spilled register as it is: no new id, even when the
+            # slot lost its id (collect_linked_regs clears the ids of the leftovers)
             regs[dst_regno] = sp
         if flags:
             _push_hist(v, flags)

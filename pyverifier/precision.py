@@ -68,7 +68,10 @@ class Backtrack:
         self.stack = [0] * MAX_CALL_FRAMES
 
     def empty(self) -> bool:
-        return not any(self.regs[: self.frame + 1]) and not any(self.stack[: self.frame + 1])
+        f = self.frame
+        if f == 0:
+            return not self.regs[0] and not self.stack[0]
+        return not any(self.regs[: f + 1]) and not any(self.stack[: f + 1])
 
     def reset(self) -> None:
         for i in range(MAX_CALL_FRAMES):
@@ -76,8 +79,16 @@ class Backtrack:
             self.stack[i] = 0
 
 
+_REG_MASK_TEXT: dict[int, str] = {}
+
+
 def fmt_reg_mask(mask: int) -> str:
-    return ",".join(f"r{i}" for i in range(32) if mask >> i & 1)
+    t = _REG_MASK_TEXT.get(mask)
+    if t is None:
+        t = ",".join(f"r{i}" for i in range(32) if mask >> i & 1)
+        if len(_REG_MASK_TEXT) < 4096:
+            _REG_MASK_TEXT[mask] = t
+    return t
 
 
 class _FrameView:
@@ -127,30 +138,33 @@ def mark_chain_precision_from(v, starting_state, regno: int, bt: Backtrack | Non
         if last_idx < 0:
             raise _not_modelled("backtracking into a subprogram entry")
         i = last_idx
+        jh = st.jmp_history
+        st_first = st.first_insn_idx
+        bregs = bt.regs
+        bstack = bt.stack
         while True:
+            # the history entry of instruction i, if it has one (newest unconsumed entry)
+            hist = jh[history - 1] if history and jh[history - 1][0] == i else None
             if skip_first:
                 err = None
                 skip_first = False
             else:
-                hist = None
-                if history and st.jmp_history[history - 1][0] == i:
-                    hist = st.jmp_history[history - 1]
                 err = backtrack_insn(v, i, subseq_idx, hist, bt)
             if err is _ENOTSUPP:
                 mark_all_scalars_precise(v, starting_state)
                 bt.reset()
                 return changed
-            if bt.empty():
+            if (not bregs[0] and not bstack[0]) if bt.frame == 0 else bt.empty():
                 return changed
             subseq_idx = i
             # get_prev_insn_idx
-            if i == st.first_insn_idx:
+            if i == st_first:
                 if history == 0:
                     break
-                if history == 1 and st.jmp_history[0][0] == i:
+                if history == 1 and jh[0][0] == i:
                     break
-            if history and st.jmp_history[history - 1][0] == i:
-                i = st.jmp_history[history - 1][1]
+            if hist is not None:
+                i = hist[1]
                 history -= 1
             else:
                 i -= 1
@@ -254,18 +268,27 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
     if ins.code == 0:
         return None
     fr = bt.frame
-    if v.log.level2:
-        v.log.write(f"mark_precise: frame{fr}: regs={fmt_reg_mask(bt.regs[fr])} "
-                    f"stack={fmt_stack_mask(bt.stack[fr])} before {idx}: {v._fmt_insn(idx)}\n")
-    _sync_linked(bt, hist)
+    log = v.log
+    if log.level2:
+        log.write(f"mark_precise: frame{fr}: regs={fmt_reg_mask(bt.regs[fr])} "
+                  f"stack={fmt_stack_mask(bt.stack[fr])} before {idx}: {v._fmt_insn(idx)}\n")
+    linked = hist is not None and hist[3]
+    if linked:
+        _sync_linked(bt, hist)
     r = _backtrack(ins, hist, bt)
     if r is _END:
-        _sync_linked(bt, hist)
+        if linked:
+            _sync_linked(bt, hist)
         return None
     return r
 
 
 _END = object()
+# opcode fields of _backtrack's hot tests, as plain globals (classes are the literal numbers
+# of the instruction set: LD 0, LDX 1, ST 2, STX 3, ALU 4, JMP 5, JMP32 6, ALU64 7)
+_END_OP, _NEG_OP, _MOV_OP, _CALL_OP, _EXIT_OP = op.BPF_END, op.BPF_NEG, op.BPF_MOV, op.BPF_CALL, op.BPF_EXIT
+assert (op.BPF_LD, op.BPF_LDX, op.BPF_ST, op.BPF_STX, op.BPF_ALU, op.BPF_JMP, op.BPF_JMP32, op.BPF_ALU64) == \
+    (0, 1, 2, 3, 4, 5, 6, 7)
 
 
 def _backtrack(ins, hist, bt: Backtrack):
@@ -277,12 +300,12 @@ def _backtrack(ins, hist, bt: Backtrack):
     dreg = ins.dst
     sreg = ins.src
     regs = bt.regs
-    if cls in (op.BPF_ALU, op.BPF_ALU64):
+    if cls == 4 or cls == 7:
         if not regs[fr] >> dreg & 1:
             return None
-        if opc in (op.BPF_END, op.BPF_NEG):
+        if opc == _END_OP or opc == _NEG_OP:
             return None
-        if opc == op.BPF_MOV:
+        if opc == _MOV_OP:
             regs[fr] &= ~(1 << dreg)
             if code & 8 and sreg != _REG_FP:
                 regs[fr] |= 1 << sreg
@@ -291,9 +314,9 @@ def _backtrack(ins, hist, bt: Backtrack):
                 regs[fr] |= 1 << sreg
         return _END
     load_reg = -1
-    if cls == op.BPF_LDX:
+    if cls == 1:
         load_reg = dreg
-    elif cls == op.BPF_STX and (code & 0xE0) == op.BPF_ATOMIC and ins.imm == op.BPF_LOAD_ACQ:
+    elif cls == 3 and (code & 0xE0) == op.BPF_ATOMIC and ins.imm == op.BPF_LOAD_ACQ:
         # 6.18 backtracks load-acquire like a load; the fetch forms (fetch-add, xchg, cmpxchg)
         # leave their register in the precise set (checked against the live kernel's log)
         load_reg = _def_regno(ins)
@@ -308,7 +331,7 @@ def _backtrack(ins, hist, bt: Backtrack):
         sfr = flags & INSN_F_FRAMENO_MASK
         bt.stack[sfr] |= 1 << spi
         return _END
-    if cls in (op.BPF_STX, op.BPF_ST):
+    if cls == 3 or cls == 2:
         if regs[fr] >> dreg & 1:
             return _ENOTSUPP
         if hist is None or not hist[2] & INSN_F_STACK_ACCESS:
@@ -319,11 +342,11 @@ def _backtrack(ins, hist, bt: Backtrack):
         if not bt.stack[sfr] >> spi & 1:
             return None
         bt.stack[sfr] &= ~(1 << spi)
-        if cls == op.BPF_STX:
+        if cls == 3:
             regs[fr] |= 1 << sreg
         return _END
-    if cls in (op.BPF_JMP, op.BPF_JMP32):
-        if opc == op.BPF_CALL:
+    if cls == 5 or cls == 6:
+        if opc == _CALL_OP:
             if ins.src == op.BPF_PSEUDO_CALL:
                 raise _not_modelled("backtracking through a bpf-to-bpf call")
             if ins.src == op.BPF_PSEUDO_KFUNC_CALL and ins.imm == 0:
@@ -332,7 +355,7 @@ def _backtrack(ins, hist, bt: Backtrack):
             if regs[fr] & REGMASK_ARGS:
                 raise _not_modelled(f"backtracking call unexpected regs {regs[fr]:x}")
             return _END
-        if opc == op.BPF_EXIT:
+        if opc == _EXIT_OP:
             raise _not_modelled("backtracking through a subprogram exit")
         if code & 8:
             if not (regs[fr] >> dreg & 1) and not (regs[fr] >> sreg & 1):
@@ -343,7 +366,7 @@ def _backtrack(ins, hist, bt: Backtrack):
             if not flags & INSN_F_DST_REG_STACK:
                 regs[fr] |= 1 << dreg
         return _END
-    if cls == op.BPF_LD:
+    if cls == 0:
         if not regs[fr] >> dreg & 1:
             return None
         regs[fr] &= ~(1 << dreg)

@@ -23,12 +23,13 @@ from . import precision as P
 from .regs import NOT_INIT_REG
 from .scalar import Scalar, range_within
 from .stack import EMPTY_SLOT, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO
+from .state import FuncState, VerifierState
 from .tnum import in_ as tnum_in
 
 NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
 MAX_BACKEDGE_ITERS = 64
 _U32 = 0xFFFFFFFF
-_ADD_CONST = 1 << 31  # the kernel's BPF_ADD_CONST flag on a scalar id
+_ADD_CONST = 3 << 30  # the kernel's BPF_ADD_CONST64 | BPF_ADD_CONST32 flags on a scalar id
 
 _UNBOUND = R.Reg(R.SCALAR, Scalar.unknown())
 
@@ -274,7 +275,7 @@ def regsafe(rold, rcur, idmap: IdMap, exact: int) -> bool:
     if b == R.SCALAR:
         if not rold.precise and exact == NOT_EXACT:
             return True
-        if rold.id & _ADD_CONST and (not rcur.id & _ADD_CONST or rold.off != rcur.off):
+        if rold.id & _ADD_CONST and ((rold.id ^ rcur.id) & _ADD_CONST or rold.off != rcur.off):
             return False
         if not _within(rold, rcur):
             return False
@@ -364,10 +365,22 @@ def _ref_id(r):
     return getattr(r, "id", r)
 
 
+# per-path lock/irq/rcu counters and ids: only those VerifierState has (a __slots__ class holds
+# no other attributes), looked up once instead of with getattr() on every comparison
+_COUNT_ATTRS = tuple(n for n in ("active_locks", "active_preempt_locks", "active_rcu_locks")
+                     if hasattr(VerifierState, n))
+_ID_ATTRS = tuple(n for n in ("active_irq_id", "active_lock_id") if hasattr(VerifierState, n))
+_HAS_LOCK_PTR = hasattr(VerifierState, "active_lock_ptr")
+_HAS_SLEEPABLE = hasattr(VerifierState, "in_sleepable")
+_HAS_CB_DEPTH = hasattr(FuncState, "callback_depth")
+
+
 def refsafe(old, cur, idmap: IdMap) -> bool:
     orefs, crefs = old.refs, cur.refs
     if len(orefs) != len(crefs):
         return False
+    if not orefs and not _COUNT_ATTRS and not _ID_ATTRS and not _HAS_LOCK_PTR:
+        return True
     for a, b in zip(orefs, crefs):
         if not idmap.check(_ref_id(a), _ref_id(b)):
             return False
@@ -390,7 +403,7 @@ def states_equal(v, old, cur, exact: int) -> bool:
     idmap = IdMap(v.id_gen)
     if old.speculative and not cur.speculative:
         return False
-    if getattr(old, "in_sleepable", False) != getattr(cur, "in_sleepable", False):
+    if _HAS_SLEEPABLE and getattr(old, "in_sleepable", False) != getattr(cur, "in_sleepable", False):
         return False
     if not refsafe(old, cur, idmap):
         return False
@@ -400,7 +413,7 @@ def states_equal(v, old, cur, exact: int) -> bool:
         fc = cur.frames[i]
         if fo.callsite != fc.callsite:
             return False
-        if getattr(fo, "callback_depth", 0) > getattr(fc, "callback_depth", 0):
+        if _HAS_CB_DEPTH and getattr(fo, "callback_depth", 0) > getattr(fc, "callback_depth", 0):
             return False
         lr = live[frame_insn_idx(old, i)] & 0x7FF  # r0..r10: LD_ABS liveness sets bits above them
         oregs, cregs = fo.regs, fc.regs
@@ -491,24 +504,24 @@ def is_state_visited(v, idx: int) -> bool:
         bucket = pr.buckets[key] = []
     clean_live_states(v, bucket, idx, cur)
     states_cnt = 0
-    keep = []
+    evicted = None  # the entries freed by the miss heuristics (removed from the bucket below)
     hit = None
     loop = False
-    for pos, sl in enumerate(bucket):
+    is_may_goto = v.insns[idx].code == 0xE5
+    force_cp = idx in v.cfg.force_checkpoints
+    cur_depth = cur.may_goto_depth
+    for sl in bucket:
         states_cnt += 1
         st = sl.state
         if st.insn_idx != idx:
-            keep.append(sl)
             continue
         if st.branches:
-            if v.insns[idx].code == 0xE5 and st.may_goto_depth != cur.may_goto_depth and \
-                    states_equal(v, st, cur, RANGE_WITHIN):
+            if is_may_goto and st.may_goto_depth != cur_depth and states_equal(v, st, cur, RANGE_WITHIN):
                 loop = True
                 hit = sl
-                keep.extend(bucket[pos:])
                 break
             if _states_maybe_looping(st, cur) and states_equal(v, st, cur, EXACT) and \
-                    st.may_goto_depth == cur.may_goto_depth:
+                    st.may_goto_depth == cur_depth:
                 _infinite_loop(v, idx, cur, st)
             if not force_new and v.jmps_processed - pr.prev_jmps < 20 and v.insn_processed - pr.prev_insns < 100:
                 add_new = False
@@ -516,20 +529,21 @@ def is_state_visited(v, idx: int) -> bool:
             loop = incomplete_read_marks(v, st)
             if states_equal(v, st, cur, RANGE_WITHIN if loop else NOT_EXACT):
                 hit = sl
-                keep.extend(bucket[pos:])
                 break
         # miss
         if add_new:
             sl.miss_cnt += 1
-        n = 64 if (idx in v.cfg.force_checkpoints and st.branches > 0) else 3
+        n = 64 if (force_cp and st.branches > 0) else 3
         if sl.miss_cnt > sl.hit_cnt * n + n:
             sl.in_free_list = True
             pr.free_list_size += 1
             pr.explored_size -= 1
             maybe_free_state(v, sl)
-            continue
-        keep.append(sl)
-    bucket[:] = keep
+            if evicted is None:
+                evicted = set()
+            evicted.add(id(sl))
+    if evicted is not None:
+        bucket[:] = [sl for sl in bucket if id(sl) not in evicted]
     if hit is not None:
         hit.hit_cnt += 1
         if idx in v.cfg.jmp_points:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import scalar as sc
+from .log import fmt_ranges, fmt_snum, fmt_tnum, fmt_unum
 
 # ---- base types (the kernel's order does not matter here; the names do) ----
 NOT_INIT = 0
@@ -81,8 +82,18 @@ def base_type(t: int) -> int:
     return t & BASE_MASK
 
 
+_TYPE_STR: dict[int, str] = {}
+
+
 def type_str(t: int) -> str:
     """The kernel's reg_type_str()."""
+    s = _TYPE_STR.get(t)
+    if s is None:
+        s = _TYPE_STR[t] = _type_str(t)
+    return s
+
+
+def _type_str(t: int) -> str:
     base = t & BASE_MASK
     post = ""
     if t & PTR_MAYBE_NULL:
@@ -114,7 +125,7 @@ def is_map_ptr_type(t: int) -> bool:
 class Reg:
     """One register (or spilled register) value. Immutable by convention."""
 
-    __slots__ = ("type", "s", "off", "id", "ref_obj_id", "map", "range", "mem_size", "frameno", "precise")
+    __slots__ = ("type", "s", "off", "id", "ref_obj_id", "map", "range", "mem_size", "frameno", "precise", "txt")
 
     def __init__(self, type: int, s: Any, off: int = 0, id: int = 0, ref_obj_id: int = 0, map: Any = None,
                  range: int = 0, mem_size: int = 0, frameno: int = 0, precise: bool = False):
@@ -128,10 +139,21 @@ class Reg:
         self.mem_size = mem_size
         self.frameno = frameno
         self.precise = precise
+        self.txt = None  # the log text (fmt_reg), cached: a Reg never changes
 
     def replace(self, **kw: Any) -> "Reg":
-        r = Reg(self.type, self.s, self.off, self.id, self.ref_obj_id, self.map, self.range, self.mem_size,
-                self.frameno, self.precise)
+        r = _new_reg(Reg)
+        r.type = self.type
+        r.s = self.s
+        r.off = self.off
+        r.id = self.id
+        r.ref_obj_id = self.ref_obj_id
+        r.map = self.map
+        r.range = self.range
+        r.mem_size = self.mem_size
+        r.frameno = self.frameno
+        r.precise = self.precise
+        r.txt = None
         for k, v in kw.items():
             setattr(r, k, v)
         return r
@@ -148,12 +170,24 @@ class Reg:
         return f"Reg({type_str(self.type)}, off={self.off}, id={self.id}, s={self.s!r})"
 
 
+_CONST_REGS: dict[int, Reg] = {}
+
+
+_new_reg = object.__new__
+
+
 def scalar_const(v: int) -> Reg:
-    return Reg(SCALAR, sc.Scalar.const(v))
+    """A known scalar; Regs never change, so constants are shared (and keep their log text)."""
+    r = _CONST_REGS.get(v)
+    if r is None:
+        r = Reg(SCALAR, sc.Scalar.const(v))
+        if len(_CONST_REGS) < 8192:
+            _CONST_REGS[v] = r
+    return r
 
 
 def scalar_unknown() -> Reg:
-    return Reg(SCALAR, sc.Scalar.unknown())
+    return _UNKNOWN_REG
 
 
 def scalar_of(s: Any) -> Reg:
@@ -161,6 +195,7 @@ def scalar_of(s: Any) -> Reg:
 
 
 NOT_INIT_REG = Reg(NOT_INIT, None)
+_UNKNOWN_REG = Reg(SCALAR, sc.Scalar.unknown())
 
 
 def pointer(t: int, off: int = 0, **kw: Any) -> Reg:
@@ -168,3 +203,53 @@ def pointer(t: int, off: int = 0, **kw: Any) -> Reg:
 
 
 _ZERO_S = sc.Scalar.const(0)
+
+
+def fmt_reg(r: Reg, frameno: int = 0) -> str:
+    """What the log prints after ``R<n>=`` (or ``fp-8=``) for ``r`` in a frame ``frameno``."""
+    txt = r.txt
+    if txt is not None and (r.type != PTR_TO_STACK or r.frameno == frameno):
+        return txt
+    txt = _fmt_reg(r, frameno)
+    if r.type != PTR_TO_STACK or r.frameno == frameno:
+        r.txt = txt
+    return txt
+
+
+def _fmt_reg(r: Reg, frameno: int) -> str:
+    t = r.type
+    if t == SCALAR:
+        if r.id & (3 << 30):  # BPF_ADD_CONST64/32 link (pyverifier.links)
+            return sc.format(r.s, r.id & ~(3 << 30), r.off, r.precise)
+        return sc.format(r.s, r.id, None, r.precise)
+    vo = r.s.var_off
+    name = type_str(t)
+    if t == PTR_TO_STACK:
+        if r.frameno != frameno:
+            name += f"[{r.frameno}]"
+        if not vo.mask:
+            return name + fmt_snum(vo.value + r.off)
+    parts = []
+    if r.id:
+        parts.append(f"id={r.id}")
+    if r.ref_obj_id:
+        parts.append(f"ref_obj_id={r.ref_obj_id}")
+    if is_map_ptr_type(t) and r.map is not None:
+        if r.map.name:
+            parts.append(f"map={r.map.name}")
+        parts.append(f"ks={r.map.key_size},vs={r.map.value_size}")
+    if r.off:
+        parts.append("off=" + fmt_snum(r.off))
+    if is_pkt_pointer(t):
+        parts.append("r=" + fmt_unum(r.range))
+    if base_type(t) == PTR_TO_MEM:
+        parts.append("sz=" + fmt_unum(r.mem_size))
+    if not vo.mask:
+        if vo.value:
+            parts.append("imm=" + fmt_snum(vo.value))
+    else:
+        s = r.s
+        parts.extend(fmt_ranges(s.smin, s.smax, s.umin, s.umax, s.s32_min, s.s32_max, s.u32_min, s.u32_max))
+        if vo.mask != (1 << 64) - 1:
+            parts.append("var_off=" + fmt_tnum(vo.value, vo.mask))
+    return f"{name}({','.join(parts)})"

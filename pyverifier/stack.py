@@ -29,11 +29,30 @@ MAX_BPF_STACK = 512
 
 
 class Slot:
-    __slots__ = ("types", "spilled")
+    __slots__ = ("types", "spilled", "txt")
 
     def __init__(self, types: tuple[int, ...], spilled: Any = None):
         self.types = types  # 8 byte kinds
         self.spilled = spilled  # Reg for STACK_SPILL, else None
+        self.txt = None  # slot_text(), cached: a Slot never changes
+
+    def text(self) -> str:
+        """The byte kinds the log prints for this slot ('' when all are invalid); for a spill,
+        the kinds before the first spill byte (the spilled register follows them)."""
+        txt = self.txt
+        if txt is None:
+            types = self.types
+            if types == _ALL_INVALID:
+                txt = ""
+            elif types[7] == STACK_SPILL:
+                j = 0
+                while j < 8 and types[j] != STACK_SPILL:
+                    j += 1
+                txt = "".join(SLOT_CHARS[t] for t in types[:j])
+            else:
+                txt = "".join(SLOT_CHARS[t] for t in types)
+            self.txt = txt
+        return txt
 
     def is_spill(self) -> bool:
         return self.types[7] == STACK_SPILL
@@ -45,10 +64,23 @@ class Slot:
         return f"Slot({self.chars()}, {self.spilled!r})"
 
 
-EMPTY_SLOT = Slot((STACK_INVALID,) * 8)
+_ALL_INVALID = (STACK_INVALID,) * 8
+EMPTY_SLOT = Slot(_ALL_INVALID)
+
+
+_STACK_MASK_TEXT: dict[int, str] = {}
 
 
 def fmt_stack_mask(mask: int) -> str:
+    t = _STACK_MASK_TEXT.get(mask)
+    if t is None:
+        t = _fmt_stack_mask(mask)
+        if len(_STACK_MASK_TEXT) < 4096:
+            _STACK_MASK_TEXT[mask] = t
+    return t
+
+
+def _fmt_stack_mask(mask: int) -> str:
     out = []
     spi = 0
     while mask:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .regs import NOT_INIT_REG, PTR_TO_CTX, PTR_TO_STACK, Reg, pointer
-from .stack import EMPTY_SLOT, Slot
+from .regs import NOT_INIT_REG, PTR_TO_CTX, PTR_TO_STACK, Reg, fmt_reg, pointer
+from .stack import EMPTY_SLOT, STACK_SPILL, Slot
 
 MAX_BPF_REG = 11
 
@@ -81,8 +81,49 @@ class VerifierState:
         return self.frames[self.curframe]
 
 
+_CTX_REG = pointer(PTR_TO_CTX)
+_FP_REG = pointer(PTR_TO_STACK)
+
+
 def initial_state(ctx_reg: Any = None) -> VerifierState:
     regs = [NOT_INIT_REG] * MAX_BPF_REG
-    regs[1] = ctx_reg if ctx_reg is not None else pointer(PTR_TO_CTX)
-    regs[10] = pointer(PTR_TO_STACK)
+    regs[1] = ctx_reg if ctx_reg is not None else _CTX_REG  # Regs never change: shared
+    regs[10] = _FP_REG
     return VerifierState([FuncState(regs, [])])
+
+
+_FP_NAMES = tuple(f" fp{-(spi + 1) * 8}=" for spi in range(64))
+_REG_NAMES = tuple(f" R{i}=" for i in range(MAX_BPF_REG))
+
+
+def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_stack: int) -> str:
+    """The log's state text of one frame (the kernel's print_verifier_state, without refs):
+    every register and slot, or only the scratched ones."""
+    fr = f.frameno
+    out = [f" frame{fr}:"] if fr else []
+    regs = f.regs
+    if print_all:
+        m = 0x7FF
+        scratched_stack = -1
+    else:
+        m = scratched_regs & 0x7FF
+    while m:  # the set bits, lowest first
+        low = m & -m
+        m ^= low
+        i = low.bit_length() - 1
+        r = regs[i]
+        if r.type:
+            out.append(_REG_NAMES[i] + fmt_reg(r, fr))
+    if scratched_stack:
+        spi = 0
+        for slot in f.stack:
+            if (scratched_stack >> spi) & 1:
+                txt = slot.text()
+                if txt or slot.types[7] == STACK_SPILL:
+                    name = _FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}="
+                    if slot.types[7] == STACK_SPILL:
+                        out.append(name + txt + fmt_reg(slot.spilled, fr))
+                    else:
+                        out.append(name + txt)
+            spi += 1
+    return "".join(out)

@@ -17,6 +17,26 @@ from . import opcodes as op
 from .insn import decode
 from .program import Program
 from .result import ACCEPT, ERROR, NOT_MODELLED, REJECT, Result
+# the modules of the per-instruction paths, imported once (an import statement inside a
+# function costs about a microsecond each time it runs); none of them imports this module
+# at load time
+from . import calls, links, memory, packet, precision, retval
+from . import ctx as ctxm
+from . import packet as ptrcmp
+from . import regs as R
+from . import scalar as sc
+from . import cfg as cfgm
+from . import disasm, progflags
+from . import prune as prunem
+from .helpers import num_params
+from .liveness import Liveness
+from .log import LOG_STATS, Log, vlog_alignment
+from .maps import MapInfo
+from .memory import save_ptr_type
+from .state import format_frame, initial_state
+from .subprog import check_max_stack_depth
+from .condjmp import check_reg, set_min_max
+from .scalar_fork import fork as fork_scalars
 
 EINVAL = 22
 EACCES = 13
@@ -41,8 +61,6 @@ def verify(program: Program, log_level: int = 2) -> Result:
     t0 = time.perf_counter()
     res = Result(program_id=program.id, verifier=VERIFIER_NAME, verdict=ERROR, log_level=log_level)
     try:
-        from .log import Log
-
         log = Log(log_level)
         v = _Verifier(program, log)
         v.run()
@@ -69,13 +87,10 @@ def verify(program: Program, log_level: int = 2) -> Result:
 
 class _Verifier:
     def __init__(self, program: Program, log):
-        from . import cfg as cfgm
-        from . import disasm
-        from .maps import MapInfo
-
         self.prog = program
         self.log = log
         self.insns = decode(program.insns)
+        self.insn_text: list = [None] * len(self.insns)  # _fmt_insn's cache
         self.maps = [MapInfo.from_spec(i, m) for i, m in enumerate(program.maps)]
         self.cfgm = cfgm
         self.disasm = disasm
@@ -101,8 +116,6 @@ class _Verifier:
 
     # ---- driver ---------------------------------------------------------
     def run(self) -> None:
-        from .log import LOG_STATS
-
         log = self.log
         try:
             self._check()
@@ -145,21 +158,17 @@ class _Verifier:
         raise Reject(errno, msg)
 
     def _fmt_insn(self, idx: int) -> str:
-        return self.disasm.format_line(self.insns, idx)
+        t = self.insn_text[idx]
+        if t is None:
+            t = self.insn_text[idx] = self.disasm.format_line(self.insns, idx)
+        return t
 
     def _call_params(self, ins) -> int | None:
-        from .helpers import num_params
-
         if ins.src != 0:
             return None
         return num_params(ins.imm, self.prog.prog_type, self.prog.expected_attach_type or 0)
 
     def _check(self) -> None:
-        from . import ctx as ctxm
-        from .state import initial_state
-
-        from . import progflags
-
         if progflags.check_load(self.prog.prog_flags):
             e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
             e.no_log = True
@@ -179,17 +188,13 @@ class _Verifier:
         self.strict_alignment = progflags.strict_alignment(self.prog.prog_flags)
         self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn,
                                     self.maps, lambda: progflags.check_sleepable(self))
-        self.succ = {i: self.cfgm.successors(self.insns, i) for i in self.cfg.postorder}
-        from .liveness import Liveness
-
+        self.succ = self.cfg.succ  # successors of every instruction (a list)
         self.live = Liveness(self)
         self.subprog_stack_depth = [0] * len(self.cfg.subprog_starts)
         self.returned_from_callee = False
         self.state = initial_state()
         self.scratch_all()
         self.do_check()
-        from .subprog import check_max_stack_depth
-
         check_max_stack_depth(self)
 
     # ---- scratch marks / state printing -----------------------------------
@@ -197,97 +202,31 @@ class _Verifier:
         self.scratched_regs = 0x7FF
         self.scratched_stack = -1
 
-    def print_state(self, st, print_all: bool) -> None:
-        from .log import fmt_snum
-        from .stack import STACK_INVALID, STACK_SPILL
-
-        f = st.cur
-        out = [f" frame{f.frameno}:"] if f.frameno else []
-        for i, r in enumerate(f.regs):
-            if r.type == 0:
-                continue
-            if not print_all and not (self.scratched_regs >> i) & 1:
-                continue
-            out.append(f" R{i}={self.fmt_reg(r, f.frameno)}")
-        for spi, slot in enumerate(f.stack):
-            if not print_all and not (self.scratched_stack >> spi) & 1:
-                continue
-            if all(t == STACK_INVALID for t in slot.types):
-                continue
-            if slot.types[7] == STACK_SPILL:
-                j = 0
-                while j < 8 and slot.types[j] != STACK_SPILL:
-                    j += 1
-                out.append(f" fp{-(spi + 1) * 8}={slot.chars()[:j]}{self.fmt_reg(slot.spilled, f.frameno)}")
-            else:
-                out.append(f" fp{-(spi + 1) * 8}={slot.chars()}")
+    def print_state(self, st, print_all: bool, prefix: str = "") -> None:
+        text = format_frame(st.cur, print_all, self.scratched_regs, self.scratched_stack)
         if st.refs:
             from .refs import format_refs
 
-            out.append(format_refs(st))
-        self.log.write("".join(out) + "\n")
+            text += format_refs(st)
+        self.log.write(prefix + text + "\n")
         if not print_all:
             self.scratched_regs = 0
             self.scratched_stack = 0
-        _ = fmt_snum
 
     def print_insn_state(self) -> None:
-        from .log import vlog_alignment
-
         log = self.log
         if self.prev_log_pos and self.prev_log_pos == log.end_pos:
             log.reset(self.prev_log_pos - 1)
-            log.write(" " * vlog_alignment(self.prev_insn_print_pos) + ";")
+            prefix = " " * vlog_alignment(self.prev_insn_print_pos) + ";"
         else:
-            log.write(f"{self.insn_idx}:")
-        self.print_state(self.state, False)
+            prefix = f"{self.insn_idx}:"
+        self.print_state(self.state, False, prefix)
 
     def fmt_reg(self, r, frameno: int = 0) -> str:
-        from . import regs as R
-        from . import scalar as sc
-        from .log import fmt_ranges, fmt_snum, fmt_tnum, fmt_unum
-
-        t = r.type
-        if t == R.SCALAR:
-            if r.id & (3 << 30):  # BPF_ADD_CONST64/32 link (pyverifier.links)
-                return sc.format(r.s, r.id & ~(3 << 30), r.off, r.precise)
-            return sc.format(r.s, r.id, None, r.precise)
-        vo = r.s.var_off
-        name = R.type_str(t)
-        if t == R.PTR_TO_STACK:
-            if r.frameno != frameno:
-                name += f"[{r.frameno}]"
-            if not vo.mask:
-                return name + fmt_snum(vo.value + r.off)
-        parts = []
-        if r.id:
-            parts.append(f"id={r.id}")
-        if r.ref_obj_id:
-            parts.append(f"ref_obj_id={r.ref_obj_id}")
-        if R.is_map_ptr_type(t) and r.map is not None:
-            if r.map.name:
-                parts.append(f"map={r.map.name}")
-            parts.append(f"ks={r.map.key_size},vs={r.map.value_size}")
-        if r.off:
-            parts.append("off=" + fmt_snum(r.off))
-        if R.is_pkt_pointer(t):
-            parts.append("r=" + fmt_unum(r.range))
-        if R.base_type(t) == R.PTR_TO_MEM:
-            parts.append("sz=" + fmt_unum(r.mem_size))
-        if not vo.mask:
-            if vo.value:
-                parts.append("imm=" + fmt_snum(vo.value))
-        else:
-            s = r.s
-            parts.extend(fmt_ranges(s.smin, s.smax, s.umin, s.umax, s.s32_min, s.s32_max, s.u32_min, s.u32_max))
-            if vo.mask != (1 << 64) - 1:
-                parts.append("var_off=" + fmt_tnum(vo.value, vo.mask))
-        return f"{name}({','.join(parts)})"
+        return R.fmt_reg(r, frameno)
 
     # ---- main loop ------------------------------------------------------
     def do_check(self) -> None:
-        from . import precision, prune as prunem
-
         log = self.log
         insns = self.insns
         n = len(insns)
@@ -298,6 +237,7 @@ class _Verifier:
         jmp_points = self.cfg.jmp_points
         self.pruner = prunem.Pruner(n, bool(self.prog.prog_flags & BPF_F_TEST_STATE_FREQ))
         self.cur_hist_ent = False
+        insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
         while True:
             idx = self.insn_idx
             self.cur_hist_ent = False
@@ -328,9 +268,11 @@ class _Verifier:
                 if log.level1:
                     if self.scratched_regs or self.scratched_stack:
                         self.print_insn_state()
-                    self.prev_log_pos = log.end_pos
-                    log.write(f"{idx}: {self._fmt_insn(idx)}\n")
-                    self.prev_insn_print_pos = log.end_pos - self.prev_log_pos
+                    line = insn_lines[idx]
+                    if line is None:
+                        line = insn_lines[idx] = f"{idx}: {self._fmt_insn(idx)}\n"
+                    log.write(line)
+                    self.prev_insn_print_pos = len(line)
                     self.prev_log_pos = log.end_pos
                 prev_insn_idx = idx
                 self.live.reset_write_marks(idx)
@@ -382,10 +324,12 @@ class _Verifier:
         cls = ins.code & 7
         if cls in (op.BPF_ALU, op.BPF_ALU64):
             self.check_alu(ins)
+            check_reg(self, ins.dst, "alu")
             self.insn_idx += 1
             return False
         if cls == op.BPF_LDX:
             self.check_ldx(ins)
+            check_reg(self, ins.dst, "ldx")
             self.insn_idx += 1
             return False
         if cls == op.BPF_STX:
@@ -397,8 +341,6 @@ class _Verifier:
                 return False
             if ins.code & 0xE0 != op.BPF_MEM or ins.imm != 0:
                 self.err("BPF_STX uses reserved fields", EINVAL)
-            from .memory import save_ptr_type
-
             self.check_reg_read(ins.src)
             t = self.check_reg_read(ins.dst).type
             self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, ins.src, ins, False)
@@ -408,8 +350,6 @@ class _Verifier:
         if cls == op.BPF_ST:
             if ins.code & 0xE0 != op.BPF_MEM or ins.src != 0:
                 self.err("BPF_ST uses reserved fields", EINVAL)
-            from .memory import save_ptr_type
-
             t = self.check_reg_read(ins.dst).type
             self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, -1, ins, False)
             save_ptr_type(self, t, False)
@@ -462,10 +402,6 @@ class _Verifier:
     _ALU_STR = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian"]
 
     def check_alu(self, ins) -> None:
-        from . import links, memory
-        from . import regs as R
-        from . import scalar as sc
-
         code = ins.code
         o = code & 0xF0
         is64 = (code & 7) == op.BPF_ALU64
@@ -548,13 +484,15 @@ class _Verifier:
         if src is not None and d.precise:
             memory.mark_precise(self, ins.src)  # a precise destination needs a precise source
         ss = src.s if src is not None else sc.Scalar.const(ins.imm)
+        if o in (op.BPF_AND, op.BPF_OR):
+            split = sc.fork_split(o, d.s, ss, is64)
+            if split is not None:
+                d = fork_scalars(self, ins, d, split)
         self.set_reg(ins.dst, links.after_scalar_alu(self, ins, d, src,
                                                      sc.alu(o, d.s, ss, is64, signed=ins.off == 1)))
 
     # ---- ld_imm64 -------------------------------------------------------
     def check_ld_imm64(self, ins) -> None:
-        from . import regs as R
-
         if ins.code & 0x18 != op.BPF_DW:
             self.err("invalid BPF_LD_IMM insn", EINVAL)
         if ins.off != 0:
@@ -583,7 +521,6 @@ class _Verifier:
         self.check_reg_read(ins.src)
         self.check_reg_write(ins.dst)
         is_sx = (ins.code & 0xE0) == op.BPF_MEMSX
-        from .memory import save_ptr_type
 
         t = self.state.cur.regs[ins.src].type
         self.check_mem_access(ins.src, ins.off, op.SIZE_BYTES[ins.code & 0x18], False, ins.dst, ins, is_sx)
@@ -591,11 +528,6 @@ class _Verifier:
 
     def check_mem_access(self, regno: int, off: int, size: int, write: bool, value_regno: int, ins, is_sx,
                          strict_once: bool = False) -> None:
-        from . import ctx as ctxm
-        from . import memory, packet
-        from . import regs as R
-        from . import scalar as sc
-
         regs = self.state.cur.regs
         reg = regs[regno]
         t = reg.type
@@ -651,11 +583,6 @@ class _Verifier:
 
     # ---- jumps ----------------------------------------------------------
     def check_cond_jmp(self, ins) -> None:
-        from . import links, memory
-        from . import packet as ptrcmp
-        from . import regs as R
-        from . import scalar as sc
-
         o = ins.code & 0xF0
         if o == op.BPF_JA or o > op.BPF_JCOND:
             self.err(f"invalid BPF_JMP/JMP32 opcode {o:x}", EINVAL)
@@ -676,8 +603,6 @@ class _Verifier:
                 self.err("BPF_JMP/JMP32 uses reserved fields", EINVAL)
             s = R.scalar_const(ins.imm)
         is32 = (ins.code & 7) == op.BPF_JMP32
-        from . import precision
-
         hflags = precision.INSN_F_DST_REG_STACK if d.type == R.PTR_TO_STACK else 0
         if ins.code & 8 and s.type == R.PTR_TO_STACK:
             hflags |= precision.INSN_F_SRC_REG_STACK
@@ -714,8 +639,6 @@ class _Verifier:
         self.push_stack(self.insn_idx + ins.off + 1, self.insn_idx, other)
         oregs = other.cur.regs
         if d.type == R.SCALAR and s.type == R.SCALAR:
-            from .condjmp import set_min_max
-
             set_min_max(self, ins, d, s, o, is32, regs, oregs)
         cf = self.state.curframe
         if ins.code & 8 and s.type == R.SCALAR and s.id:
@@ -773,13 +696,9 @@ class _Verifier:
 
     # ---- calls / exit -----------------------------------------------------
     def check_helper_call(self, ins) -> None:
-        from . import calls
-
         calls.check_helper_call(self, ins)
 
     def check_exit(self) -> bool:
-        from . import retval
-
         return retval.check_exit(self)
 
 
