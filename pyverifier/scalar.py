@@ -74,34 +74,13 @@ _TWO64 = 1 << 64
 _TWO32 = 1 << 32
 _S64_SIGN = 1 << 63
 
-# ALU operation nibbles (BPF_OP of the opcode)
-BPF_ADD = 0x00
-BPF_SUB = 0x10
-BPF_MUL = 0x20
-BPF_DIV = 0x30
-BPF_OR = 0x40
-BPF_AND = 0x50
-BPF_LSH = 0x60
-BPF_RSH = 0x70
-BPF_NEG = 0x80
-BPF_MOD = 0x90
-BPF_XOR = 0xA0
-BPF_MOV = 0xB0
-BPF_ARSH = 0xC0
-BPF_END = 0xD0
+# ALU operation and conditional jump nibbles (BPF_OP of the opcode), from the instruction set's table
+from .opcodes import (  # noqa: E402
+    BPF_ADD, BPF_AND, BPF_ARSH, BPF_DIV, BPF_END, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE,
+    BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLE, BPF_JSLT, BPF_LSH, BPF_MOD, BPF_MOV, BPF_MUL, BPF_NEG, BPF_OR,
+    BPF_RSH, BPF_SUB, BPF_XOR,
+)
 
-# conditional jump nibbles
-BPF_JEQ = 0x10
-BPF_JGT = 0x20
-BPF_JGE = 0x30
-BPF_JSET = 0x40
-BPF_JNE = 0x50
-BPF_JSGT = 0x60
-BPF_JSGE = 0x70
-BPF_JLT = 0xA0
-BPF_JLE = 0xB0
-BPF_JSLT = 0xC0
-BPF_JSLE = 0xD0
 #: The negation of ``JSET`` ("no bit in common"), which has no opcode of its
 #: own; the kernel spells it ``BPF_JSET | BPF_X`` and so do we.
 BPF_JSET_NOT = 0x48
