@@ -223,6 +223,7 @@ def render(out_dir: Path, doc: dict) -> Path:
         size_classes=list(SIZE_CLASSES),
         insn_groups=[g for g, _ in INSN_TYPE_GROUPS],
         root="",
+        home="bench.html",
     )
     path = out_dir / "bench.html"
     path.write_text(html, encoding="utf-8")
