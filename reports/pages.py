@@ -431,6 +431,7 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
             summary=_summary(rows),
             triage=_triage_groups(rows, cmp_records),
             by_size=_by_size(run.meta),
+            breakdowns=_breakdowns(rows),
             repeat=run.meta.get("repeat", 1),
             plots=plot_list,
             rows=rows,
@@ -454,6 +455,31 @@ def render(run_dir: Path, *, log_limit_bytes: int = LOG_LIMIT_BYTES,
     _render_triage(env, run_dir, rows, cmp_records, out / "triage.html")
     _render_program_pages(env, run, rows, cmp_records, pages_dir, log_limit_bytes, listing_limit)
     return index_path
+
+
+BREAKDOWN_ROWS = 25  # values shown per dimension, most programs first
+
+
+def _breakdowns(rows: list[IndexRow]) -> list[dict[str, Any]]:
+    """Class counts by source, program type and tag (a program counts once under each of its tags)."""
+    dims = (("source", lambda r: [r.source]), ("program type", lambda r: [r.prog_type]),
+            ("tag", lambda r: [t for t in r.tags.split(",") if t] if r.tags else []))
+    present = sorted({r.cls for r in rows}, key=classes.order)
+    out = []
+    for title, values in dims:
+        counts: dict[str, dict[str, int]] = {}
+        for r in rows:
+            for v in values(r):
+                c = counts.setdefault(v or "(none)", {})
+                c[r.cls] = c.get(r.cls, 0) + 1
+        table = sorted(counts.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        out.append({
+            "title": title,
+            "classes": present,
+            "rows": [(v, sum(c.values()), [c.get(k, 0) for k in present]) for v, c in table[:BREAKDOWN_ROWS]],
+            "more": max(0, len(table) - BREAKDOWN_ROWS),
+        })
+    return out
 
 
 def _kernel_label(meta: dict[str, Any], kind: str) -> str:

@@ -132,11 +132,70 @@ def time_scatter(cmp: pd.DataFrame, path: Path) -> Plot | None:
                 f"{n:,} programs timed by both verifiers (mean over repetitions).")
 
 
+SIZE_ORDER = ("simple", "medium", "complex", "maximum")
+
+
+def time_ratio_by_size(cmp: pd.DataFrame, path: Path) -> Plot | None:
+    """Box plot of pyverifier time / kernel time per program, one box per size class."""
+    if not {"kernel_us", "py_us", "size_class"} <= set(cmp.columns):
+        return None
+    k = pd.to_numeric(cmp["kernel_us"], errors="coerce")
+    p = pd.to_numeric(cmp["py_us"], errors="coerce")
+    ratio = (p / k.where(k > 0)).replace([np.inf, -np.inf], np.nan)
+    groups = [(sc, ratio[(cmp["size_class"] == sc) & ratio.notna()].to_numpy()) for sc in SIZE_ORDER]
+    groups = [(sc, r) for sc, r in groups if len(r)]
+    if not groups:
+        return None
+    fig = Figure(figsize=(5.4, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.boxplot([r for _, r in groups], showfliers=True)
+    ax.set_xticks(range(1, len(groups) + 1), [f"{sc}\n({len(r):,})" for sc, r in groups])
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="#888", linestyle="--", linewidth=1)
+    ax.set_ylabel("pyverifier time / kernel time")
+    ax.set_title("Time ratio by size class")
+    _save(fig, path)
+    medians = ", ".join(f"{sc} {np.median(r):.1f}×" for sc, r in groups)
+    return Plot(f"plots/{path.name}", "Time ratio by size class",
+                f"Per program, pyverifier's time over the kernel's (both means over repetitions); medians: {medians}. "
+                "Below the dashed line pyverifier is faster.")
+
+
+def states_by_size(cmp: pd.DataFrame, path: Path) -> Plot | None:
+    """Explored states (total_states) summed per size class, kernel beside pyverifier, programs both accept."""
+    need = {"kernel_total_states", "py_total_states", "size_class", "kernel_verdict", "py_verdict"}
+    if not need <= set(cmp.columns):
+        return None
+    both = cmp[(cmp["kernel_verdict"] == "accept") & (cmp["py_verdict"] == "accept")]
+    rows = []
+    for sc in SIZE_ORDER:
+        part = both[both["size_class"] == sc]
+        if len(part):
+            rows.append((sc, pd.to_numeric(part["kernel_total_states"], errors="coerce").sum(),
+                         pd.to_numeric(part["py_total_states"], errors="coerce").sum(), len(part)))
+    if not rows or not any(k or p for _, k, p, _ in rows):
+        return None
+    fig = Figure(figsize=(5.4, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r[1] for r in rows], width=0.4, label="kernel", color="#1f77b4")
+    ax.bar(x + 0.2, [r[2] for r in rows], width=0.4, label="pyverifier", color="#ff7f0e")
+    ax.set_xticks(x, [f"{sc}\n({n:,})" for sc, _, _, n in rows])
+    ax.set_ylabel("explored states (total_states), summed")
+    ax.set_title("States kept for pruning, by size class")
+    ax.legend()
+    _save(fig, path)
+    return Plot(f"plots/{path.name}", "States kept for pruning",
+                "Programs both verifiers accept: the states each verifier kept at prune points (its "
+                "total_states), summed per size class. Equal bars mean equal pruning.")
+
+
 def draw_all(cmp: pd.DataFrame, plots_dir: Path) -> list[Plot]:
     """Every plot the data allows; a plot without data is left out (and an old file of it removed)."""
     plots_dir.mkdir(parents=True, exist_ok=True)
     out = [verdict_confusion(cmp, plots_dir / "verdicts.png")]
-    for fn, name in ((insns_scatter, "insns.png"), (time_scatter, "time.png")):
+    for fn, name in ((insns_scatter, "insns.png"), (time_scatter, "time.png"),
+                     (time_ratio_by_size, "time_ratio.png"), (states_by_size, "states.png")):
         p = fn(cmp, plots_dir / name)
         if p is not None:
             out.append(p)

@@ -472,3 +472,17 @@ def test_two_thousand_program_index_opens_under_two_seconds(tmp_path: Path):
     assert m, "the table script never finished"
     print(f"index of 2008 programs ready in {m.group(1)} ms")
     assert int(m.group(1)) < 2000, f"index of 2000 programs took {m.group(1)} ms to open"
+
+
+def test_breakdowns_and_size_class_plots(tmp_path: Path):
+    run = make_run(tmp_path, n_extra=30)
+    comp = pd.read_parquet(run / "comparison.parquet")
+    comp["kernel_total_states"] = 3
+    comp["py_total_states"] = 3
+    comp.to_parquet(run / "comparison.parquet")
+    index = reports.render(run).read_text()
+    assert "Classes by source, program type and tag" in index
+    assert '<table class="grid small breakdown">' in index
+    assert (run / "report" / "plots" / "time_ratio.png").exists()
+    assert (run / "report" / "plots" / "states.png").exists()
+    assert "Time ratio by size class" in index and "States kept for pruning" in index
