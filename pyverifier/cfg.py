@@ -473,13 +473,16 @@ def insn_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[
 
 def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
     n = len(insns)
-    cache: dict = {}  # use/def of an instruction depends on the instruction alone
-    ud = []
-    for ins in insns:
-        u = cache.get(ins)
-        if u is None:
-            u = cache[ins] = insn_use_def(ins, call_params)
-        ud.append(u)
+    if n < 512:
+        ud = [insn_use_def(ins, call_params) for ins in insns]
+    else:  # big programs repeat instructions: use/def depends on the instruction alone
+        cache: dict = {}
+        ud = []
+        for ins in insns:
+            u = cache.get(ins)
+            if u is None:
+                u = cache[ins] = insn_use_def(ins, call_params)
+            ud.append(u)
     live_in = [0] * n
     live_out = [0] * n
     succ = cfg.succ

@@ -7,7 +7,10 @@ fixed offset ``off``, an ``id`` (shared by copies, for null checks), the map
 they point into, a packet ``range`` and a ``mem_size``.
 
 ``Reg`` objects are never changed after construction, so states share them
-freely; writing a register means putting a new ``Reg`` in its slot.
+freely; writing a register means putting a new ``Reg`` in its slot. Never assign
+to a field of an existing ``Reg`` (use ``replace``): ``scalar_const`` and
+``scalar_unknown`` hand out shared objects (across states and programs), and
+``fmt_reg`` caches each object's log text in ``txt``.
 """
 from __future__ import annotations
 

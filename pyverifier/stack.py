@@ -4,7 +4,7 @@ A frame's stack is a list of 8-byte ``Slot`` objects, index ``spi`` 0 for
 ``fp-8`` .. ``fp-1``, 1 for ``fp-16``.., grown on demand like the kernel's
 ``allocated_stack``. Each slot has 8 byte kinds (index ``j`` is the byte at
 ``fp - 8*spi - 1 - j``) and, for a spill, the spilled register. Slots are
-immutable and shared between states.
+immutable and shared between states (``Slot.text`` caches their log text).
 
 ``StackLiveness`` is the kernel's call-chain sensitive live-stack analysis
 (kernel/bpf/liveness.c), for the main frame: it records the slots each
