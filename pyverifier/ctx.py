@@ -29,6 +29,21 @@ def _narrow_ok(off: int, size: int, size_default: int) -> bool:
     return size == size_default or (size < size_default and (off % size_default) + size <= size_default)
 
 
+def _skb_field(off: int, size: int, write: bool, meta: bool = False):
+    """A valid ``__sk_buff`` access: packet pointers for data/data_end (and data_meta when the type has it)."""
+    t = _skb_valid(off, size, write)
+    if t is None:
+        return None
+    S = _SKB
+    if _in(off, S["data"], 4):
+        return R.PTR_TO_PACKET
+    if meta and _in(off, S["data_meta"], 4):
+        return R.PTR_TO_PACKET_META
+    if _in(off, S["data_end"], 4):
+        return R.PTR_TO_PACKET_END
+    return t
+
+
 def _skb_valid(off: int, size: int, write: bool):
     S = _SKB
     if off < 0 or off >= SKB_SIZE or off % size:
@@ -84,16 +99,7 @@ def _tc(off: int, size: int, write: bool, eat):
         return None
     if off == S["tstamp_type"]:
         return R.SCALAR if (not write and size == 1) else None
-    t = _skb_valid(off, size, write)
-    if t is None:
-        return None
-    if _in(off, S["data"], 4):
-        return R.PTR_TO_PACKET
-    if _in(off, S["data_meta"], 4):
-        return R.PTR_TO_PACKET_META
-    if _in(off, S["data_end"], 4):
-        return R.PTR_TO_PACKET_END
-    return t
+    return _skb_field(off, size, write, meta=True)
 
 
 _XDP_DEVMAP = uapi.ATTACH_TYPES["xdp_devmap"]
@@ -170,14 +176,7 @@ def _cg_skb(off: int, size: int, write: bool, eat):
         if not (_in(off, S["mark"], 4) or _in(off, S["priority"], 4) or _in(off, S["cb"], 20) or
                 _in(off, S["tstamp"], 8)):
             return None
-    t = _skb_valid(off, size, write)
-    if t is None:
-        return None
-    if _in(off, S["data"], 4):
-        return R.PTR_TO_PACKET
-    if _in(off, S["data_end"], 4):
-        return R.PTR_TO_PACKET_END
-    return t
+    return _skb_field(off, size, write)
 
 
 def _sk_skb(off: int, size: int, write: bool, eat):
@@ -189,14 +188,7 @@ def _sk_skb(off: int, size: int, write: bool, eat):
         return None
     if _in(off, S["mark"], 4):
         return None
-    t = _skb_valid(off, size, write)
-    if t is None:
-        return None
-    if _in(off, S["data"], 4):
-        return R.PTR_TO_PACKET
-    if _in(off, S["data_end"], 4):
-        return R.PTR_TO_PACKET_END
-    return t
+    return _skb_field(off, size, write)
 
 
 def _lwt(off: int, size: int, write: bool, eat):
@@ -208,14 +200,7 @@ def _lwt(off: int, size: int, write: bool, eat):
         return None
     if write and not (_in(off, S["mark"], 4) or _in(off, S["priority"], 4) or _in(off, S["cb"], 20)):
         return None
-    t = _skb_valid(off, size, write)
-    if t is None:
-        return None
-    if _in(off, S["data"], 4):
-        return R.PTR_TO_PACKET
-    if _in(off, S["data_end"], 4):
-        return R.PTR_TO_PACKET_END
-    return t
+    return _skb_field(off, size, write)
 
 
 def _flow_dissector(off: int, size: int, write: bool, eat):

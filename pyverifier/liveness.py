@@ -9,7 +9,7 @@ flow to a fixed point (``live_before``, ``must_write_acc``), prints the
 ``(cc) frame F insn N +live -8`` lines of level 2, and hands the entry's marks
 of the outer frames to the call instruction of the caller's instance.
 
-``Liveness`` has the interface of the main-frame-only ``stack.StackLiveness``
+``Liveness`` has the interface of the former main-frame-only ``StackLiveness``
 (``mark_read``, ``mark_write``, ``reset_write_marks``, ``commit_write_marks``,
 ``update``, ``live_before`` of the main instance) plus ``frame`` arguments and
 ``slot_alive`` for states inside subprograms.

@@ -1,4 +1,4 @@
-"""Stack slots of one frame, and the 6.18 stack liveness analysis.
+"""Stack slots of one frame.
 
 A frame's stack is a list of 8-byte ``Slot`` objects, index ``spi`` 0 for
 ``fp-8`` .. ``fp-1``, 1 for ``fp-16``.., grown on demand like the kernel's
@@ -6,10 +6,8 @@ A frame's stack is a list of 8-byte ``Slot`` objects, index ``spi`` 0 for
 ``fp - 8*spi - 1 - j``) and, for a spill, the spilled register. Slots are
 immutable and shared between states (``Slot.text`` caches their log text).
 
-``StackLiveness`` is the kernel's call-chain sensitive live-stack analysis
-(kernel/bpf/liveness.c), for the main frame: it records the slots each
-instruction may read and must write, propagates them to a fixed point when a
-path ends, and prints the ``(0) frame 0 insn N +live -8`` lines of level 2.
+The 6.18 live-stack analysis that prints ``(0) frame 0 insn N +live -8`` is
+in ``liveness.py``.
 """
 from __future__ import annotations
 
@@ -89,111 +87,3 @@ def _fmt_stack_mask(mask: int) -> str:
         mask >>= 1
         spi += 1
     return ",".join(out)
-
-
-class StackLiveness:
-    """Live stack slots for call chain (0): may_read / must_write per instruction."""
-
-    __slots__ = ("n", "may_read", "must_write", "must_write_acc", "live_before", "must_write_set", "allocated",
-                 "updated", "must_write_dropped", "write_acc", "write_idx", "callchain")
-
-    def __init__(self, insn_cnt: int):
-        n = self.n = insn_cnt
-        self.may_read = [0] * n
-        self.must_write = [0] * n
-        self.must_write_acc = [0] * n
-        self.live_before = [0] * n
-        self.must_write_set = [False] * n
-        self.allocated = False
-        self.updated = False
-        self.must_write_dropped = False
-        self.write_acc = 0
-        self.write_idx = 0
-        self.callchain = "(0)"
-
-    def mark_read(self, idx: int, mask: int) -> None:
-        self.allocated = True
-        new = self.may_read[idx] | mask
-        if new != self.may_read[idx] and (new | self.live_before[idx]) != self.live_before[idx]:
-            self.updated = True
-        self.may_read[idx] = new
-
-    def reset_write_marks(self, idx: int) -> None:
-        self.write_idx = idx
-        self.write_acc = 0
-
-    def mark_write(self, mask: int) -> None:
-        self.write_acc |= mask
-
-    def commit_write_marks(self) -> None:
-        idx = self.write_idx
-        mask = self.write_acc
-        if not (mask == 0 and not self.must_write_set[idx]):
-            self.allocated = True
-            old = self.must_write[idx]
-            if self.must_write_set[idx]:
-                mask &= old
-            if old != mask:
-                self.must_write[idx] = mask
-                self.updated = True
-            if old & ~mask:
-                self.must_write_dropped = True
-        self.must_write_set[idx] = True
-        self.write_idx = 0
-
-    def update(self, log, succ, postorder: list[int], prune_points, subprog_start: int = 0) -> None:
-        """bpf_update_live_stack for the main frame."""
-        if not self.updated:
-            return
-        if self.must_write_dropped:
-            for i in range(self.n):
-                self.must_write_acc[i] = 0
-        lb = self.live_before
-        mwa = self.must_write_acc
-        mr = self.may_read
-        mw = self.must_write
-        cc = self.callchain
-        level2 = log.level2
-        cnt = 0 if self.allocated else 1
-        if self.allocated:
-            while True:
-                cnt += 1
-                changed = False
-                for i in postorder:
-                    ss = succ[i]
-                    if not ss:
-                        continue
-                    after = 0
-                    acc = (1 << 64) - 1
-                    for s in ss:
-                        after |= lb[s]
-                        acc &= mwa[s]
-                    acc |= mw[i]
-                    before = (after & ~mw[i]) | mr[i]
-                    if before != lb[i] or acc != mwa[i]:
-                        changed = True
-                    if level2 and (mr[i] or mw[i] or i == subprog_start or i in prune_points):
-                        _log_change(log, cc, "live", i, lb[i], before)
-                        _log_change(log, cc, "written", i, mwa[i], acc)
-                    lb[i] = before
-                    mwa[i] = acc
-                if not changed:
-                    break
-        if level2:
-            log.write(f"{cc} live stack update done in {cnt} iterations\n")
-        self.updated = False
-        self.must_write_dropped = False
-
-
-def _log_change(log, cc: str, pfx: str, idx: int, old: int, new: int) -> None:
-    changed = old ^ new
-    if not changed:
-        return
-    ones = new & changed
-    zeros = ~new & changed
-    s = f"{cc} frame 0 insn {idx} "
-    if ones:
-        s += f"+{pfx} {fmt_stack_mask(ones)} "
-    if zeros:
-        s += f"-{pfx} {fmt_stack_mask(zeros)}"
-    log.write(s + "\n")
