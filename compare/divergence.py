@@ -189,3 +189,38 @@ def split_at_line(text: str, line_no: int) -> tuple[str, str, str] | None:
             before = "\n".join(lines[:i])
             return (before + "\n" if i else ""), ln, "\n" + "\n".join(lines[i + 1:]) if i + 1 < len(lines) else ""
     return None
+
+
+def mark_differing(line: str | None, keys: list[str]) -> list[tuple[str, bool]]:
+    """Split a log line into (text, differs) pieces so a report can mark the differing state entries.
+
+    The state part (after `` ; `` of an instruction line, or a state/branch line) is split into
+    ``KEY=VALUE`` entries at depth 0; entries whose key is in ``keys`` are marked.
+    """
+    if not line:
+        return [(line or "", False)]
+    wanted = set(keys)
+    m = _INSN.match(line)
+    if m and m.group(4) is not None:
+        start = line.rindex(" ; " + m.group(4)) + 3 if (" ; " + m.group(4)) in line else len(line)
+    else:
+        m2 = _STATE_LINE.match(line) or _FROM.match(line)
+        if not m2:
+            return [(line, False)]
+        start = m2.start(m2.lastindex)
+    pieces: list[tuple[str, bool]] = [(line[:start], False)]
+    depth = 0
+    tok_start = start
+    for i, ch in enumerate(line[start:] + " ", start):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == " " and depth == 0:
+            tok = line[tok_start:i]
+            if tok:
+                pieces.append((tok, tok.split("=", 1)[0] in wanted))
+            if i < len(line):
+                pieces.append((" ", False))
+            tok_start = i + 1
+    return pieces

@@ -15,7 +15,7 @@ from pyverifier import uapi
 from pyverifier.program import Program
 
 from compare.classify import extra_kernel_kinds
-from compare.divergence import split_at_line
+from compare.divergence import mark_differing, split_at_line
 
 from . import classes, fmt, listing, plots
 from .paths import REPORT_DIR, safe_name
@@ -225,7 +225,10 @@ def _divergence(crow: dict[str, Any]) -> dict[str, Any] | None:
     line = crow.get("div_line")
     if fmt.is_missing(line):
         return None
+    keys = [k for k in _s(crow.get("div_keys")).split(",") if k]
     return {
+        "kernel_pieces": mark_differing(_s(crow.get("div_kernel_line")), keys),
+        "py_pieces": mark_differing(_s(crow.get("div_py_line")), keys),
         "line": int(line),
         "insn": None if fmt.is_missing(crow.get("div_insn")) else int(crow["div_insn"]),
         "kernel": _s(crow.get("div_kernel_line")) or "(the kernel's log ends here)",

@@ -58,6 +58,15 @@ def test_state_tokens_split_at_depth_zero():
     assert t == {"R0": "scalar(smin=0,var_off=(0x0; 0xff))", "R1": "ctx()", "fp-8": "mmmm"}
 
 
+def test_mark_differing_splits_state_entries():
+    from compare.divergence import mark_differing
+
+    pieces = mark_differing("3: (07) r3 += 1 ; R3=scalar(var_off=(0x0; 0x1)) R4=0", ["R3"])
+    assert pieces == [("3: (07) r3 += 1 ; ", False), ("R3=scalar(var_off=(0x0; 0x1))", True), (" ", False),
+                      ("R4=0", False)]
+    assert mark_differing("R0 !read_ok", []) == [("R0 !read_ok", False)]
+
+
 def test_split_at_line_counts_like_normalize():
     text = "a\n\nverification time 3 usec\nb\nc"
     assert split_at_line(text, 2) == ("a\n\nverification time 3 usec\n", "b", "\nc")
@@ -88,6 +97,8 @@ def test_report_shows_divergence_and_triage(tmp_path, monkeypatch):
     page = (out / "report" / "programs" / "t_a.html").read_text()
     assert 'id="div-kernel"' in page and 'id="div-pyverifier"' in page
     assert "Differing: <strong>R0" in page
+    assert '<mark class="diffkey">R0=1</mark>' in page  # the differing entry is marked in both lines
+    assert '<mark class="diffkey">R0=&lt;b&gt;2&lt;/b&gt;</mark>' in page
     assert "&lt;b&gt;2&lt;/b&gt;" in page and "<b>2</b>" not in page  # log text stays text
     index = (out / "report" / "index.html").read_text()
     assert "<strong>1</strong> programs have identical logs" in index
