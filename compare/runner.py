@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
+from pyverifier.insn import decode
 from pyverifier.program import Program
 from pyverifier.result import ERROR, Result
 from reports.paths import log_relpath
@@ -95,31 +96,51 @@ def _p95(xs: list[float]) -> float | None:
     return s[k]
 
 
-def _with_divergences(out: Path, programs: list[Program], comp: pd.DataFrame) -> pd.DataFrame:
-    """Add where the kernel's and pyverifier's logs first differ, and a signature to group by."""
-    rows = []
+def _divergence_task(arg: tuple[str, str, bytes]) -> dict | None:
+    kernel_log, py_log, insns_b = arg
+    try:
+        insns = decode(insns_b)
+    except ValueError:
+        insns = None
+    div = first_divergence(Path(kernel_log).read_text(errors="replace"), Path(py_log).read_text(errors="replace"),
+                           insns)
+    return None if div is None else div.to_dict()
+
+
+def _with_divergences(out: Path, programs: list[Program], comp: pd.DataFrame, jobs: int = 1,
+                      timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
+    """Add where the kernel's and pyverifier's logs first differ, and a signature to group by.
+
+    The logs are compared in ``jobs`` worker processes: the logs of programs near the
+    instruction limit are tens of megabytes each.
+    """
     by_id = {p.id: p for p in programs}
+    rows: dict[str, dict] = {}
+    tasks = []
+    not_modelled_msg: dict[str, str] = {}
     for pid, cls, py_msg in zip(comp["program_id"], comp["class"], comp.get("py_message", [""] * len(comp))):
-        row = {"program_id": pid, "logs_identical": False}
+        rows[pid] = {"program_id": pid, "logs_identical": False}
         kp, pp = out / log_relpath("kernel", pid), out / log_relpath("pyverifier", pid)
         if cls == TOOL_ERROR or not (kp.exists() and pp.exists()):
-            row["signature"] = "tool error" if cls == TOOL_ERROR else ""
-            rows.append(row)
+            rows[pid]["signature"] = "tool error" if cls == TOOL_ERROR else ""
             continue
-        try:
-            insns = by_id[pid].decoded()
-        except ValueError:
-            insns = None
-        div = first_divergence(kp.read_text(errors="replace"), pp.read_text(errors="replace"), insns)
-        if div is None:
+        if cls == NOT_MODELLED_CLASS:
+            not_modelled_msg[pid] = str(py_msg)
+        tasks.append((pid, (str(kp), str(pp), by_id[pid].insns)))
+    for pid, div in run_tasks(_divergence_task, tasks, jobs=jobs, timeout=timeout):
+        row = rows[pid]
+        if isinstance(div, TaskFailure):
+            row["signature"] = f"log comparison failed: {div.reason.splitlines()[0]}"
+        elif div is None:
             row["logs_identical"] = True
             row["signature"] = ""
         else:
-            row.update(div.to_dict())
-        if cls == NOT_MODELLED_CLASS:
-            row["signature"] = str(py_msg)
-        rows.append(row)
-    return comp.merge(pd.DataFrame(rows), on="program_id", how="left")
+            row.update(div)
+        if pid in not_modelled_msg:
+            row["signature"] = not_modelled_msg[pid]
+    if not rows:
+        return comp.assign(logs_identical=pd.Series(dtype=bool), signature=pd.Series(dtype=str))
+    return comp.merge(pd.DataFrame([rows[pid] for pid in comp["program_id"]]), on="program_id", how="left")
 
 
 class Progress:
@@ -252,8 +273,6 @@ def run(
 
     results = pd.DataFrame(list(done.values()))
     results = results[results["program_id"].isin(by_id)]
-    results.to_csv(out / "results.csv", index=False)
-    results.to_parquet(out / "results.parquet", index=False)
     prog_df = pd.DataFrame(
         [
             {
@@ -269,7 +288,10 @@ def run(
         ]
     )
     comp = comparison_table(results, prog_df)
-    comp = _with_divergences(out, programs, comp)
+    # before any Parquet write: the comparison forks workers, which is safest before pyarrow starts threads
+    comp = _with_divergences(out, programs, comp, jobs=options.jobs, timeout=options.timeout)
+    results.to_csv(out / "results.csv", index=False)
+    results.to_parquet(out / "results.parquet", index=False)
     comp.to_csv(out / "comparison.csv", index=False)
     comp.to_parquet(out / "comparison.parquet", index=False)
     comp.to_json(out / "comparison.json", orient="records", indent=1)
