@@ -33,10 +33,11 @@ CALLER_SAVED = 0x3F  # r0..r5
 class CfgError(Exception):
     """The program fails a pre-exploration check: ``msg`` is the kernel's line."""
 
-    def __init__(self, msg: str, errno: int = EINVAL):
+    def __init__(self, msg: str, errno: int = EINVAL, subprog_cnt: int = 0):
         super().__init__(msg)
         self.msg = msg
         self.errno = errno
+        self.subprog_cnt = subprog_cnt  # subprograms known when the check failed (the stats line)
 
 
 class NotModelled(Exception):
@@ -118,6 +119,16 @@ def all_successors(insns: list[Insn]) -> list[tuple[int, ...]]:
     return out
 
 
+def _count_subprogs(insns: list[Insn]) -> int:
+    """How many subprograms the program's calls and function pointers name (main included)."""
+    starts = {0}
+    for i, ins in enumerate(insns):
+        if (ins.code == op.CALL and ins.src == op.BPF_PSEUDO_CALL) or \
+                (ins.code == op.LD_IMM64 and ins.src == op.BPF_PSEUDO_FUNC):
+            starts.add(i + ins.imm + 1)
+    return len(starts)
+
+
 def check_subprogs(insns: list[Insn], log) -> list[int]:
     """Find subprograms, print ``func#`` lines, check jump ranges and last insns."""
     n = len(insns)
@@ -133,7 +144,7 @@ def check_subprogs(insns: list[Insn], log) -> list[int]:
                 raise NotModelled("kfunc calls")
             tgt = i + ins.imm + 1
             if tgt < 0 or tgt >= n:
-                raise CfgError("call to invalid destination")
+                raise CfgError("call to invalid destination", subprog_cnt=len(set(starts)))
             starts.append(tgt)
     starts = sorted(set(starts))
     if log.level2:
@@ -455,7 +466,7 @@ def insn_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[
             use = dst if (code & 8) == 0 else dst | src
     else:
         o = code & 0xF0
-        if o == op.BPF_JA:
+        if o == op.BPF_JA or o == op.BPF_JCOND:  # may_goto reads no register (its dst field is 0)
             d = use = 0
         elif o == op.BPF_EXIT:
             d, use = 0, 1
@@ -530,14 +541,19 @@ def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None
 
     ``after_cfg()`` runs where the kernel checks the attach target (check_attach_btf_id).
     """
-    starts = check_subprogs(insns, log)
-    check_ldimm64_and_opcodes(insns, nmaps, maps)
-    cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
-    cfg.succ = all_successors(insns)
-    check_cfg(insns, cfg)
-    compute_postorder(insns, cfg)
-    if after_cfg is not None:
-        after_cfg()
+    try:
+        starts = check_subprogs(insns, log)
+        check_ldimm64_and_opcodes(insns, nmaps, maps)
+        cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
+        cfg.succ = all_successors(insns)
+        check_cfg(insns, cfg)
+        compute_postorder(insns, cfg)
+        if after_cfg is not None:
+            after_cfg()
+    except CfgError as e:
+        if not e.subprog_cnt:
+            e.subprog_cnt = _count_subprogs(insns)
+        raise
     compute_scc(insns, cfg)
     compute_live_regs(insns, cfg, call_params)
     if log.level2:

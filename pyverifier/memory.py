@@ -433,7 +433,7 @@ def write_fixed(v, f, off: int, size: int, value_regno: int, ins) -> None:
     flags = stack_access_flags(f.frameno, spi)
     reg = regs[value_regno] if value_regno >= 0 else None
     if off % 8 == 0 and size == 8:
-        v.live.mark_write(1 << spi)
+        v.live.mark_write(1 << spi, f.frameno)
     v.scratched_stack |= 1 << spi
     is_st = (ins.code & 7) == 2
     if reg is not None and off % 8 == 0 and reg.type == R.SCALAR:
@@ -518,7 +518,7 @@ def read_fixed(v, f, off: int, size: int, dst_regno: int) -> None:
     cur = f.stack[spi]
     types = cur.types
     v.scratched_stack |= 1 << spi
-    v.live.mark_read(v.insn_idx, 1 << spi)
+    v.live.mark_read(v.insn_idx, 1 << spi, f.frameno)
     regs = v.state.cur.regs
     if types[7] == STACK_SPILL:
         sp = cur.spilled
@@ -624,7 +624,7 @@ def range_initialized(v, reg, regno: int, off: int, size: int, zero_ok: bool, cl
             if not vo.mask:
                 v.err(f"invalid read from stack R{regno} off {min_off}+{i - min_off} size {size}")
             v.err(f"invalid read from stack R{regno} var_off {_tnum_str(vo)}+{i - min_off} size {size}")
-        v.live.mark_read(v.insn_idx, 1 << spi)
+        v.live.mark_read(v.insn_idx, 1 << spi, reg.frameno)
 
 
 # ---- register moves (ids, sign extension, 32-bit) ---------------------------

@@ -275,7 +275,7 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
     linked = hist is not None and hist[3]
     if linked:
         _sync_linked(bt, hist)
-    r = _backtrack(ins, hist, bt)
+    r = _backtrack(ins, hist, bt, subseq_idx, v.insns)
     if r is _END:
         if linked:
             _sync_linked(bt, hist)
@@ -291,7 +291,31 @@ assert (op.BPF_LD, op.BPF_LDX, op.BPF_ST, op.BPF_STX, op.BPF_ALU, op.BPF_JMP, op
     (0, 1, 2, 3, 4, 5, 6, 7)
 
 
-def _backtrack(ins, hist, bt: Backtrack):
+def _backtrack_exit(bt: Backtrack, fr: int, subseq_idx: int, insns):
+    """Going back over a subprogram's exit: the path enters the callee's frame.
+
+    Only R0 crosses the boundary (when the next instruction of the path follows a
+    call, i.e. this was a subprogram's return); the caller's r6-r9 and stack marks
+    wait in their frame until the backtrack leaves the callee again at its call.
+    """
+    regs = bt.regs
+    if regs[fr] & REGMASK_ARGS:
+        raise _not_modelled(f"backtracking exit unexpected regs {regs[fr]:x}")
+    r0 = False
+    if subseq_idx >= 1:
+        prev = insns[subseq_idx - 1]
+        r0 = (prev.code == op.BPF_JMP | op.BPF_CALL and prev.src == op.BPF_PSEUDO_CALL
+              and bool(regs[fr] & 1))
+    regs[fr] &= ~1
+    if fr == MAX_CALL_FRAMES - 1:
+        raise _not_modelled("backtracking: exit below the deepest frame")
+    bt.frame = fr + 1
+    if r0:
+        regs[fr + 1] |= 1
+    return None
+
+
+def _backtrack(ins, hist, bt: Backtrack, subseq_idx: int = -1, insns=None):
     """The body of backtrack_insn: ``_END`` when it reaches the kernel's final linked-regs sync."""
     code = ins.code
     fr = bt.frame
@@ -348,7 +372,18 @@ def _backtrack(ins, hist, bt: Backtrack):
     if cls == 5 or cls == 6:
         if opc == _CALL_OP:
             if ins.src == op.BPF_PSEUDO_CALL:
-                raise _not_modelled("backtracking through a bpf-to-bpf call")
+                # going back over a static call: the callee's frame is left; what is
+                # still wanted there can only be its arguments, which the caller set
+                if regs[fr] & ~REGMASK_ARGS:
+                    raise _not_modelled(f"backtracking: static subprog unexpected regs {regs[fr]:x}")
+                if bt.stack[fr]:
+                    raise _not_modelled(f"backtracking: static subprog leftover stack slots {bt.stack[fr]:x}")
+                if fr == 0:
+                    raise _not_modelled("backtracking: call instruction in the main frame")
+                regs[fr - 1] |= regs[fr]
+                regs[fr] = 0
+                bt.frame = fr - 1
+                return None
             if ins.src == op.BPF_PSEUDO_KFUNC_CALL and ins.imm == 0:
                 return _ENOTSUPP
             regs[fr] &= ~1
@@ -356,7 +391,7 @@ def _backtrack(ins, hist, bt: Backtrack):
                 raise _not_modelled(f"backtracking call unexpected regs {regs[fr]:x}")
             return _END
         if opc == _EXIT_OP:
-            raise _not_modelled("backtracking through a subprogram exit")
+            return _backtrack_exit(bt, fr, subseq_idx, insns)
         if code & 8:
             if not (regs[fr] >> dreg & 1) and not (regs[fr] >> sreg & 1):
                 return None

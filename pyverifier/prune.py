@@ -633,6 +633,7 @@ def widen_imprecise_scalars(v, old, cur) -> None:
 def check_may_goto(v, ins) -> None:
     """``may_goto``: continue at the jump target, queue the loop body one level deeper."""
     idx = v.insn_idx
+    v.may_goto_seen.add(idx)
     cur = v.state
     prev = find_prev_entry(v, cur.parent, idx)
     queued = cur.copy()
@@ -644,14 +645,12 @@ def check_may_goto(v, ins) -> None:
 
 
 def add_may_goto_stack(v) -> None:
-    """After an accepted verification: each subprogram with a may_goto gets the x86-64 JIT's
-    16 bytes of timed may_goto state (a counter and a timestamp) on its stack."""
+    """After an accepted verification: each subprogram with a reached may_goto gets the x86-64
+    JIT's 16 bytes of timed may_goto state (a counter and a timestamp) on its stack."""
     starts = v.cfg.subprog_starts
     depths = getattr(v, "subprog_stack_depth", None)
     seen = set()
-    for i, ins in enumerate(v.insns):
-        if ins.code != 0xE5:
-            continue
+    for i in sorted(v.may_goto_seen):  # a may_goto no path reached goes with the dead code
         k = max(j for j, s in enumerate(starts) if s <= i)
         if k in seen:
             continue

@@ -46,6 +46,7 @@ def check_func_call(v, ins) -> None:
     if target not in starts:
         v.err(f"verifier bug: target of func call at insn {target} is not a program", 14)
     sub = starts.index(target)
+    v.entered_subprogs.add(sub)
     if st.curframe + 1 >= MAX_CALL_FRAMES:
         v.err(f"the call stack of {st.curframe + 2} frames is too deep", E2BIG)
     caller = st.cur

@@ -123,6 +123,7 @@ class _Verifier:
             self.errno = None
         except self.cfgm.CfgError as e:
             log.write(e.msg + "\n")
+            self.subprog_stack_depth = [0] * e.subprog_cnt
             self.errno = e.errno
             self.reject_msg = e.msg
         except (self.cfgm.NotModelled, NotModelled) as e:
@@ -141,6 +142,10 @@ class _Verifier:
                 from .prune import add_may_goto_stack
 
                 add_may_goto_stack(self)
+                if len(self.entered_subprogs) < len(self.subprog_stack_depth):
+                    # an accepted program loses its never-called subprograms with the dead code
+                    self.subprog_stack_depth = [d for i, d in enumerate(self.subprog_stack_depth)
+                                                if i in self.entered_subprogs]
         if self.verdict == ACCEPT and log.level1 and not log.level2:
             log.reset(0)
         if log.level & LOG_STATS:
@@ -191,6 +196,8 @@ class _Verifier:
         self.succ = self.cfg.succ  # successors of every instruction (a list)
         self.live = Liveness(self)
         self.subprog_stack_depth = [0] * len(self.cfg.subprog_starts)
+        self.entered_subprogs = {0}  # subprograms some path called (the others are dead code)
+        self.may_goto_seen: set[int] = set()  # may_goto instructions some path reached
         self.returned_from_callee = False
         self.state = initial_state()
         self.scratch_all()

@@ -266,6 +266,78 @@ r1 += 1
 if r1 < 0x4 goto pc-6
 exit
 """,
+    # precision of a subprogram's return value: back over the exit into the callee, then over
+    # the call into the caller's argument
+    "return_value_precision": """
+r1 = 1
+call pc+6
+r1 = r10
+r1 += -16
+r1 += r0
+r0 = 0
+*(u64 *)(r1 +0) = r0
+exit
+r0 = r1
+r0 <<= 3
+exit
+""",
+    # a caller's callee-saved register stays wanted in the caller's frame while the backtrack
+    # walks the callee's instructions; the callee spills and fills on its own stack
+    "callee_saved_precision": """
+r6 = -8
+r1 = 5
+call pc+4
+r1 = r10
+r1 += r6
+*(u64 *)(r1 +0) = r0
+exit
+*(u64 *)(r10 -8) = r1
+r0 = *(u64 *)(r10 -8)
+r0 += 1
+exit
+""",
+    # nested calls: precision crosses two exits and two calls
+    "nested_call_precision": """
+r1 = 2
+call pc+6
+r1 = r10
+r1 += -16
+r1 += r0
+*(u64 *)(r1 +0) = r1
+r0 = 0
+exit
+r1 += 2
+call pc+1
+exit
+r0 = r1
+exit
+""",
+    # a subprogram only a never-taken branch calls is dead code: the accepted program's
+    # stack depth line leaves it out, and so does its may_goto stack
+    "dead_subprogram": """
+r0 = 0
+if r0 == 0x1 goto pc+1
+goto pc+1
+call pc+1
+exit
+*(u64 *)(r10 -8) = r1
+r1 = 0
+may_goto pc+1
+r1 += 1
+r0 = 0
+exit
+""",
+    # a program refused before exploration still prints one stack depth per subprogram
+    "cfg_error_two_subprogs": "r0 = 0\ncall pc+1\nexit\nr0 = 0\n",
+    # may_goto reads no register: r0 is not live across the loop
+    "may_goto_liveness": """
+r1 = 0
+may_goto pc+2
+r1 += 1
+goto pc-3
+r0 = 0
+exit
+""",
     # many diamonds on an unknown value: checkpoints, hits and misses
     "diamonds": "r6 = *(u32 *)(r1 +0)\nr0 = 0\n" + "".join(
         f"if r6 > 0x{i * 7 + 3:x} goto pc+1\nr0 += {i}\n" for i in range(24)) + "exit\n",
