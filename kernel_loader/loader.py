@@ -35,6 +35,7 @@ from pyverifier.result import ERROR, Result, parse_log_stats
 
 from . import syscall as sc
 from .info import prog_info
+from .btf import BtfLoadError, load_btf
 from .maps import MapCreateError, created_maps
 from .outcome import REJECT_ERRNOS, STAGE_ATTACH_TARGET, STAGE_LOAD, STAGE_MAPS, STAGE_PROGRAM, STAGE_VERIFIER, apply_outcome
 from .vmlinux import BTF_ATTACHED_PROG_TYPES, AttachTargetError, resolve_attach_btf_id
@@ -88,8 +89,11 @@ def attach_btf_id_of(program: Program) -> int:
 
 
 def prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, fds: list[int],
-              attach_btf_id: int = 0) -> tuple[int, str, int]:
-    """One BPF_PROG_LOAD. Returns (fd or -errno, log text, log_true_size)."""
+              attach_btf_id: int = 0, btf_fd: int = -1) -> tuple[int, str, int]:
+    """One BPF_PROG_LOAD. Returns (fd or -errno, log text, log_true_size).
+
+    ``btf_fd`` (>= 0) is the program's loaded BTF; its func_info and line_info go along.
+    """
     insn_buf = ctypes.create_string_buffer(insns_b, len(insns_b))
     lic = ctypes.create_string_buffer(program.license.encode() + b"\0")
     log = ctypes.create_string_buffer(log_size) if log_level else None
@@ -104,6 +108,13 @@ def prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, f
         sc.pack(attr, "<I", 108, attach_btf_id)
     if fds:
         sc.pack(attr, "<Q", 120, ctypes.addressof(fd_array))
+    if btf_fd >= 0:
+        fi = b"".join(struct.pack("<II", *r) for r in program.func_info)
+        li = b"".join(struct.pack("<IIII", *r) for r in program.line_info)
+        fi_buf = ctypes.create_string_buffer(fi, max(len(fi), 1))
+        li_buf = ctypes.create_string_buffer(li, max(len(li), 1))
+        sc.pack(attr, "<IIQI", 72, btf_fd, 8 if fi else 0, sc.addr(fi_buf) if fi else 0, len(program.func_info))
+        sc.pack(attr, "<IQI", 92, 16 if li else 0, sc.addr(li_buf) if li else 0, len(program.line_info))
     try:
         fd = sc.bpf(sc.BPF_PROG_LOAD, attr)
     except sc.BpfError as e:
@@ -114,12 +125,28 @@ def prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, f
 
 
 
+@contextmanager
+def program_btf_fd(program: Program) -> Iterator[int]:
+    """The program's BTF loaded into the kernel for the block (-1 when it has none).
+
+    Raises ``BtfLoadError`` when the kernel refuses the blob.
+    """
+    if program.btf is None:
+        yield -1
+        return
+    fd = load_btf(program.btf)
+    try:
+        yield fd
+    finally:
+        sc.close(fd)
+
+
 def load_with_log(program: Program, insns_b: bytes, level: int, fds: list[int],
-                  attach_btf_id: int = 0) -> tuple[int, str]:
+                  attach_btf_id: int = 0, btf_fd: int = -1) -> tuple[int, str]:
     """BPF_PROG_LOAD with a log buffer regrown to the kernel's ``log_true_size`` until the log fits."""
     size = INITIAL_LOG_SIZE
     while True:
-        fd, text, true_size = prog_load(program, insns_b, level, size, fds, attach_btf_id)
+        fd, text, true_size = prog_load(program, insns_b, level, size, fds, attach_btf_id, btf_fd)
         if fd == -E.ENOSPC and true_size > size and size < MAX_LOG_SIZE:
             size = min(true_size + 1, MAX_LOG_SIZE)
             continue
@@ -166,7 +193,7 @@ def load_here(program: Program, log_level: int = 2, repeat: int = 1, info: bool 
         return res
     level = log_level | LOG_STATS
     try:
-        with created_maps(program.maps) as fds:
+        with created_maps(program.maps) as fds, program_btf_fd(program) as btf_fd:
             try:
                 insns_b = encode(patch_map_fds(insns, fds))
             except ValueError as e:
@@ -176,7 +203,7 @@ def load_here(program: Program, log_level: int = 2, repeat: int = 1, info: bool 
             times: list[float] = []
             first_fd, first_text = 0, ""
             for rep in range(max(1, repeat)):
-                fd, text = load_with_log(program, insns_b, level, fds, res.attach_btf_id or 0)
+                fd, text = load_with_log(program, insns_b, level, fds, res.attach_btf_id or 0, btf_fd)
                 if fd >= 0:
                     try:
                         if rep == 0 and info:
@@ -197,6 +224,11 @@ def load_here(program: Program, log_level: int = 2, repeat: int = 1, info: bool 
         res.errno = e.errno
         res.stage = STAGE_MAPS
         res.message = str(e)
+        return res
+    except BtfLoadError as e:
+        res.errno = e.errno
+        res.stage = STAGE_PROGRAM
+        res.message = f"program BTF refused by the kernel: {e}"
         return res
     except sc.BpfError as e:  # bpf() itself unusable
         res.errno = e.errno
@@ -257,16 +289,21 @@ def open_program(program: Program, log_level: int = 1) -> Iterator[tuple[int | N
     with ExitStack() as stack:
         try:
             fds = stack.enter_context(created_maps(program.maps))
+            btf_fd = stack.enter_context(program_btf_fd(program))
             insns_b = encode(patch_map_fds(insns, fds))
         except MapCreateError as e:
             res.errno, res.stage, res.message = e.errno, STAGE_MAPS, str(e)
+            yield None, res
+            return
+        except BtfLoadError as e:
+            res.errno, res.stage, res.message = e.errno, STAGE_PROGRAM, f"program BTF refused by the kernel: {e}"
             yield None, res
             return
         except ValueError as e:
             res.stage, res.message = STAGE_PROGRAM, f"malformed program: {e}"
             yield None, res
             return
-        fd, text = load_with_log(program, insns_b, log_level | LOG_STATS, fds, btf_id)
+        fd, text = load_with_log(program, insns_b, log_level | LOG_STATS, fds, btf_id, btf_fd)
         if fd >= 0:
             stack.callback(sc.close, fd)
         apply_outcome(res, fd, text, program=program)

@@ -147,6 +147,10 @@ class Program:
     expect: Expect = field(default_factory=Expect)
     source_text: str | None = None  # asm or C text the program was made from, for reports
     source_lang: str | None = None  # "asm", "c", ...
+    # program BTF (BPF_PROG_LOAD's prog_btf_fd): the raw blob, and the records that refer to it
+    btf: bytes | None = None
+    func_info: tuple[tuple[int, int], ...] = ()  # (insn index, BTF FUNC type id) per subprogram
+    line_info: tuple[tuple[int, int, int, int], ...] = ()  # (insn index, file name off, line off, line_col)
 
     @property
     def insn_count(self) -> int:
@@ -177,6 +181,12 @@ class Program:
         e = self.expect.to_dict()
         if e:
             d["expect"] = e
+        if self.btf is not None:
+            d["btf"] = self.btf.hex()
+        if self.func_info:
+            d["func_info"] = [list(r) for r in self.func_info]
+        if self.line_info:
+            d["line_info"] = [list(r) for r in self.line_info]
         if self.source_text is not None:
             d["source_text"] = self.source_text
             d["source_lang"] = self.source_lang
@@ -221,6 +231,7 @@ class Program:
         flags = d.get("prog_flags", 0)
         if isinstance(flags, list):
             flags = sum(uapi.PROG_FLAGS[f] for f in flags)
+        btf, func_info, line_info = _program_btf(pid, d)
         return cls(
             id=pid,
             source=source,
@@ -236,6 +247,9 @@ class Program:
             expect=Expect.from_dict(d.get("expect")),
             source_text=d.get("source_text"),
             source_lang=d.get("source_lang"),
+            btf=btf,
+            func_info=func_info,
+            line_info=line_info,
         )
 
     @classmethod
@@ -245,3 +259,29 @@ class Program:
         except json.JSONDecodeError as e:
             raise ProgramFormatError(f"not valid JSON: {e}") from None
         return cls.from_dict(obj)
+
+
+def _program_btf(pid: str, d: dict[str, Any]):
+    """The ``btf``/``func_info``/``line_info`` fields of a program's JSON object, checked."""
+    btf = d.get("btf")
+    try:
+        btf_b = bytes.fromhex(btf) if btf is not None else None
+    except (ValueError, TypeError):
+        raise ProgramFormatError(f"program {pid!r}: btf is not a hex string") from None
+
+    def records(key: str, width: int) -> tuple:
+        raw = d.get(key) or []
+        out = []
+        if not isinstance(raw, list):
+            raise ProgramFormatError(f"program {pid!r}: {key} must be a list")
+        for r in raw:
+            if (not isinstance(r, (list, tuple)) or len(r) != width
+                    or not all(isinstance(x, int) and x >= 0 for x in r)):
+                raise ProgramFormatError(f"program {pid!r}: each {key} record is a list of {width} "
+                                         f"non-negative integers, got {r!r}")
+            out.append(tuple(r))
+        if out and btf_b is None:
+            raise ProgramFormatError(f"program {pid!r}: {key} without btf")
+        return tuple(out)
+
+    return btf_b, records("func_info", 2), records("line_info", 4)

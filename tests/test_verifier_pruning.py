@@ -366,3 +366,21 @@ def test_test_state_freq_against_kernel():
 @pytest.mark.parametrize("seed", [2, 4, 10, 12, 18, 28, 38, 58, 60, 72, 73, 78, 80, 82, 92, 96, 97, 99])
 def test_random_against_kernel(seed):
     _same_as_kernel(random_program(seed, 6))
+
+
+@pytest.mark.bpf
+def test_jump_sequence_limit_against_kernel():
+    # 8193 branches on one unknown value, each pushed before any path reaches the exit:
+    # the kernel refuses the 8193rd pending branch (BPF_COMPLEXITY_LIMIT_JMP_SEQ)
+    text = "r6 = *(u32 *)(r1 +0)\nr0 = 0\n" + "".join(
+        f"if r6 == 0x{i:x} goto pc+1\nr0 += 1\n" for i in range(8200)) + "exit\n"
+    p = P("jmp_seq", asm(text))
+    r = verify(p, 1)
+    assert r.message == "The sequence of 8193 jumps is too complex." and r.errno == 14
+    _same_as_kernel(p, level=1)
+
+
+def test_jump_sequence_below_limit_is_accepted():
+    text = "r6 = *(u32 *)(r1 +0)\nr0 = 0\n" + "".join(
+        f"if r6 == 0x{i:x} goto pc+1\nr0 += 1\n" for i in range(100)) + "exit\n"
+    assert verify(P("jmp_seq_short", asm(text)), 0).verdict == "accept"

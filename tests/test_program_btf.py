@@ -1,0 +1,91 @@
+"""Program BTF: the Program record's btf/func_info/line_info, and kernel_loader passing them to BPF_PROG_LOAD.
+
+A callback (``bpf_loop``) needs the program's BTF func_info: the kernel refuses it
+without and accepts it with. pyverifier does not model program BTF yet and says so.
+"""
+from __future__ import annotations
+
+import pytest
+
+from kernel_loader.btf import BtfBuilder
+from pyverifier.insn import Insn as I
+from pyverifier.insn import encode
+from pyverifier.program import Program, ProgramFormatError
+from pyverifier.verifier import verify
+
+# r1 = 3; r2 = &callback; r3 = 0; r4 = 0; call bpf_loop; r0 = 0; exit; callback: r0 = 0; exit
+LOOP = [I(0xB7, 1, 0, 0, 3), I(0x18, 2, 4, 0, 6), I(0, 0, 0, 0, 0), I(0xB7, 3, 0, 0, 0), I(0xB7, 4, 0, 0, 0),
+        I(0x85, 0, 0, 0, 181), I(0xB7, 0, 0, 0, 0), I(0x95, 0, 0, 0, 0), I(0xB7, 0, 0, 0, 0), I(0x95, 0, 0, 0, 0)]
+
+
+def _btf():
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    main = b.func("main", b.func_proto(i, [("ctx", b.ptr(0))]), linkage=0)
+    cb = b.func("cb", b.func_proto(i, [("idx", i), ("data", b.ptr(0))]), linkage=0)
+    return b.encode(), ((0, main), (8, cb))
+
+
+def _loop_prog(with_btf: bool, btf: bytes | None = None) -> Program:
+    blob, fi = _btf()
+    if btf is not None:
+        blob = btf
+    return Program(id="t/bpf_loop", source="t", name="bpf_loop", prog_type=1, insns=encode(LOOP), license="GPL",
+                   btf=blob if with_btf else None, func_info=fi if with_btf else ())
+
+
+def test_program_btf_round_trips_through_json():
+    p = _loop_prog(True)
+    q = Program.from_json(p.to_json())
+    assert q == p and q.btf == p.btf and q.func_info == p.func_info
+    bare = _loop_prog(False)
+    assert "btf" not in bare.to_dict() and Program.from_json(bare.to_json()).btf is None
+
+
+@pytest.mark.parametrize("field,value,says", [
+    ("btf", "zz", "btf is not a hex string"),
+    ("func_info", [[0]], "list of 2 non-negative integers"),
+    ("line_info", [[0, 1, 2, -3]], "list of 4 non-negative integers"),
+    ("func_info", "0,1", "func_info must be a list"),
+])
+def test_bad_program_btf_fields_are_named(field, value, says):
+    d = _loop_prog(True).to_dict()
+    d[field] = value
+    with pytest.raises(ProgramFormatError, match=says):
+        Program.from_dict(d)
+
+
+def test_func_info_needs_btf():
+    d = _loop_prog(True).to_dict()
+    del d["btf"]
+    with pytest.raises(ProgramFormatError, match="func_info without btf"):
+        Program.from_dict(d)
+
+
+def test_pyverifier_says_program_btf_is_not_modelled():
+    r = verify(_loop_prog(True), 2)
+    assert r.verdict == "error" and r.message.startswith("not modelled: program BTF")
+    r = verify(_loop_prog(False), 2)
+    assert (r.verdict, r.message) == ("reject", "missing btf func_info")
+
+
+@pytest.mark.bpf
+def test_kernel_needs_and_takes_func_info_for_a_callback():
+    from kernel_loader import load
+
+    k = load(_loop_prog(False), log_level=2)
+    assert (k.verdict, k.message) == ("reject", "missing btf func_info")
+    k = load(_loop_prog(True), log_level=2)
+    assert k.verdict == "accept", k.log
+    assert "from 5 to 8: frame1:" in k.log  # the callback was explored in its own frame
+
+
+@pytest.mark.bpf
+def test_refused_program_btf_is_a_clear_error_not_a_verdict():
+    from kernel_loader import load
+
+    blob, _ = _btf()
+    broken = blob[:-3]  # string section cut short
+    k = load(_loop_prog(True, btf=broken), log_level=2)
+    assert k.verdict == "error" and k.stage == "program"
+    assert k.message.startswith("program BTF refused by the kernel: BPF_BTF_LOAD failed")
