@@ -26,12 +26,13 @@ verifiers see the instructions the kernel would get from libbpf:
 
 A map whose kernel object or value needs BTF (local storage, ``bpf_spin_lock``,
 ``bpf_timer``, kptrs) carries the BTF of its key and value (``MapSpec.btf``).
-A Program carries no program BTF (func_info, line_info). What the kernel treats
-differently without it is reported: a fatal ``ElfProblem`` (the program is not
-imported) for callbacks (``ld_imm64`` of a function needs ``func_info``), tail
-calls and LD_ABS/LD_IND inside subprograms, local type ids; a note
-(``fatal=False``, the program is imported) for global functions, which the
-kernel then verifies as static subprograms (``strict_btf=True`` refuses them).
+Program BTF: a program with a callback (``ld_imm64`` of a function), or with a
+tail call or LD_ABS/LD_IND inside a subprogram, cannot load without BTF
+func_info; it gets ``Program.btf`` (the FUNC types of its functions re-encoded
+from the object's .BTF) and ``Program.func_info`` (no line_info). Other programs
+get them only with ``prog_btf=True``; without, a global function gets a note
+(``fatal=False``): the kernel then verifies it as a static subprogram
+(``strict_btf=True`` refuses such programs). Local type ids are a fatal problem.
 Files that are not BPF objects, truncated files, unknown section names,
 unsupported relocations, unresolvable externs and CO-RE relocations are problems
 too, one per program where the program is known, and so are struct_ops and
@@ -57,7 +58,7 @@ from pyverifier.program import Program
 
 from .asmfile import size_class
 from . import btf as B
-from .btf import KERNEL_BTF, Btf, BtfError, kernel_btf
+from .btf import FUNC, KERNEL_BTF, Btf, BtfError, encode_subset, kernel_btf
 from .btf_ext import CORE_KIND_NAMES, TYPE_ID_LOCAL, BtfExt, parse_btf_ext
 from .core_relo import CoreError, CoreResolver, patch_insn
 from .elf_externs import Extern, collect_externs, resolve_externs
@@ -145,9 +146,10 @@ class _Rel:
 
 class _Importer:
     def __init__(self, path: Path, source: str, kernel_btf_path: str, kconfig_text: str | None,
-                 strict_btf: bool = False):
+                 strict_btf: bool = False, prog_btf: bool = False):
         self.path = path
         self.strict_btf = strict_btf
+        self.prog_btf = prog_btf  # attach the program's BTF func_info even when nothing requires it
         self.file = str(path)
         self.source = source
         self.kernel_btf_path = kernel_btf_path
@@ -604,30 +606,37 @@ class _Importer:
                 problem(p if f is main else f"subprogram {f.name}: {p}")
             for n in f.notes:
                 problem(n if f is main else f"subprogram {f.name}: {n}", fatal=False)
-        for f in order[1:]:
-            if f.is_global:
-                problem(f"global function {f.name} is verified as a static subprogram: the kernel needs the object's "
-                        "BTF func_info to verify it as a global function, and the Program carries no BTF",
-                        fatal=self.strict_btf)
-        # the kernel refuses tail calls and LD_ABS/LD_IND inside a subprogram unless func_info is there
+        # the kernel needs the program's BTF func_info for callbacks, and for tail calls and
+        # LD_ABS/LD_IND inside subprograms: with the object's BTF they load, without it they cannot
+        btf_needs: list[str] = []
+
+        def needs_btf(reason: str) -> None:
+            if self.btf is None:
+                problem(f"{reason}: the kernel requires BTF func_info for that, and the object has no .BTF")
+            else:
+                btf_needs.append(reason)
+
         pos = main.count
         for f in order[1:]:
             for i in range(pos, pos + f.count):
                 ins = insns[i]
                 if ins.code == CALL and ins.src == 0 and ins.imm == BPF_FUNC_TAIL_CALL:
-                    problem(f"subprogram {f.name} makes a tail call (insn #{i}): the kernel allows that in a "
-                            "subprogram only with BTF func_info, which the Program record cannot carry")
+                    needs_btf(f"subprogram {f.name} makes a tail call (insn #{i})")
                     break
                 if (ins.code & 0x07) == op.BPF_LD and (ins.code & 0xE0) in (op.BPF_ABS, op.BPF_IND):
-                    problem(f"subprogram {f.name} has an LD_ABS/LD_IND packet load (insn #{i}): the kernel allows "
-                            "that in a subprogram only with BTF func_info, which the Program record cannot carry")
+                    needs_btf(f"subprogram {f.name} has an LD_ABS/LD_IND packet load (insn #{i})")
                     break
             pos += f.count
         for pos, ins in enumerate(insns):
             if ins.code == LD_IMM64 and ins.src == PSEUDO_FUNC:
-                problem(f"insn #{pos} takes a function's address (callback): the kernel requires BTF func_info for "
-                        "that, which the Program record cannot carry")
+                needs_btf(f"insn #{pos} takes a function's address (callback)")
                 break
+        with_btf = self.btf is not None and (bool(btf_needs) or self.prog_btf)
+        for f in order[1:]:
+            if f.is_global and not with_btf:
+                problem(f"global function {f.name} is verified as a static subprogram: the kernel verifies it as a "
+                        "global function only with the object's BTF func_info (import with prog_btf=True / "
+                        "--prog-btf to attach it)", fatal=self.strict_btf)
         used_exts = {id(r.ext): r.ext for f in order for i, r in self.relocs.get(f.sec.idx, {}).items()
                      if f.start <= i < f.end and r.ext is not None}
         for ext in used_exts.values():
@@ -661,6 +670,13 @@ class _Importer:
             tags.append("subprog")
         if any(f.core_count for f in order):
             tags.append("core")
+        btf_blob, func_info = None, ()
+        if with_btf:
+            btf_blob, func_info, err = self.program_btf(order)
+            if err:
+                problem(err)
+                return None, out
+            tags.append("prog_btf")
         text = self.source_text(order)
         prog = Program(
             id=f"{self.source}/{main.name}",
@@ -676,8 +692,28 @@ class _Importer:
             tags=tuple(tags),
             source_text=text,
             source_lang="c" if text is not None else None,
+            btf=btf_blob,
+            func_info=func_info,
         )
         return prog, out
+
+    def program_btf(self, order: list[_Func]) -> tuple[bytes | None, tuple, str]:
+        """The program's BTF as BPF_PROG_LOAD takes it: the FUNC of each linked function (and what
+        it references) re-encoded from the object's .BTF, and func_info at each function's first
+        instruction. Returns (blob, func_info, error)."""
+        assert self.btf is not None
+        roots = []
+        for f in order:
+            ids = self.btf.find(f.name, FUNC)
+            if not ids:
+                return None, (), f"function {f.name} has no BTF FUNC type in the object's .BTF"
+            roots.append(ids[0])
+        blob, new_id = encode_subset(self.btf, roots)
+        starts, pos = [], 0
+        for f in order:
+            starts.append(pos)
+            pos += f.count
+        return blob, tuple((st, new_id[r]) for st, r in zip(starts, roots)), ""
 
     def source_text(self, order: list[_Func]) -> str | None:
         """The C file the program was compiled from, when .BTF.ext names one that is still readable."""
@@ -745,17 +781,20 @@ def default_source(path: str | Path) -> str:
 
 
 def import_elf(path: str | Path, source: str | None = None, kernel_btf_path: str = KERNEL_BTF,
-               kconfig_text: str | None = None, strict_btf: bool = False) -> tuple[list[Program], list[ElfProblem]]:
+               kconfig_text: str | None = None, strict_btf: bool = False,
+               prog_btf: bool = False) -> tuple[list[Program], list[ElfProblem]]:
     """The programs of BPF object ``path`` and the problems met (see the module doc). Never raises for bad input.
 
     ``source`` is the id prefix (default ``elf/<name>``); ``kernel_btf_path`` the BTF
     CO-RE relocations and ksyms resolve against; ``kconfig_text`` replaces the
     running kernel's config for ``CONFIG_*`` externs. ``strict_btf`` refuses programs
     calling global functions (which the kernel then verifies as static) instead of
-    noting it.
+    noting it; ``prog_btf`` gives every program its BTF func_info (the kernel then
+    verifies global functions as global). Programs that cannot load without it
+    (callbacks, tail calls and LD_ABS/LD_IND in subprograms) always get it.
     """
     path = Path(path)
-    imp = _Importer(path, source or default_source(path), kernel_btf_path, kconfig_text, strict_btf)
+    imp = _Importer(path, source or default_source(path), kernel_btf_path, kconfig_text, strict_btf, prog_btf)
     try:
         programs = imp.run()
     except (BtfError, CoreError, ValueError, struct.error, IndexError, KeyError, RecursionError, OverflowError) as e:
@@ -795,6 +834,9 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--strict-btf", action="store_true",
                     help="refuse programs calling global functions (verified as static without BTF) instead of "
                          "importing them with a note")
+    ap.add_argument("--prog-btf", action="store_true",
+                    help="give every program the object's BTF func_info, so the kernel verifies global functions "
+                         "as global (programs with callbacks or tail calls in subprograms always get it)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -806,7 +848,7 @@ def run(args: argparse.Namespace) -> int:
     n_problems = 0
     for obj in args.objects:
         programs, problems = import_elf(obj, source=args.source, kernel_btf_path=args.btf,
-                                        strict_btf=args.strict_btf)
+                                        strict_btf=args.strict_btf, prog_btf=args.prog_btf)
         for p in programs:
             if p.id in seen:
                 print(f"{obj}: {p.name}: problem: duplicate program id {p.id!r}, skipped")

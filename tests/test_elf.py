@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from pyverifier import uapi
 from pyverifier.insn import Insn, decode, encode
+from pyverifier.program import Program
 from selftests import btf as B
 from selftests.btf import Btf, BtfError, essential_name
 from selftests.btf_ext import (
@@ -501,8 +502,15 @@ def test_what_needs_btf_is_reported():
     by_prog = {}
     for p in problems:
         by_prog.setdefault(p.program, []).append(p)
-    assert "uses_loop" not in progs
-    assert any(p.fatal and "func_info" in p.reason for p in by_prog["uses_loop"])
+    # a callback cannot load without the program's BTF func_info: the program carries it,
+    # one FUNC record per linked function, at each function's first instruction
+    loop = progs["uses_loop"]
+    assert "uses_loop" not in by_prog and "prog_btf" in loop.tags
+    fbtf = Btf.parse(loop.btf)
+    assert [fbtf.type(t).name for _, t in loop.func_info] == ["uses_loop", "add_one"]
+    assert all(fbtf.type(t).kind == B.FUNC for _, t in loop.func_info)
+    assert loop.func_info[0][0] == 0 and 0 < loop.func_info[1][0] < loop.insn_count
+    assert Program.from_json(loop.to_json()) == loop
     # the spin lock map comes with the BTF of its key and value, re-encoded from the object's
     guarded = progs["uses_lock"].maps[0]
     assert guarded.name == "guarded" and guarded.btf is not None
@@ -512,10 +520,12 @@ def test_what_needs_btf_is_reported():
     assert [blob.type(m[1]).name for m in value.members][0] == "bpf_spin_lock"
     assert blob.type(guarded.btf_key_type_id).name == "__u32"
     assert all(m.btf is None for m in progs["uses_kconfig"].maps)  # only where the kernel needs it
-    assert any(p.fatal and "tail call" in p.reason for p in by_prog["uses_tail_call"])
-    assert "uses_tail_call" not in progs
-    assert "uses_global" in progs
+    assert "prog_btf" in progs["uses_tail_call"].tags and "uses_tail_call" not in by_prog  # tail call in a subprogram
+    assert "uses_global" in progs and progs["uses_global"].btf is None
     assert any(not p.fatal and "global function global_double" in p.reason for p in by_prog["uses_global"])
+    # with prog_btf the global function keeps its BTF and the note goes away
+    progs2, problems2 = imported("btf_features", kconfig_text="CONFIG_HZ=100\nCONFIG_BPF_JIT=y\n", prog_btf=True)
+    assert progs2["uses_global"].btf is not None and not [p for p in problems2 if p.program == "uses_global"]
     on_switch = progs["on_switch"]
     assert on_switch.attach_to == "sched_switch"
     assert on_switch.expected_attach_type == uapi.attach_type_num("trace_raw_tp")
