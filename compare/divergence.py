@@ -43,18 +43,34 @@ class Divergence:
         }
 
 
-def normalize(log: str, insns: list[Insn] | None = None, kernel: bool = False) -> list[str]:
-    if kernel and insns is not None:
+_PAD = re.compile(r" {2,}; ")
+
+
+def _norm_line(raw: str) -> str | None:
+    """One log line as ``normalize`` keeps it, or None when ``normalize`` drops it."""
+    ln = raw.rstrip()
+    if not ln or (ln[0] == "v" and _TIME.match(ln)):
+        return None
+    return _PAD.sub(" ; ", ln) if "  ; " in ln else ln
+
+
+def _kernel_text(log: str, insns: list[Insn] | None) -> str:
+    if insns is not None:
         try:
-            log = normalize_log(log, insns)
+            return normalize_log(log, insns)
         except Exception:  # noqa: BLE001 - a log we cannot normalize is compared as it is
             pass
+    return log
+
+
+def normalize(log: str, insns: list[Insn] | None = None, kernel: bool = False) -> list[str]:
+    if kernel:
+        log = _kernel_text(log, insns)
     out = []
-    for ln in log.split("\n"):
-        ln = ln.rstrip()
-        if not ln or _TIME.match(ln):
-            continue
-        out.append(re.sub(r" {2,}; ", " ; ", ln))
+    for raw in log.split("\n"):
+        ln = _norm_line(raw)
+        if ln is not None:
+            out.append(ln)
     return out
 
 
@@ -113,42 +129,123 @@ def _kind(line: str | None) -> str:
     return "message"
 
 
-def first_divergence(kernel_log: str, py_log: str, insns: list[Insn] | None = None) -> Divergence | None:
-    """The first differing line of the two logs, or None when they are the same."""
-    k = normalize(kernel_log, insns, kernel=True)
-    p = normalize(py_log, insns)
-    insn = None
-    for i in range(max(len(k), len(p))):
-        kl = k[i] if i < len(k) else None
-        pl = p[i] if i < len(p) else None
-        for line in (kl, pl):
-            m = line and (_INSN.match(line) or _STATE_LINE.match(line) or _FROM.match(line))
-            if m and kl == pl:
-                insn = int(m.group(2) if line.startswith("from ") else m.group(1))
-        if kl == pl:
+def _insn_of_equal(line: str) -> int | None:
+    """The instruction an equal line of both logs names (instruction, state or branch line), else None."""
+    m = _INSN.match(line) or _STATE_LINE.match(line) or _FROM.match(line)
+    if not m:
+        return None
+    return int(m.group(2) if line.startswith("from ") else m.group(1))
+
+
+def _common_run(k: list[str], p: list[str], a: int, b: int) -> int:
+    """How many raw lines ``k[a:]`` and ``p[b:]`` have in common at their start.
+
+    Compared a slice at a time (list equality runs in C), growing the slice while
+    it matches and shrinking it around a mismatch.
+    """
+    n = 0
+    step = 64
+    while True:
+        ks = k[a + n:a + n + step]
+        if ks and ks == p[b + n:b + n + step]:
+            n += len(ks)
+            step = min(step * 4, 1 << 16)
             continue
-        # the divergence: which instruction, which keys
-        for line in (kl, pl):
-            if line is None:
-                continue
-            m = _INSN.match(line) or _STATE_LINE.match(line)
-            if m:
-                insn = int(m.group(1))
+        if step > 64:
+            step //= 16
+            continue
+        for x, y in zip(ks, p[b + n:b + n + step]):
+            if x != y:
+                return n
+            n += 1
+        return n
+
+
+def _kept(lines: list[str]) -> int:
+    """How many of ``lines`` ``normalize`` keeps."""
+    return sum(1 for raw in lines if _norm_line(raw) is not None)
+
+
+def first_divergence(kernel_log: str, py_log: str, insns: list[Insn] | None = None) -> Divergence | None:
+    """The first differing line of the two logs (as ``normalize`` gives them), or None when they are the same.
+
+    Logs of programs near the instruction limit are millions of lines: runs of raw
+    lines that are equal in both logs (equal raw lines normalize to equal lines) are
+    skipped a slice at a time, and only the lines between such runs are normalized
+    one by one.
+    """
+    k = _kernel_text(kernel_log, insns).split("\n")
+    p = py_log.split("\n")
+    nk, np_ = len(k), len(p)
+    a = b = 0  # next raw line of each log
+    kept = 0  # normalized lines compared one by one and found equal
+    runs: list[tuple[int, int]] = []  # raw lines k[s:e] skipped as equal in both logs
+    runs_after_insn = 0  # runs[runs_after_insn:] come after the line ``insn`` was taken from
+    insn = None
+    while True:
+        run = _common_run(k, p, a, b)
+        if run:
+            runs.append((a, a + run))
+            a += run
+            b += run
+        kl = pl = None
+        while a < nk:
+            kl = _norm_line(k[a])
+            a += 1
+            if kl is not None:
                 break
-            m = _FROM.match(line)
-            if m:
-                insn = int(m.group(2))
+        while b < np_:
+            pl = _norm_line(p[b])
+            b += 1
+            if pl is not None:
                 break
-        differing: list[str] = []
-        ks, ps = (_state_of(kl) if kl else None), (_state_of(pl) if pl else None)
-        if ks is not None and ps is not None:
-            differing = [key for key in dict.fromkeys([*ks, *ps]) if ks.get(key) != ps.get(key)]
-        opcode = None
-        if insns is not None and insn is not None and 0 <= insn < len(insns):
-            opcode = insns[insn].code
-        div = Divergence(i + 1, insn, opcode, kl, pl, differing)
-        div.signature = signature(div)
-        return div
+        if kl != pl:
+            break
+        if kl is None:
+            return None
+        kept += 1
+        found = _insn_of_equal(kl)
+        if found is not None:
+            insn = found
+            runs_after_insn = len(runs)
+    # the last instruction named by an equal line may be in a skipped run
+    for s, e in reversed(runs[runs_after_insn:]):
+        found = _last_insn_in(k, s, e)
+        if found is not None:
+            insn = found
+            break
+    line_no = kept + sum(_kept(k[s:e]) for s, e in runs) + 1
+    # the divergence: which instruction, which keys
+    for line in (kl, pl):
+        if line is None:
+            continue
+        m = _INSN.match(line) or _STATE_LINE.match(line)
+        if m:
+            insn = int(m.group(1))
+            break
+        m = _FROM.match(line)
+        if m:
+            insn = int(m.group(2))
+            break
+    differing: list[str] = []
+    ks, ps = (_state_of(kl) if kl else None), (_state_of(pl) if pl else None)
+    if ks is not None and ps is not None:
+        differing = [key for key in dict.fromkeys([*ks, *ps]) if ks.get(key) != ps.get(key)]
+    opcode = None
+    if insns is not None and insn is not None and 0 <= insn < len(insns):
+        opcode = insns[insn].code
+    div = Divergence(line_no, insn, opcode, kl, pl, differing)
+    div.signature = signature(div)
+    return div
+
+
+def _last_insn_in(lines: list[str], start: int, end: int) -> int | None:
+    for i in range(end - 1, start - 1, -1):
+        ln = _norm_line(lines[i])
+        if ln is not None:
+            found = _insn_of_equal(ln)
+            if found is not None:
+                return found
     return None
 
 

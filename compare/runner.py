@@ -96,6 +96,43 @@ def _p95(xs: list[float]) -> float | None:
     return s[k]
 
 
+# what one instruction costs each verifier, relative to the kernel (for ordering tasks only)
+_KIND_WEIGHT = {"pyverifier": 6}
+_INSN_LIMIT = 1_000_000
+
+
+def _estimated_cost(program: Program) -> int:
+    """Instructions a verifier may process on ``program``: its length, or the limit when it loops.
+
+    A program with a backward jump can run up to the instruction limit however short it is.
+    """
+    n = program.insn_count
+    if n >= _INSN_LIMIT // 8:
+        return n
+    try:
+        insns = decode(program.insns)
+    except ValueError:
+        return n
+    for ins in insns:
+        cls = ins.code & 7
+        if ins.off < 0 and (cls == 5 or cls == 6) and (ins.code >> 4) not in (8, 9):  # not call/exit
+            return _INSN_LIMIT
+    return n
+
+
+def _longest_first(tasks: list) -> list:
+    """Tasks ordered by their estimated cost, largest first, so no long task starts last and runs alone."""
+    cost: dict[str, int] = {}
+
+    def key(task) -> int:
+        program, kind = task[1][0], task[1][1]
+        if program.id not in cost:
+            cost[program.id] = _estimated_cost(program)
+        return -cost[program.id] * _KIND_WEIGHT.get(kind, 1)
+
+    return sorted(tasks, key=key)
+
+
 def _divergence_task(arg: tuple[str, str, bytes]) -> dict | None:
     kernel_log, py_log, insns_b = arg
     try:
@@ -127,6 +164,7 @@ def _with_divergences(out: Path, programs: list[Program], comp: pd.DataFrame, jo
         if cls == NOT_MODELLED_CLASS:
             not_modelled_msg[pid] = str(py_msg)
         tasks.append((pid, (str(kp), str(pp), by_id[pid].insns)))
+    tasks.sort(key=lambda t: -(os.path.getsize(t[1][0]) + os.path.getsize(t[1][1])))  # longest logs first
     for pid, div in run_tasks(_divergence_task, tasks, jobs=jobs, timeout=timeout):
         row = rows[pid]
         if isinstance(div, TaskFailure):
@@ -221,6 +259,7 @@ def run(
                 continue
             tasks.append(((p.id, kind), (p, kind, options.log_level, options.repeat, options.attach_check)))
 
+    tasks = _longest_first(tasks)
     if any(p.attach_to for p in programs) and any(k == "kernel" or k == "kernel_unpriv" for k in options.verifiers):
         try:  # index vmlinux BTF once, before the workers fork, not once per worker
             from kernel_loader.vmlinux import vmlinux_index

@@ -35,13 +35,13 @@ from pyverifier.result import ERROR, Result, parse_log_stats
 
 from . import syscall as sc
 from .info import prog_info
+from .logbuf import INITIAL_SIZE as INITIAL_LOG_SIZE, LogBuffer
 from .btf import BtfLoadError, load_btf
 from .maps import MapCreateError, created_maps
 from .outcome import REJECT_ERRNOS, STAGE_ATTACH_TARGET, STAGE_LOAD, STAGE_MAPS, STAGE_PROGRAM, STAGE_VERIFIER, apply_outcome
 from .vmlinux import BTF_ATTACHED_PROG_TYPES, AttachTargetError, resolve_attach_btf_id
 
 LOG_STATS = 4
-INITIAL_LOG_SIZE = 1 << 20
 MAX_LOG_SIZE = (1 << 32) - 1  # the kernel's cap on log_size (u32; 6.4+ accepts up to UINT_MAX >> 2 per level)
 
 # ld_imm64 opcode and its map-reference pseudo sources (BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE)
@@ -96,11 +96,11 @@ def prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, f
     """
     insn_buf = ctypes.create_string_buffer(insns_b, len(insns_b))
     lic = ctypes.create_string_buffer(program.license.encode() + b"\0")
-    log = ctypes.create_string_buffer(log_size) if log_level else None
+    log = LogBuffer(log_size) if log_level else None
     fd_array = (ctypes.c_int * max(len(fds), 1))(*fds)
     attr = sc.new_attr()
     sc.pack(attr, "<IIQQIIQII", 0, program.prog_type, len(insns_b) // 8, sc.addr(insn_buf), sc.addr(lic),
-            log_level, log_size if log_level else 0, sc.addr(log), 0, program.prog_flags)
+            log_level, log_size if log_level else 0, log.addr if log is not None else 0, 0, program.prog_flags)
     name = "".join(c if (c.isalnum() or c == "_") else "_" for c in program.name)[:15].encode()
     ctypes.memmove(ctypes.addressof(attr) + 48, name, len(name))
     sc.pack(attr, "<I", 68, program.expected_attach_type or 0)
@@ -119,7 +119,10 @@ def prog_load(program: Program, insns_b: bytes, log_level: int, log_size: int, f
         fd = sc.bpf(sc.BPF_PROG_LOAD, attr)
     except sc.BpfError as e:
         fd = -e.errno
-    text = log.value.decode("utf-8", "replace") if log is not None else ""
+    text = ""
+    if log is not None:
+        text = log.text()
+        log.close()
     (true_size,) = struct.unpack_from("<I", attr, 140)
     return fd, text, true_size
 

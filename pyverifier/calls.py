@@ -79,6 +79,8 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_RINGBUF_MEM: (R.PTR_TO_MEM | R.MEM_RINGBUF,),
     H.ARG_PTR_TO_STACK: (R.PTR_TO_STACK,),
     H.ARG_PTR_TO_FUNC: (R.PTR_TO_FUNC,),
+    H.ARG_PTR_TO_SPIN_LOCK: (R.PTR_TO_MAP_VALUE, R.PTR_TO_BTF_ID | R.MEM_ALLOC),
+    H.ARG_PTR_TO_TIMER: (R.PTR_TO_MAP_VALUE,),
 }
 # register types that may carry a fixed and variable offset into a helper (check_func_arg_reg_off)
 _OFF_OK = frozenset({R.PTR_TO_STACK, R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_MAP_KEY, R.PTR_TO_MAP_VALUE,
@@ -88,7 +90,7 @@ _OFF_OK = frozenset({R.PTR_TO_STACK, R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PT
 
 class Meta:
     __slots__ = ("map", "raw_mode", "access_size", "regno", "release_regno", "ref_obj_id", "mem_size",
-                 "msize_max_value", "const_map_key", "pkt_access", "func_id")
+                 "msize_max_value", "const_map_key", "pkt_access", "func_id", "subprogno")
 
     def __init__(self, func_id: int, pkt_access: bool):
         self.map = None
@@ -102,6 +104,7 @@ class Meta:
         self.const_map_key = -1
         self.pkt_access = pkt_access
         self.func_id = func_id
+        self.subprogno = -1
 
 
 def _is_null(r) -> bool:
@@ -152,6 +155,8 @@ def check_helper_call(v, ins) -> None:
         if v.state.refs and v.state.curframe == 0:  # the leak check looks at the main frame only
             refs.report_leaks(v)
             v.err("tail_call would lead to reference leak", EINVAL)
+    elif fid in _CALLBACK_HELPERS:
+        _push_callback(v, fid, meta, regs)
     for i in range(6):
         regs[i] = R.NOT_INIT_REG
         v.scratched_regs |= 1 << i
@@ -165,6 +170,57 @@ def check_helper_call(v, ins) -> None:
         except ImportError:
             _nm("helpers that change packet data")
         clear_all_pkt_pointers(v.state)
+    if fid == 12 and v.state.curframe:
+        _tail_call_in_subprog(v)
+
+
+def _tail_call_in_subprog(v) -> None:
+    """A tail call inside a subprogram (allowed with BTF func_info): one path goes on after the
+    call (the tail call failed), the other leaves the subprogram at once with an unknown R0."""
+    from . import subprog
+
+    v.push_stack(v.insn_idx + 1, v.insn_idx, v.state.copy())
+    v.state.cur.regs[0] = R.scalar_unknown()
+    v.scratched_regs |= 1
+    subprog.prepare_func_exit(v)
+    v.returned_from_callee = False  # the log goes on with the caller's next instruction, no "from" line
+    v.insn_idx -= 1  # the loop steps past the call
+
+
+_BPF_LOOP, _FOR_EACH_MAP_ELEM = 181, 164
+_CALLBACK_HELPERS = frozenset({_BPF_LOOP, _FOR_EACH_MAP_ELEM, 170, 180, 209})
+
+
+def _push_callback(v, fid: int, meta: Meta, regs) -> None:
+    """The callback a helper calls: queued as a path one frame deeper (bpf_loop while the bound allows)."""
+    from . import subprog
+
+    if fid == _FOR_EACH_MAP_ELEM:
+        subprog.push_callback_call(v, meta.subprogno, subprog.set_map_elem_callback_state)
+        return
+    if fid != _BPF_LOOP:
+        _nm(f"callbacks of helper {func_name(fid)}")
+    # bpf_loop: can the call be inlined (flags 0, one callback every time)?
+    st = v.loop_inline.get(v.insn_idx)
+    if st is None:
+        v.loop_inline[v.insn_idx] = [_loop_flags_zero(v, regs), meta.subprogno]
+    elif st[0]:
+        st[0] = _loop_flags_zero(v, regs) and st[1] == meta.subprogno
+    mark_precise(v, 1)  # the iteration count decides when the loop ends
+    f = v.state.cur
+    if f.callback_depth < regs[1].s.umax:
+        subprog.push_callback_call(v, meta.subprogno, subprog.set_loop_callback_state)
+    else:
+        f.callback_depth = 0
+        if v.log.level2:
+            v.log.write(f"frame{v.state.curframe} bpf_loop iteration limit reached\n")
+
+
+def _loop_flags_zero(v, regs) -> bool:
+    if _is_null(regs[4]):
+        mark_precise(v, 4)
+        return True
+    return False
 
 
 def _set_return(v, proto, meta, fid: int, name: str) -> None:
@@ -192,6 +248,10 @@ def _set_return(v, proto, meta, fid: int, name: str) -> None:
         if m.type in _maps().MAP_IN_MAP_TYPES and m.inner is None:
             _nm("map-in-map lookups without an inner map template")
         regs[0] = R.pointer(R.PTR_TO_MAP_VALUE | flags, map=m)
+        if m.has_lock and not flags & R.PTR_MAYBE_NULL:  # locks are told apart by the value's id
+            from .locks import value_id
+
+            regs[0] = regs[0].replace(id=value_id(v, m))
     elif base == H.RET_PTR_TO_SOCKET:
         regs[0] = R.pointer(R.PTR_TO_SOCKET | flags)
     elif base == H.RET_PTR_TO_SOCK_COMMON:
@@ -260,6 +320,10 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
                   f"{meta.ref_obj_id}", EFAULT)
         meta.ref_obj_id = reg.ref_obj_id
     if base == H.ARG_CONST_MAP_PTR:
+        if meta.map is not None:  # bpf_timer_init: the timer's map (pyverifier.mapvalue.process_timer)
+            from .mapvalue import check_timer_map_arg
+
+            check_timer_map_arg(v, meta, reg)
         meta.map = reg.map
     elif base == H.ARG_PTR_TO_MAP_KEY:
         if meta.map is None:
@@ -295,8 +359,16 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
     elif base in (H.ARG_PTR_TO_CTX, H.ARG_PTR_TO_SOCK_COMMON, H.ARG_PTR_TO_SOCKET, H.ARG_PTR_TO_BTF_ID_SOCK_COMMON,
                   H.ARG_PTR_TO_RINGBUF_MEM, H.ARG_PTR_TO_STACK):
         pass
+    elif base == H.ARG_PTR_TO_SPIN_LOCK:
+        from .locks import process_spin_lock
+
+        process_spin_lock(v, regno, meta.func_id == H.BPF_FUNC_spin_lock)
+    elif base == H.ARG_PTR_TO_TIMER:
+        from .mapvalue import process_timer
+
+        process_timer(v, regno, meta)
     elif base == H.ARG_PTR_TO_FUNC:
-        _nm("callbacks")
+        meta.subprogno = reg.range  # a PTR_TO_FUNC register keeps its subprogram there
     else:
         _nm(f"helper argument kind {base}")
 
@@ -445,6 +517,10 @@ def _map_value_access(v, reg, regno: int, size: int, write: bool, zero_ok: bool)
     if not write and not m.flags & M.BPF_F_RDONLY_PROG and m.flags & M.BPF_F_WRONLY_PROG:
         v.err(f"read from map forbidden, value_size={m.value_size} off={off} size={size}")
     _mem_region(v, reg, regno, size, m.value_size, zero_ok, "map value")
+    if m.record is not None:  # spin lock, timer, ...: helpers may not touch them either
+        from .mapvalue import check_fields
+
+        check_fields(v, reg, reg.off, size)
 
 
 def check_stack_range(v, reg, regno: int, off: int, size: int, zero_ok: bool, write: bool, meta) -> None:

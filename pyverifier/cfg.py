@@ -51,6 +51,7 @@ class Cfg:
     prune_points: set[int] = field(default_factory=set)
     jmp_points: set[int] = field(default_factory=set)
     force_checkpoints: set[int] = field(default_factory=set)
+    calls_callback: set[int] = field(default_factory=set)  # helper calls that run a callback
     postorder: list[int] = field(default_factory=list)
     postorder_starts: list[int] = field(default_factory=list)  # per subprogram, plus the end
     scc: list[int] = field(default_factory=list)
@@ -171,8 +172,11 @@ def check_subprogs(insns: list[Insn], log) -> list[int]:
     return starts
 
 
-def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None) -> None:
-    """ld_imm64 pairs, map references, reserved LDX fields and the opcode table."""
+def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None, map_used=None) -> None:
+    """ld_imm64 pairs, map references, reserved LDX fields and the opcode table.
+
+    ``map_used(map)`` checks the map of a reference against the program (None or (message, errno)).
+    """
     n = len(insns)
     i = 0
     ldx, mem, memsx, ld_imm64 = op.BPF_LDX, op.BPF_MEM, op.BPF_MEMSX, op.LD_IMM64
@@ -202,6 +206,10 @@ def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None) -> None:
                 raise NotModelled("fd_array index outside the program's maps")
             if not 0 <= ins.imm < nmaps:
                 raise CfgError(f"fd {ins.imm} is not pointing to valid bpf_map", EBADF)
+            if map_used is not None and maps is not None:
+                bad = map_used(maps[ins.imm])
+                if bad is not None:
+                    raise CfgError(*bad)
             if value_ref:
                 from .mapvalue import check_direct_ref
 
@@ -298,9 +306,11 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
             elif o == op.BPF_CALL:
                 if ins.src == 0 and ins.imm in _SYNC_CALLBACK_HELPERS:
                     cfg.force_checkpoints.add(t)
+                    cfg.calls_callback.add(t)
                     prune.add(t)
                     jmpp.add(t)
                 elif ins.src == 0 and ins.imm == _TIMER_SET_CALLBACK:
+                    cfg.calls_callback.add(t)
                     prune.add(t)
                 r = push(t, t + 1, _FALLTHROUGH)
                 prune.add(t + 1)
@@ -536,14 +546,16 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]
     return "".join(out)
 
 
-def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None, after_cfg=None) -> Cfg:
+def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None, after_cfg=None,
+            map_used=None) -> Cfg:
     """Run every pre-exploration check; raise ``CfgError`` with the kernel's message.
 
-    ``after_cfg()`` runs where the kernel checks the attach target (check_attach_btf_id).
+    ``after_cfg()`` runs where the kernel checks the attach target (check_attach_btf_id);
+    ``map_used(map)`` where it checks a referenced map against the program.
     """
     try:
         starts = check_subprogs(insns, log)
-        check_ldimm64_and_opcodes(insns, nmaps, maps)
+        check_ldimm64_and_opcodes(insns, nmaps, maps, map_used)
         cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
         cfg.succ = all_successors(insns)
         check_cfg(insns, cfg)

@@ -36,11 +36,11 @@ def set_min_max(v, ins, d, s, o: int, is32: bool, regs: list, oregs: list) -> No
     ft_s = _checked(v, ft_d if same else ft_s, "false_reg2")
     if same:
         tk_d, ft_d = tk_s, ft_s
-    regs[ins.dst] = d.replace(s=ft_d)
-    oregs[ins.dst] = d.replace(s=tk_d)
+    regs[ins.dst] = d.with_s(ft_d)
+    oregs[ins.dst] = d.with_s(tk_d)
     if x and not same:
-        regs[ins.src] = s.replace(s=ft_s)
-        oregs[ins.src] = s.replace(s=tk_s)
+        regs[ins.src] = s.with_s(ft_s)
+        oregs[ins.src] = s.with_s(tk_s)
 
 
 def check_reg(v, regno: int, ctx: str) -> None:
@@ -50,7 +50,7 @@ def check_reg(v, regno: int, ctx: str) -> None:
     if r.type == R.SCALAR:
         s = _checked(v, r.s, ctx)
         if s is not r.s:
-            regs[regno] = r.replace(s=s)
+            regs[regno] = r.with_s(s)
 
 
 def _checked(v, s, which: str):

@@ -323,6 +323,8 @@ def normalize_log(log: str, insns: Sequence[Insn]) -> str:
     ``ld_imm64`` whose source is a map, map value or BTF variable; every other
     line is left as it is.
     """
+    if not any(insn.code == LD_IMM64 and insn.src in _ADDR_PSEUDO_SRCS for insn in insns):
+        return log  # nothing to rewrite: skip scanning a log that may be tens of megabytes
     n = len(insns)
 
     def repl(m: re.Match[str]) -> str:

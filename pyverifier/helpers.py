@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from . import regs as R
 from . import uapi
+from .ctx import effective_attach_type
 from .helper_avail import AVAILABLE, GPL_ONLY
 
 # ---- argument base kinds (enum bpf_arg_type) ----
@@ -175,6 +176,8 @@ PROTOS: dict[int, Proto] = {
     87: P(I, (K, MV, A), pkt_access=True),  # map_push_elem
     88: P(I, (K, ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE)),  # map_pop_elem
     89: P(I, (K, ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE)),  # map_peek_elem
+    93: P(RET_VOID, (ARG_PTR_TO_SPIN_LOCK,)),  # spin_lock (pyverifier.locks)
+    94: P(RET_VOID, (ARG_PTR_TO_SPIN_LOCK,)),  # spin_unlock
     95: P(RET_PTR_TO_SOCKET_OR_NULL, (SC,)),  # sk_fullsock
     96: P(RET_PTR_TO_TCP_SOCK_OR_NULL, (SC,)),  # tcp_sock
     97: P(I, (C,)),  # skb_ecn_set_ce
@@ -199,6 +202,10 @@ PROTOS: dict[int, Proto] = {
     152: P(I, (A, MR | PTR_MAYBE_NULL, SZ, A)),  # redirect_neigh
     155: P(I, (A, A)),  # redirect_peer
     160: P(I, ()),  # ktime_get_coarse_ns
+    169: P(I, (ARG_PTR_TO_TIMER, K, A)),  # timer_init (pyverifier.mapvalue.process_timer)
+    170: P(I, (ARG_PTR_TO_TIMER, ARG_PTR_TO_FUNC)),  # timer_set_callback
+    171: P(I, (ARG_PTR_TO_TIMER, A, A)),  # timer_start
+    172: P(I, (ARG_PTR_TO_TIMER,)),  # timer_cancel
     173: P(I, (C,)),  # get_func_ip
     174: P(I, (C,)),  # get_attach_cookie
     176: P(I, (MU, SZ)),  # get_branch_snapshot (flags unchecked)
@@ -236,6 +243,9 @@ for _pt in range(len(_T)):
 # sk_lookup's bpf_sk_assign takes a sock_common or NULL
 VARIANTS[(124, _T["sk_lookup"])] = P(I, (C, SC | PTR_MAYBE_NULL, A))
 
+BPF_FUNC_spin_lock = 93
+BPF_FUNC_spin_unlock = 94
+
 # acquire functions: a non-null result holds a reference
 ACQUIRE = frozenset({84, 85, 99, 131})
 # pointer casts: the result carries the argument's reference
@@ -250,8 +260,6 @@ NR_CPU_IDS: int | None = None  # the host's nr_cpu_ids; set by the caller (bpf_g
 
 def available(func_id: int, prog_type: int, attach_type: int) -> bool | None:
     """True/False as measured on the kernel; None when that program type was not measured."""
-    from .ctx import effective_attach_type
-
     ids = AVAILABLE.get((prog_type, effective_attach_type(prog_type, attach_type or 0)))
     if ids is None:
         ids = AVAILABLE.get((prog_type, 0))

@@ -8,6 +8,8 @@ carries the low 32 bits in ``imm``; the second is an ``Insn`` with code 0 whose
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
 from typing import NamedTuple
 
 INSN_SIZE = 8
@@ -29,17 +31,33 @@ class DecodeError(ValueError):
     """The bytes are not a whole number of instructions."""
 
 
+_SLOTS_ARE_U64 = array("Q").itemsize == INSN_SIZE
+
+
 def decode(data: bytes) -> list[Insn]:
     if len(data) % INSN_SIZE:
         raise DecodeError(
             f"program is {len(data)} bytes, not a multiple of {INSN_SIZE}: truncated instruction at byte "
             f"{len(data) - len(data) % INSN_SIZE}"
         )
+    if not _SLOTS_ARE_U64:
+        return [Insn(code, regs & 0xF, regs >> 4, off, imm) for code, regs, off, imm in _STRUCT.iter_unpack(data)]
+    # Insn is immutable: equal slots share one object (programs near the instruction
+    # limit repeat a few instructions hundreds of thousands of times)
+    seen: dict[int, Insn] = {}
     out = []
-    for code, regs, off, imm in _STRUCT.iter_unpack(data):
-        out.append(Insn(code, regs & 0xF, regs >> 4, off, imm))
+    append = out.append
+    unpack = _STRUCT.unpack
+    order = sys.byteorder
+    for slot in array("Q", data):
+        insn = seen.get(slot)
+        if insn is None:
+            code, regs, off, imm = unpack(slot.to_bytes(INSN_SIZE, order))
+            insn = seen[slot] = Insn(code, regs & 0xF, regs >> 4, off, imm)
+        append(insn)
     return out
 
 
 def encode(insns: list[Insn]) -> bytes:
-    return b"".join(_STRUCT.pack(i.code, (i.src << 4) | i.dst, i.off, i.imm) for i in insns)
+    pack = _STRUCT.pack
+    return b"".join([pack(code, (src << 4) | dst, off, imm) for code, dst, src, off, imm in insns])

@@ -43,6 +43,8 @@ def after_scalar_alu(v, ins, d, src, result):
             if o == BPF_SUB:
                 off = -off
             return d.replace(s=result, id=d.id | (ADD_CONST64 if is64 else ADD_CONST32), off=off)
+    if d.id == 0 and d.off == 0:
+        return d.with_s(result)
     return d.replace(s=result, id=0, off=0)
 
 

@@ -21,6 +21,13 @@ class MapInfo:
     init: bytes | None = None  # element 0's initial value (global data), see pyverifier.mapvalue
     frozen: bool = False  # frozen after init (.rodata)
     inner: "MapInfo | None" = None  # map-in-map: the inner map template (the kernel's inner_map_meta, unnamed)
+    # from the map's BTF (pyverifier.btf_fields): the special fields of the value, None without any;
+    # btf_issue says why programs using this map are not modelled; has_lock: the value holds a spin lock
+    btf: bool = False
+    record: object = None
+    btf_issue: str | None = None
+    has_lock: bool = False
+    btf_refused: bool = False  # the kernel would not create this map (malformed BTF, sizes, ...)
 
     @classmethod
     def from_spec(cls, index: int, spec: MapSpec) -> "MapInfo":
@@ -28,9 +35,19 @@ class MapInfo:
         inner = None
         if spec.inner is not None:
             i = spec.inner
-            inner = cls(-1, i.type, i.key_size, i.value_size, i.max_entries, i.flags, "")
+            inner = cls(-1, i.type, i.key_size, i.value_size, i.max_entries, i.flags, "", **_btf_info(i))
         return cls(index, spec.type, spec.key_size, spec.value_size, spec.max_entries, spec.flags, clean,
-                   spec.init, spec.frozen, inner)
+                   spec.init, spec.frozen, inner, **_btf_info(spec))
+
+
+def _btf_info(spec: MapSpec) -> dict:
+    if spec.btf is None:
+        return {}
+    from .btf_fields import map_record
+
+    rec, issue, refused = map_record(spec)
+    lock = rec is not None and rec.spin_lock_off >= 0
+    return {"btf": True, "record": rec, "btf_issue": issue, "has_lock": lock, "btf_refused": refused}
 
 
 # map types whose lookup returns a pointer into the value (map_value_or_null)

@@ -15,9 +15,13 @@ All functions take the running verifier ``v`` (``pyverifier.verifier._Verifier``
 """
 from __future__ import annotations
 
+from . import mapvalue, maps, precision, uapi
 from . import regs as R
 from . import scalar as sc
 from . import tnum as tn
+from .log import fmt_tnum
+from .precision import stack_access_flags
+from .refs import check_resource_leak, not_null_type
 from .stack import (STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO,
                     Slot)
 
@@ -49,19 +53,12 @@ def _nm(what: str):
     return NotModelled(what)
 
 
-# ---- precision (V1's module; until it exists, the spot is not modelled) ----
+# ---- precision ----
 def mark_precise(v, regno: int) -> None:
     """mark_chain_precision(regno) where the kernel calls it."""
     if regno < 0:
         return  # the kernel's backtracking starts empty and returns at once
-    try:
-        from . import precision
-    except ImportError:
-        raise _nm("precision tracking") from None
-    fn = getattr(precision, "mark_chain_precision", None)
-    if fn is None:
-        raise _nm("precision tracking")
-    fn(v, regno)
+    precision.mark_chain_precision(v, regno)
 
 
 # ---- scalar ids ------------------------------------------------------------
@@ -244,8 +241,6 @@ def save_ptr_type(v, t: int, allow_trust_mismatch: bool) -> None:
 def null_from_pointer_compare(v, ins, d, s, eq_regs) -> None:
     """``if rA == rB`` with one maybe-null and one not-null pointer: on the branch where they are
     equal (``eq_regs``) the maybe-null one is not null (that register only; its id stays)."""
-    from . import maps
-    from .refs import not_null_type
 
     regno = ins.src if s.type & R.PTR_MAYBE_NULL else ins.dst
     r = eq_regs[regno]
@@ -310,13 +305,14 @@ def check_mem_region_access(v, reg, regno: int, off: int, size: int, mem_size: i
 def map_value_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int,
                      is_sx: bool = False) -> None:
     """The PTR_TO_MAP_VALUE branch of check_mem_access (``off`` includes ``reg.off``)."""
-    from . import mapvalue
 
     if reg.type & R.MEM_RDONLY:
         raise _nm("read-only map values")
     m = reg.map
     mapvalue.check_access_type(v, m, off, size, write)
     check_mem_region_access(v, reg, regno, off, size, m.value_size)
+    if m.record is not None:  # spin lock, timer, ...: never touched directly
+        mapvalue.check_fields(v, reg, off, size)
     if not write and value_regno >= 0:
         vo = reg.s.var_off
         if not vo.mask and mapvalue.reads_as_constant(m):
@@ -329,7 +325,6 @@ def map_value_access(v, reg, regno: int, off: int, size: int, write: bool, value
 # ---- stack -----------------------------------------------------------------
 def _tnum_str(t) -> str:
     """The kernel's tnum_strn as the log shows it (a constant prints as a number)."""
-    from .log import fmt_tnum
 
     return fmt_tnum(t.value, t.mask)
 
@@ -364,7 +359,6 @@ def _sval(x: int) -> int:
 
 
 def _push_hist(v, flags: int) -> None:
-    from . import precision
 
     precision.push_jmp_history(v, v.state, flags)
 
@@ -425,7 +419,6 @@ def _save(f, spi: int, reg, size: int) -> None:
 
 def write_fixed(v, f, off: int, size: int, value_regno: int, ins) -> None:
     """check_stack_write_fixed_off into frame ``f``."""
-    from .precision import stack_access_flags
 
     slot = -off - 1
     spi = slot // 8
@@ -510,7 +503,6 @@ def write_var(v, f, reg, off: int, size: int, value_regno: int, ins) -> None:
 
 def read_fixed(v, f, off: int, size: int, dst_regno: int) -> None:
     """check_stack_read_fixed_off from frame ``f``."""
-    from .precision import stack_access_flags
 
     flags = stack_access_flags(f.frameno, spi=(-off - 1) // 8)
     slot = -off - 1
@@ -695,8 +687,7 @@ def check_ld_abs(v, ins) -> None:
     if ins.dst != 0 or ins.off != 0 or (ins.code & 0x18) == 0x18 or (mode == 0x20 and ins.src != 0):
         v.err("BPF_LD_[ABS|IND] uses reserved fields", EINVAL)
     r6 = v.check_reg_read(6)
-    if v.state.refs and v.state.curframe == 0:  # the kernel's leak check looks at the main frame only
-        from .refs import check_resource_leak
+    if v.state.refs:  # a held spin lock (any frame), leaked references (main frame)
 
         check_resource_leak(v, "BPF_LD_[ABS|IND]")
     if r6.type != R.PTR_TO_CTX:

@@ -15,6 +15,7 @@ All functions take the running verifier ``v`` (``pyverifier.verifier._Verifier``
 from __future__ import annotations
 
 from . import regs as R
+from .scalar import flip_op
 from .stack import STACK_SPILL, Slot
 
 MAX_PACKET_OFF = 0xFFFF
@@ -156,8 +157,6 @@ def not_null(r) -> bool:
 
 def branch_taken(d, s, o: int, is32: bool) -> int:
     """is_branch_taken when at least one operand is a pointer: -1 unknown, else 0/1."""
-    from .scalar import flip_op
-
     if is_pkt_any(d) and is_pkt_any(s) and not is32:
         return pkt_branch_taken(d, s, o)
 
@@ -187,8 +186,6 @@ _FLIPPABLE = (JEQ, JNE, JGT, JGE, JLT, JLE, JSGT, JSGE, 0xC0, 0xD0, 0x40)
 
 def pkt_branch_taken(d, s, o: int) -> int:
     """is_pkt_ptr_branch_taken: -1 unknown, else 0/1."""
-    from .scalar import flip_op
-
     if s.type == R.PTR_TO_PACKET_END:
         pkt = d
     elif d.type == R.PTR_TO_PACKET_END:

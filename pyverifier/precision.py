@@ -275,7 +275,7 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
     linked = hist is not None and hist[3]
     if linked:
         _sync_linked(bt, hist)
-    r = _backtrack(ins, hist, bt, subseq_idx, v.insns)
+    r = _backtrack(ins, hist, bt, subseq_idx, v.insns, idx, v.cfg.calls_callback)
     if r is _END:
         if linked:
             _sync_linked(bt, hist)
@@ -284,6 +284,7 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
 
 
 _END = object()
+_SYNC_CB_HELPERS = frozenset({164, 180, 181, 209})  # for_each_map_elem, find_vma, loop, user_ringbuf_drain
 # opcode fields of _backtrack's hot tests, as plain globals (classes are the literal numbers
 # of the instruction set: LD 0, LDX 1, ST 2, STX 3, ALU 4, JMP 5, JMP32 6, ALU64 7)
 _END_OP, _NEG_OP, _MOV_OP, _CALL_OP, _EXIT_OP = op.BPF_END, op.BPF_NEG, op.BPF_MOV, op.BPF_CALL, op.BPF_EXIT
@@ -291,7 +292,7 @@ assert (op.BPF_LD, op.BPF_LDX, op.BPF_ST, op.BPF_STX, op.BPF_ALU, op.BPF_JMP, op
     (0, 1, 2, 3, 4, 5, 6, 7)
 
 
-def _backtrack_exit(bt: Backtrack, fr: int, subseq_idx: int, insns):
+def _backtrack_exit(bt: Backtrack, fr: int, subseq_idx: int, insns, cb_calls=frozenset()):
     """Going back over a subprogram's exit: the path enters the callee's frame.
 
     Only R0 crosses the boundary (when the next instruction of the path follows a
@@ -299,6 +300,8 @@ def _backtrack_exit(bt: Backtrack, fr: int, subseq_idx: int, insns):
     wait in their frame until the backtrack leaves the callee again at its call.
     """
     regs = bt.regs
+    if subseq_idx >= 0 and subseq_idx in cb_calls:
+        regs[fr] &= ~REGMASK_ARGS  # a callback's r1-r5 come from the helper that calls it
     if regs[fr] & REGMASK_ARGS:
         raise _not_modelled(f"backtracking exit unexpected regs {regs[fr]:x}")
     r0 = False
@@ -315,7 +318,7 @@ def _backtrack_exit(bt: Backtrack, fr: int, subseq_idx: int, insns):
     return None
 
 
-def _backtrack(ins, hist, bt: Backtrack, subseq_idx: int = -1, insns=None):
+def _backtrack(ins, hist, bt: Backtrack, subseq_idx: int = -1, insns=None, idx: int = -1, cb_calls=frozenset()):
     """The body of backtrack_insn: ``_END`` when it reaches the kernel's final linked-regs sync."""
     code = ins.code
     fr = bt.frame
@@ -384,6 +387,18 @@ def _backtrack(ins, hist, bt: Backtrack, subseq_idx: int = -1, insns=None):
                 regs[fr] = 0
                 bt.frame = fr - 1
                 return None
+            if ins.src == 0 and ins.imm in _SYNC_CB_HELPERS and idx != subseq_idx - 1:
+                # back over a callback's return to the helper that called it: r1-r5 were set by
+                # the helper, not passed by the caller, so nothing of them goes to the caller
+                if regs[fr] & ~REGMASK_ARGS:
+                    raise _not_modelled(f"backtracking: callback unexpected regs {regs[fr]:x}")
+                if bt.stack[fr]:
+                    raise _not_modelled(f"backtracking: callback leftover stack slots {bt.stack[fr]:x}")
+                if fr == 0:
+                    raise _not_modelled("backtracking: callback return in the main frame")
+                regs[fr] = 0
+                bt.frame = fr - 1
+                return None
             if ins.src == op.BPF_PSEUDO_KFUNC_CALL and ins.imm == 0:
                 return _ENOTSUPP
             regs[fr] &= ~1
@@ -391,7 +406,7 @@ def _backtrack(ins, hist, bt: Backtrack, subseq_idx: int = -1, insns=None):
                 raise _not_modelled(f"backtracking call unexpected regs {regs[fr]:x}")
             return _END
         if opc == _EXIT_OP:
-            return _backtrack_exit(bt, fr, subseq_idx, insns)
+            return _backtrack_exit(bt, fr, subseq_idx, insns, cb_calls)
         if code & 8:
             if not (regs[fr] >> dreg & 1) and not (regs[fr] >> sreg & 1):
                 return None

@@ -508,6 +508,7 @@ def is_state_visited(v, idx: int) -> bool:
     hit = None
     loop = False
     is_may_goto = v.insns[idx].code == 0xE5
+    calls_cb = idx in v.cfg.calls_callback
     force_cp = idx in v.cfg.force_checkpoints
     cur_depth = cur.may_goto_depth
     for sl in bucket:
@@ -520,8 +521,12 @@ def is_state_visited(v, idx: int) -> bool:
                 loop = True
                 hit = sl
                 break
-            if _states_maybe_looping(st, cur) and states_equal(v, st, cur, EXACT) and \
-                    st.may_goto_depth == cur_depth:
+            if calls_cb:  # a callback returned to its call: the iterations converge on a RANGE_WITHIN match
+                if states_equal(v, st, cur, RANGE_WITHIN):
+                    hit = sl  # no SCC backedge: the call and its callback form no loop in the CFG
+                    break
+            elif _states_maybe_looping(st, cur) and states_equal(v, st, cur, EXACT) and \
+                    st.may_goto_depth == cur_depth and st.callback_unroll_depth == cur.callback_unroll_depth:
                 _infinite_loop(v, idx, cur, st)
             if not force_new and v.jmps_processed - pr.prev_jmps < 20 and v.insn_processed - pr.prev_insns < 100:
                 add_new = False

@@ -1,31 +1,44 @@
-"""Acquired references: the ids a path holds (socket lookups, ringbuf reservations) and their release.
+"""Acquired references: the ids a path holds (socket lookups, ringbuf reservations, spin locks).
 
-A path's references are ``state.refs``, a tuple of ``(id, insn_idx)`` in
-acquisition order (the kernel's ``acquired_refs``). Releasing one turns every
-register and spilled register carrying it (``ref_obj_id``) into an unknown
-scalar (privileged ``mark_reg_invalid``); the ``== NULL`` branch of a null
-check drops the reference of the pointer it proves NULL. A path that ends
-while holding references prints one ``Unreleased reference`` line for each.
+A path's references are ``state.refs``, a tuple of ``Ref`` in acquisition
+order (the kernel's ``acquired_refs``): a pointer reference (``REF_PTR``) or a
+held ``bpf_spin_lock`` (``REF_LOCK``, see ``pyverifier.locks``, whose ``ptr``
+is the map). Releasing a pointer reference turns every register and spilled
+register carrying it (``ref_obj_id``) into an unknown scalar (privileged
+``mark_reg_invalid``); the ``== NULL`` branch of a null check drops the
+reference of the pointer it proves NULL. A path that ends while holding
+pointer references prints one ``Unreleased reference`` line for each.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from . import regs as R
 from .stack import Slot
 
 EINVAL = 22
+REF_PTR = 1 << 1
+REF_LOCK = 1 << 3
+
+
+class Ref(NamedTuple):
+    id: int
+    insn_idx: int
+    type: int = REF_PTR
+    ptr: object = None  # a lock's map (compared by identity, like the kernel's pointer)
 
 
 def acquire_reference(v, insn_idx: int) -> int:
     v.id_gen += 1
     rid = v.id_gen
-    v.state.refs = v.state.refs + ((rid, insn_idx),)
+    v.state.refs = v.state.refs + (Ref(rid, insn_idx),)
     return rid
 
 
 def _drop(st, rid: int) -> bool:
     refs = st.refs
-    for k, (i, _) in enumerate(refs):
-        if i == rid:
+    for k, r in enumerate(refs):
+        if r.id == rid and r.type == REF_PTR:
             st.refs = refs[:k] + refs[k + 1:]
             return True
     return False
@@ -50,10 +63,14 @@ def release_reference(v, rid: int) -> bool:
 
 
 def not_null_reg(r):
-    """mark_ptr_not_null_reg on a register proved non-NULL (its id is dropped)."""
+    """mark_ptr_not_null_reg on a register proved non-NULL (its id is dropped, unless it points into a map
+    value holding a spin lock: locks are told apart by that id)."""
     if R.base_type(r.type) == R.PTR_TO_MAP_VALUE and r.map is not None and r.map.inner is not None:
         return r.replace(type=R.CONST_PTR_TO_MAP, map=r.map.inner, id=0)
-    return r.replace(type=not_null_type(r), id=0)
+    t = not_null_type(r)
+    if t == R.PTR_TO_MAP_VALUE and r.map.has_lock:
+        return r.replace(type=t)
+    return r.replace(type=t, id=0)
 
 
 def not_null_type(r) -> int:
@@ -75,18 +92,33 @@ def on_null_check(st, id_: int, is_null: bool) -> None:
         _drop(st, id_)
 
 
-def report_leaks(v) -> None:
-    for rid, idx in v.state.refs:
-        v.log.write(f"Unreleased reference id={rid} alloc_insn={idx}\n")
+def report_leaks(v) -> bool:
+    leaked = False
+    for r in v.state.refs:
+        if r.type == REF_PTR:
+            v.log.write(f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}\n")
+            leaked = True
+    return leaked
+
+
+def holds_lock(st) -> bool:
+    return any(r.type == REF_LOCK for r in st.refs)
 
 
 def check_resource_leak(v, prefix: str) -> None:
-    if v.state.refs:
-        report_leaks(v)
+    """check_resource_leak: a held spin lock (any frame), then unreleased references (main frame only)."""
+    st = v.state
+    if not st.refs:
+        return
+    if holds_lock(st):
+        v.err(f"{prefix} cannot be used inside bpf_spin_lock-ed region", EINVAL)
+    if st.curframe == 0 and report_leaks(v):
         v.err(f"{prefix} would lead to reference leak", EINVAL)
 
 
 def format_refs(st) -> str:
-    if not st.refs:
+    """The state line's ``refs=``: only when the first reference has an id; ids of 0 are skipped."""
+    refs = st.refs
+    if not refs or not refs[0].id:
         return ""
-    return " refs=" + ",".join(str(i) for i, _ in st.refs)
+    return " refs=" + ",".join(str(r.id) for r in refs if r.id)

@@ -157,8 +157,25 @@ class Reg:
         r.frameno = self.frameno
         r.precise = self.precise
         r.txt = None
-        for k, v in kw.items():
-            setattr(r, k, v)
+        if kw:
+            for k, v in kw.items():
+                setattr(r, k, v)
+        return r
+
+    def with_s(self, s: Any) -> "Reg":
+        """``replace(s=s)`` without keyword handling (the scalar of a register changes on every ALU step)."""
+        r = _new_reg(Reg)
+        r.type = self.type
+        r.s = s
+        r.off = self.off
+        r.id = self.id
+        r.ref_obj_id = self.ref_obj_id
+        r.map = self.map
+        r.range = self.range
+        r.mem_size = self.mem_size
+        r.frameno = self.frameno
+        r.precise = self.precise
+        r.txt = None
         return r
 
     @property

@@ -54,8 +54,9 @@ _PROCESSED = re.compile(
     r"processed (\d+) insns \(limit \d+\) max_states_per_insn (\d+) total_states (\d+) "
     r"peak_states (\d+) mark_read (\d+)"
 )
-_STACK = re.compile(r"^stack depth ([\d+]+)", re.M)
-_VTIME = re.compile(r"^verification time (\d+) usec", re.M)
+# matched where str.find saw their first words (the line start is checked by hand)
+_STACK = re.compile(r"stack depth ([\d+]+)")
+_VTIME = re.compile(r"verification time (\d+) usec")
 
 _NOT_A_REASON = (
     "processed ",
@@ -76,13 +77,24 @@ _NOT_A_REASON = (
 _GLUED_STATS = re.compile(r"(?<=\S)(verification time \d+ usec)")
 
 
+def _line_start(log: str, i: int) -> bool:
+    return i == 0 or log[i - 1] == "\n"
+
+
 def parse_log_stats(log: str) -> dict[str, Any]:
-    """The statistics lines of a kernel-format verifier log, as Result fields."""
+    """The statistics lines of a kernel-format verifier log, as Result fields.
+
+    A log can be a hundred megabytes: the statistics are found by searching for
+    their fixed words (``str.find``), not by running the patterns over the text.
+    """
     out: dict[str, Any] = {}
-    log = _GLUED_STATS.sub(r"\n\1", log)
     m = None
-    for m in _PROCESSED.finditer(log):
-        pass
+    i = log.rfind("processed ")
+    while i >= 0:  # the last statistics line
+        m = _PROCESSED.match(log, i)
+        if m:
+            break
+        i = log.rfind("processed ", 0, i)
     if m:
         (
             out["insns_processed"],
@@ -91,12 +103,22 @@ def parse_log_stats(log: str) -> dict[str, Any]:
             out["peak_states"],
             out["mark_read"],
         ) = (int(x) for x in m.groups())
-    sm = _STACK.search(log)
-    if sm:
-        out["stack_depth"] = [int(x) for x in sm.group(1).split("+") if x]
-    tm = _VTIME.search(log)
-    if tm:
-        out["verification_time_us"] = int(tm.group(1))
+    i = log.find("stack depth")
+    while i >= 0:  # the first at the start of a line
+        if _line_start(log, i):
+            sm = _STACK.match(log, i)
+            if sm:
+                out["stack_depth"] = [int(x) for x in sm.group(1).split("+") if x]
+                break
+        i = log.find("stack depth", i + 1)
+    i = log.find("verification time ")
+    while i >= 0:  # the first at the start of a line, or glued to a message without its newline
+        if _line_start(log, i) or not log[i - 1].isspace():
+            tm = _VTIME.match(log, i)
+            if tm:
+                out["verification_time_us"] = int(tm.group(1))
+                break
+        i = log.find("verification time ", i + 1)
     return out
 
 
@@ -106,6 +128,20 @@ def rejection_message(log: str) -> str:
     The kernel prints its error, then (when it got that far) the statistics
     lines; the reason is the last line before those that is not a state dump.
     """
+    if len(log) > _TAIL:
+        # a long log: look at its last lines first (from a line start, so they split as in the whole log)
+        start = log.find("\n", len(log) - _TAIL) + 1
+        if start:
+            reason = _last_reason(log[start:])
+            if reason:
+                return reason
+    return _last_reason(log)
+
+
+_TAIL = 1 << 16
+
+
+def _last_reason(log: str) -> str:
     log = _GLUED_STATS.sub(r"\n\1", log)
     lines = [ln for ln in log.rstrip("\n").split("\n") if ln.strip()]
     for ln in reversed(lines):

@@ -7,8 +7,10 @@ as the kernel does). Ranges are those of Linux 6.18.
 """
 from __future__ import annotations
 
+from . import refs, subprog, uapi
 from . import regs as R
-from . import uapi
+from .calls import _nm, mark_precise
+from .ctx import effective_attach_type
 
 EINVAL = 22
 S64_MIN = -(1 << 63)
@@ -55,25 +57,17 @@ NOT_MODELLED = object()
 
 def check_exit(v) -> bool:
     """BPF_EXIT: True when the path ends here (main frame), False after returning from a subprogram."""
-    from . import refs
-
     st = v.state
     if st.curframe == 0:
         refs.check_resource_leak(v, "BPF_EXIT instruction in main prog")
     else:
-        from . import subprog
-
         return subprog.prepare_func_exit(v)
     check_return_code(v)
     return True
 
 
 def check_return_code(v) -> None:
-    from .calls import _nm, mark_precise
-
     prog = v.prog
-    from .ctx import effective_attach_type
-
     rng = return_range(prog.prog_type, effective_attach_type(prog.prog_type, prog.expected_attach_type or 0))
     if rng is NOT_MODELLED:
         _nm(f"return value of program type {prog.prog_type}")
@@ -88,7 +82,13 @@ def check_return_code(v) -> None:
     s = r0.s
     if lo <= s.smin and s.smax <= hi:
         return
-    msg = "At program exit the register R0 has"
+    v.err(invalid_scalar_msg("At program exit", "R0", r0, lo, hi), EINVAL)
+
+
+def invalid_scalar_msg(where: str, reg_name: str, r, lo: int, hi: int) -> str:
+    """The kernel's verbose_invalid_scalar line: a value outside an allowed range."""
+    s = r.s
+    msg = f"{where} the register {reg_name} has"
     known = False
     if s.smin > S64_MIN:
         msg += f" smin={s.smin}"
@@ -98,5 +98,4 @@ def check_return_code(v) -> None:
         known = True
     if not known:
         msg += " unknown scalar value"
-    msg += f" should have been in [{lo}, {hi}]"
-    v.err(msg, EINVAL)
+    return msg + f" should have been in [{lo}, {hi}]"

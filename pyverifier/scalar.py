@@ -665,16 +665,14 @@ def sanity_check(s: Scalar) -> str | None:
     var_off=(0x0, 0x3ff)``. The kernel then carries on with
     :func:`mark_unbounded` of the register.
     """
-    if s.umin > s.umax or s.smin > s.smax or s.u32_min > s.u32_max or s.s32_min > s.s32_max:
+    t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = s
+    if umin > umax or smin > smax or u32_min > u32_max or s32_min > s32_max:
         msg = "range bounds violation"
     else:
-        t = s.var_off
-        v = t.value
-        if not t.mask and not (s.umin == s.umax == v and s.smin == s.smax == _s64(v)):
+        v, mask = t
+        if not mask and not (umin == umax == v and smin == smax == _s64(v)):
             msg = "const tnum out of sync with range bounds"
-        elif not (t.mask & M32) and not (
-            s.u32_min == s.u32_max == (v & M32) and s.s32_min == s.s32_max == _s32(v)
-        ):
+        elif not (mask & M32) and not (u32_min == u32_max == (v & M32) and s32_min == s32_max == _s32(v)):
             msg = "const subreg tnum out of sync with range bounds"
         else:
             return None

@@ -18,7 +18,8 @@ MAX_BPF_REG = 11
 
 
 class FuncState:
-    __slots__ = ("regs", "stack", "frameno", "subprogno", "callsite")
+    __slots__ = ("regs", "stack", "frameno", "subprogno", "callsite", "in_callback_fn", "callback_depth",
+                 "callback_ret")
 
     def __init__(self, regs: list[Reg], stack: list[Slot], frameno: int = 0, subprogno: int = 0,
                  callsite: int = -1):
@@ -27,9 +28,17 @@ class FuncState:
         self.frameno = frameno
         self.subprogno = subprogno
         self.callsite = callsite
+        self.in_callback_fn = False  # a callback's frame (bpf_loop, for_each_map_elem): exits back to the call
+        self.callback_depth = 0  # callbacks of the call in this frame queued on the current path
+        self.callback_ret = (0, 1)  # the range a callback must return
 
     def copy(self) -> "FuncState":
-        return FuncState(self.regs[:], self.stack[:], self.frameno, self.subprogno, self.callsite)
+        f = FuncState(self.regs[:], self.stack[:], self.frameno, self.subprogno, self.callsite)
+        if self.in_callback_fn:
+            f.in_callback_fn = True
+            f.callback_ret = self.callback_ret
+        f.callback_depth = self.callback_depth
+        return f
 
     @property
     def allocated_stack(self) -> int:
@@ -43,7 +52,8 @@ class FuncState:
 
 class VerifierState:
     __slots__ = ("frames", "curframe", "refs", "speculative", "parent", "branches", "insn_idx", "last_insn_idx",
-                 "jmp_history", "first_insn_idx", "cleaned", "equal_state", "may_goto_depth", "sl", "dfs_depth")
+                 "jmp_history", "first_insn_idx", "cleaned", "equal_state", "may_goto_depth", "sl", "dfs_depth",
+                 "callback_unroll_depth")
 
     def __init__(self, frames: list[FuncState], curframe: int = 0):
         self.frames = frames
@@ -59,6 +69,7 @@ class VerifierState:
         self.cleaned = False
         self.equal_state: VerifierState | None = None  # back-edge states: the state they matched
         self.may_goto_depth = 0
+        self.callback_unroll_depth = 0
         self.dfs_depth = 0
         self.sl = None  # the explored-state list entry (pyverifier.prune) holding this checkpoint
 
@@ -73,6 +84,7 @@ class VerifierState:
         st.jmp_history = self.jmp_history[:]
         st.first_insn_idx = self.first_insn_idx
         st.may_goto_depth = self.may_goto_depth
+        st.callback_unroll_depth = self.callback_unroll_depth
         st.dfs_depth = self.dfs_depth
         return st
 

@@ -47,6 +47,10 @@ def check_func_call(v, ins) -> None:
         v.err(f"verifier bug: target of func call at insn {target} is not a program", 14)
     sub = starts.index(target)
     v.entered_subprogs.add(sub)
+    if v.func_btf is not None:
+        from .progbtf import check_subprog_call
+
+        check_subprog_call(v, sub, st.cur.regs)
     if st.curframe + 1 >= MAX_CALL_FRAMES:
         v.err(f"the call stack of {st.curframe + 2} frames is too deep", E2BIG)
     caller = st.cur
@@ -78,6 +82,8 @@ def prepare_func_exit(v) -> bool:
     r0 = callee.regs[0]
     if r0.type == R.PTR_TO_STACK:
         v.err("cannot return stack pointer to the caller", EINVAL)
+    if callee.in_callback_fn:
+        return _callback_exit(v, st, callee, r0)
     caller = st.frames[st.curframe - 1]
     caller.regs[0] = r0
     v.insn_idx = callee.callsite + 1
@@ -90,6 +96,104 @@ def prepare_func_exit(v) -> bool:
     st.curframe -= 1
     v.returned_from_callee = True
     return False
+
+
+# ---- callbacks (bpf_loop, bpf_for_each_map_elem) -------------------------------
+def push_callback_call(v, subprog: int, set_state) -> None:
+    """Queue the callback's entry as a path of its own, one frame deeper, and go on after the call.
+
+    ``set_state(caller, callee)`` fills the callee's argument registers. The queued
+    path's caller frame counts one more pending callback (``callback_depth``); the
+    current path's count starts again at 0.
+    """
+    st = v.state
+    caller = st.cur
+    if v.func_btf is not None:
+        from .progbtf import check_subprog_call
+
+        check_subprog_call(v, subprog, caller.regs)
+    v.entered_subprogs.add(subprog)
+    cb = st.copy()
+    v.push_stack(v.cfg.subprog_starts[subprog], v.insn_idx, cb)
+    if cb.curframe + 1 >= MAX_CALL_FRAMES:
+        v.err(f"the call stack of {cb.curframe + 2} frames is too deep", E2BIG)
+    frameno = cb.curframe + 1
+    regs = [R.NOT_INIT_REG] * 11
+    regs[10] = R.pointer(R.PTR_TO_STACK, frameno=frameno)
+    callee = FuncState(regs, [], frameno=frameno, subprogno=subprog, callsite=v.insn_idx)
+    callee.in_callback_fn = True
+    callee.callback_ret = (0, 1)
+    set_state(v, cb.cur, callee)
+    cb.frames.append(callee)
+    cb.curframe = frameno
+    cb.callback_unroll_depth += 1
+    cb.frames[frameno - 1].callback_depth += 1
+    caller.callback_depth = 0
+    v.scratch_all()  # the kernel's log shows every register and slot scratched after this call
+
+
+def set_loop_callback_state(v, caller, callee) -> None:
+    """bpf_loop's callback(index, ctx): R1 an unknown index, R2 the caller's R3."""
+    callee.regs[1] = R.scalar_unknown()
+    callee.regs[2] = caller.regs[3]
+
+
+def set_map_elem_callback_state(v, caller, callee) -> None:
+    """bpf_for_each_map_elem's callback(map, key, value, ctx)."""
+    m = caller.regs[1].map
+    callee.regs[1] = R.pointer(R.CONST_PTR_TO_MAP, map=m)
+    callee.regs[2] = R.pointer(R.PTR_TO_MAP_KEY, map=m)
+    callee.regs[3] = R.pointer(R.PTR_TO_MAP_VALUE, map=m)
+    callee.regs[4] = caller.regs[3]
+
+
+def _callback_exit(v, st, callee, r0) -> bool:
+    """A callback's exit: R0 in its return range, then back to the helper call, which runs again."""
+    from . import precision
+    from .prune import find_prev_entry, widen_imprecise_scalars
+
+    if r0.type != R.SCALAR:
+        v.err("R0 not a scalar value", EACCES)
+    precision.mark_chain_precision(v, 0)
+    r0 = callee.regs[0]
+    lo, hi = callee.callback_ret
+    s = r0.s
+    if not (lo <= s.smin and s.smax <= hi):
+        from .retval import invalid_scalar_msg
+
+        v.err(invalid_scalar_msg("At callback return", "R0", r0, lo, hi), EINVAL)
+    v.insn_idx = callee.callsite
+    if v.log.level1:
+        v.log.write("returning from callee:\n")
+        v.print_state(st, True)
+        v.log.write(f"to caller at {v.insn_idx}:\n")
+        v.print_state(_frame_view(st, st.curframe - 1), True)
+    st.frames.pop()
+    st.curframe -= 1
+    prev = find_prev_entry(v, st, v.insn_idx)
+    if prev is not None:
+        widen_imprecise_scalars(v, prev, st)
+    v.returned_from_callee = True
+    return False
+
+
+def add_loop_inline_stack(v) -> None:
+    """After an accepted verification: a subprogram with an inlinable bpf_loop gets 3 stack slots
+    (after rounding its depth up to 8) for the loop's counter, bound and context."""
+    depths = v.subprog_stack_depth
+    starts = v.cfg.subprog_starts
+    done = set()
+    for idx, (fit, _sub) in sorted(v.loop_inline.items()):
+        if not fit:
+            continue
+        k = max(j for j, s in enumerate(starts) if s <= idx)
+        if k in done:
+            continue
+        done.add(k)
+        d = depths[k]
+        depths[k] = d + 24 + (_round_up(d, 8) - d)
+    if depths and done and 0 in done:
+        v.stack_depth = depths[0]
 
 
 def _round_up(n: int, a: int) -> int:

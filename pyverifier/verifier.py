@@ -31,6 +31,8 @@ from . import prune as prunem
 from .helpers import num_params
 from .liveness import Liveness
 from .log import LOG_STATS, Log, vlog_alignment
+from .refs import format_refs, not_null_reg, on_null_check
+from .stack import Slot
 from .maps import MapInfo
 from .memory import save_ptr_type
 from .state import format_frame, initial_state
@@ -43,6 +45,10 @@ EACCES = 13
 E2BIG = 7
 COMPLEXITY_LIMIT_INSNS = 1_000_000
 BPF_F_TEST_STATE_FREQ = 1 << 3
+
+
+# the padding and ";" that join a state to the instruction line just printed, by that line's length
+_STATE_PREFIX: dict[int, str] = {}
 
 
 class Reject(Exception):
@@ -140,7 +146,9 @@ class _Verifier:
             self.max_states_per_insn = pr.max_states_per_insn
             if self.verdict == ACCEPT:
                 from .prune import add_may_goto_stack
+                from .subprog import add_loop_inline_stack
 
+                add_loop_inline_stack(self)
                 add_may_goto_stack(self)
                 if len(self.entered_subprogs) < len(self.subprog_stack_depth):
                     # an accepted program loses its never-called subprograms with the dead code
@@ -168,6 +176,16 @@ class _Verifier:
             t = self.insn_text[idx] = self.disasm.format_line(self.insns, idx)
         return t
 
+    def _map_used(self, m):
+        """check_map_prog_compatibility for a map an ld_imm64 refers to: None or (message, errno)."""
+        if not m.btf:
+            return None
+        if m.btf_issue:
+            raise NotModelled(m.btf_issue)
+        from .mapvalue import check_prog_compat
+
+        return check_prog_compat(m, self.prog.prog_type)
+
     def _call_params(self, ins) -> int | None:
         if ins.src != 0:
             return None
@@ -180,30 +198,32 @@ class _Verifier:
             raise e
         if not ctxm.supported(self.prog.prog_type):
             raise NotModelled(f"program type {self.prog.prog_type}")
-        if self.prog.btf is not None:
-            # the kernel checks func_info against the subprograms, verifies global functions on
-            # their own, allows callbacks and prints source lines from line_info: none of it here yet
-            raise NotModelled("program BTF (func_info, line_info: callbacks, global functions, source lines)")
         if not ctxm.attach_type_valid(self.prog.prog_type, self.prog.expected_attach_type or 0):
             e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
             e.no_log = True
             raise e
         if progflags.not_modelled(self.prog.prog_flags):
             raise NotModelled(progflags.not_modelled(self.prog.prog_flags))
-        if any(m.btf for m in self.prog.maps):
-            # the kernel reads special value fields (spin lock, timer, kptr, ...) from a map's BTF;
-            # pyverifier does not parse BTF yet, so it must not judge such programs
-            raise NotModelled("maps with BTF-described values (spin lock, timer, kptr fields)")
+        for m in self.maps:
+            if m.btf_refused:  # the kernel would not create the map: nothing to judge
+                raise NotModelled(m.btf_issue)
         self.strict_alignment = progflags.strict_alignment(self.prog.prog_flags)
         self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn,
-                                    self.maps, lambda: progflags.check_sleepable(self))
+                                    self.maps, lambda: progflags.check_sleepable(self), self._map_used)
         self.succ = self.cfg.succ  # successors of every instruction (a list)
         self.live = Liveness(self)
         self.subprog_stack_depth = [0] * len(self.cfg.subprog_starts)
+        from . import progbtf
+
+        self.func_btf = progbtf.read_func_info(self.prog, self.cfg.subprog_starts)  # None: no func_info
+        self.btf_unreliable: set[int] = set()  # subprograms whose BTF prototype no longer counts
+        self.loop_inline: dict[int, list] = {}  # bpf_loop call -> [fit for inlining, callback subprog]
         self.entered_subprogs = {0}  # subprograms some path called (the others are dead code)
         self.may_goto_seen: set[int] = set()  # may_goto instructions some path reached
         self.returned_from_callee = False
         self.state = initial_state()
+        if self.func_btf is not None:
+            progbtf.check_main(self)
         self.scratch_all()
         self.do_check()
         check_max_stack_depth(self)
@@ -214,11 +234,12 @@ class _Verifier:
         self.scratched_stack = -1
 
     def print_state(self, st, print_all: bool, prefix: str = "") -> None:
-        text = format_frame(st.cur, print_all, self.scratched_regs, self.scratched_stack)
+        f = st.cur
+        text = format_frame(f, print_all, self.scratched_regs, self.scratched_stack)
         if st.refs:
-            from .refs import format_refs
-
             text += format_refs(st)
+        if f.in_callback_fn:
+            text += " cb"
         self.log.write(prefix + text + "\n")
         if not print_all:
             self.scratched_regs = 0
@@ -228,7 +249,10 @@ class _Verifier:
         log = self.log
         if self.prev_log_pos and self.prev_log_pos == log.end_pos:
             log.reset(self.prev_log_pos - 1)
-            prefix = " " * vlog_alignment(self.prev_insn_print_pos) + ";"
+            prefix = _STATE_PREFIX.get(self.prev_insn_print_pos)
+            if prefix is None:
+                prefix = _STATE_PREFIX[self.prev_insn_print_pos] = \
+                    " " * vlog_alignment(self.prev_insn_print_pos) + ";"
         else:
             prefix = f"{self.insn_idx}:"
         self.print_state(self.state, False, prefix)
@@ -249,6 +273,7 @@ class _Verifier:
         self.pruner = prunem.Pruner(n, bool(self.prog.prog_flags & BPF_F_TEST_STATE_FREQ))
         self.cur_hist_ent = False
         insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
+        live = self.live
         while True:
             idx = self.insn_idx
             self.cur_hist_ent = False
@@ -286,9 +311,9 @@ class _Verifier:
                     self.prev_insn_print_pos = len(line)
                     self.prev_log_pos = log.end_pos
                 prev_insn_idx = idx
-                self.live.reset_write_marks(idx)
+                live.reset_write_marks(idx)
                 exited = self.do_check_insn(insns[idx])
-                self.live.commit_write_marks()
+                live._commit(live.cur)  # commit_write_marks
                 if self.returned_from_callee:
                     self.returned_from_callee = False
                     do_print_state = True
@@ -386,6 +411,10 @@ class _Verifier:
             if (ins.code & 8) or (ins.src != 2 and ins.off != 0) or ins.src not in (0, 1, 2) or ins.dst != 0 or \
                     cls == op.BPF_JMP32:
                 self.err("BPF_CALL uses reserved fields", EINVAL)
+            if self.state.refs:  # a held bpf_spin_lock allows no helper but bpf_spin_unlock
+                from .locks import check_call
+
+                check_call(self, ins)
             if ins.src == op.BPF_PSEUDO_CALL:
                 from . import subprog
 
@@ -525,7 +554,11 @@ class _Verifier:
             self.set_reg(ins.dst, direct_ref_reg(self.maps[ins.imm], nx.imm))
             return
         if ins.src == op.BPF_PSEUDO_FUNC:
-            self.err("missing btf func_info", EINVAL)  # programs carry no BTF: callbacks are refused
+            if self.func_btf is None:
+                self.err("missing btf func_info", EINVAL)
+            sub = self.cfg.subprog_starts.index(self.insn_idx + ins.imm + 1)
+            self.set_reg(ins.dst, R.pointer(R.PTR_TO_FUNC, range=sub))  # range holds the subprogram
+            return
         raise NotModelled(f"ld_imm64 with src {ins.src}")
 
     # ---- memory ---------------------------------------------------------
@@ -686,24 +719,25 @@ class _Verifier:
                                        R.PTR_TO_SOCK_COMMON, R.PTR_TO_MEM)
 
     def _mark_ptr_or_null(self, st, id_: int, is_null: bool) -> None:
-        from . import regs as R
-        from .stack import Slot
+        maybe_null = R.PTR_MAYBE_NULL
+
+        def hit(r) -> bool:
+            return r is not None and bool(r.type & maybe_null) and r.id == id_
 
         def fix(r):
-            if r is None or not (r.type & R.PTR_MAYBE_NULL) or r.id != id_:
+            if not hit(r):
                 return r
             if is_null:
                 return R.scalar_const(0)
-            from .refs import not_null_reg
-
             return not_null_reg(r)
 
         for f in st.frames:
-            f.regs = [fix(r) for r in f.regs]
-            f.stack = [Slot(s.types, fix(s.spilled)) if s.spilled is not None else s for s in f.stack]
+            # new lists only where a register or spill changes (the lists are the frame's own)
+            if any(hit(r) for r in f.regs):
+                f.regs = [fix(r) for r in f.regs]
+            if any(hit(s.spilled) for s in f.stack):
+                f.stack = [Slot(s.types, fix(s.spilled)) if s.spilled is not None else s for s in f.stack]
         if st.refs:
-            from .refs import on_null_check
-
             on_null_check(st, id_, is_null)
 
     # ---- calls / exit -----------------------------------------------------

@@ -128,3 +128,63 @@ def test_divergence_link_and_marks_in_chromium(tmp_path, monkeypatch):
     shot = tmp_path / "program.png"
     run_chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1200", page.as_uri())
     save_artifact(shot, "program-divergence.png")
+
+
+def _reference_first_divergence(kernel_log, py_log, insns=None):
+    """The plain line-by-line comparison first_divergence must agree with (it skips equal runs faster)."""
+    from compare.divergence import _FROM, _INSN, _STATE_LINE, normalize
+
+    k = normalize(kernel_log, insns, kernel=True)
+    p = normalize(py_log, insns)
+    insn = None
+    for i in range(max(len(k), len(p))):
+        kl = k[i] if i < len(k) else None
+        pl = p[i] if i < len(p) else None
+        if kl == pl:
+            m = _INSN.match(kl) or _STATE_LINE.match(kl) or _FROM.match(kl)
+            if m:
+                insn = int(m.group(2) if kl.startswith("from ") else m.group(1))
+            continue
+        for line in (kl, pl):
+            if line is None:
+                continue
+            m = _INSN.match(line) or _STATE_LINE.match(line)
+            if m:
+                insn = int(m.group(1))
+                break
+            m = _FROM.match(line)
+            if m:
+                insn = int(m.group(2))
+                break
+        return i + 1, insn, kl, pl
+    return None
+
+
+def test_first_divergence_agrees_with_line_by_line_comparison_on_long_mutated_logs():
+    import random
+
+    vocab = ["0: (b7) r0 = 0                        ; R0=0", "1: (07) r0 += 1 ; R0=1", "2: R0=1 R10=fp0",
+             "from 3 to 5: R1=ctx() R10=fp0", "2: (95) exit", "", "   ", "verification time 7 usec",
+             "mark_precise: frame0: last_idx 4", "some message  ; x", "4: (bf) r1 = r2   ", "R0 !read_ok"]
+    for seed in range(60):
+        rng = random.Random(seed)
+        base = [rng.choice(vocab) for _ in range(rng.choice([3, 50, 3000, 20000]))]
+        other = list(base)
+        for _ in range(rng.randint(0, 3)):
+            op = rng.randrange(5)
+            at = rng.randrange(len(other) + 1)
+            if op == 0:
+                other.insert(at, rng.choice(vocab))
+            elif op == 1 and at < len(other):
+                other[at] = other[at] + "  "  # trailing blanks: no difference
+            elif op == 2 and at < len(other):
+                other[at] = other[at].replace(" ; ", "      ; ")  # padding: no difference
+            elif op == 3:
+                del other[at:at + rng.randint(1, 5)]
+            else:
+                other = other[:at]
+        klog, plog = "\n".join(base) + "\n", "\n".join(other) + "\n"
+        for a, b in ((klog, plog), (plog, klog)):
+            ref = _reference_first_divergence(a, b, INSNS)
+            d = first_divergence(a, b, INSNS)
+            assert (None if d is None else (d.line, d.insn, d.kernel_line, d.py_line)) == ref, seed

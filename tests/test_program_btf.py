@@ -1,7 +1,9 @@
 """Program BTF: the Program record's btf/func_info/line_info, and kernel_loader passing them to BPF_PROG_LOAD.
 
 A callback (``bpf_loop``) needs the program's BTF func_info: the kernel refuses it
-without and accepts it with. pyverifier does not model program BTF yet and says so.
+without and accepts it with, and so does pyverifier (tests/test_verifier_callbacks.py
+compares the logs); what pyverifier cannot judge (global functions, line_info, a
+func_info that does not fit) is named.
 """
 from __future__ import annotations
 
@@ -62,11 +64,28 @@ def test_func_info_needs_btf():
         Program.from_dict(d)
 
 
-def test_pyverifier_says_program_btf_is_not_modelled():
-    r = verify(_loop_prog(True), 2)
-    assert r.verdict == "error" and r.message.startswith("not modelled: program BTF")
+def test_pyverifier_needs_func_info_for_a_callback():
+    assert verify(_loop_prog(True), 2).verdict == "accept"
     r = verify(_loop_prog(False), 2)
     assert (r.verdict, r.message) == ("reject", "missing btf func_info")
+
+
+def test_program_btf_pyverifier_cannot_judge_is_named():
+    p = _loop_prog(True)
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    g = b.func("main", b.func_proto(i, [("ctx", b.ptr(0))]), linkage=0)
+    cb = b.func("cb", b.func_proto(i, [("idx", i), ("data", b.ptr(0))]), linkage=1)  # a global subprogram
+    glob = Program(id="t/g", source="t", name="g", prog_type=1, insns=p.insns, btf=b.encode(),
+                   func_info=((0, g), (8, cb)))
+    r = verify(glob, 2)
+    assert r.verdict == "error" and r.message == "not modelled: global functions (verified on their own, arguments from BTF)"
+    lines = Program(id="t/l", source="t", name="l", prog_type=1, insns=p.insns, btf=p.btf, func_info=p.func_info,
+                    line_info=((0, 0, 0, 0),))
+    assert verify(lines, 2).message == "not modelled: program BTF line_info (source lines in the log)"
+    shifted = Program(id="t/s", source="t", name="s", prog_type=1, insns=p.insns, btf=p.btf,
+                      func_info=((0, p.func_info[0][1]), (7, p.func_info[1][1])))
+    assert verify(shifted, 2).message == "not modelled: func_info that does not match the subprograms"
 
 
 @pytest.mark.bpf

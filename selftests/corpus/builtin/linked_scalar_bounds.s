@@ -1,0 +1,22 @@
+# name: linked_scalar_bounds
+# prog_type: socket_filter
+# tags: branch, map, alu
+# expect: accept
+# map: vals type=array key=4 value=64 entries=1
+# description: a copy of a register is bounds-checked and the original is used:
+# description: the two share an id, so the check bounds both (linked scalars)
+r6 = r1
+*(u32 *)(r10 -4) = 0
+r2 = r10
+r2 += -4
+r1 = map[vals]
+call bpf_map_lookup_elem#1
+if r0 == 0x0 goto out
+r1 = *(u32 *)(r6 +0)
+r2 = r1
+if r2 > 0x3f goto out
+r0 += r1
+r0 = *(u8 *)(r0 +0)
+out:
+r0 = 0
+exit
