@@ -16,6 +16,8 @@ from pyverifier.disasm import normalize_log
 from pyverifier.insn import Insn
 
 _TIME = re.compile(r"^verification time \d+ usec$")
+# the kernel glues the statistics onto a last line that has no newline ("...tail callverification time 67 usec")
+_GLUED_TIME = re.compile(r"verification time \d+ usec$")
 _INSN = re.compile(r"^(\d+): \(([0-9a-f]{2})\) (.*?)(?:\s+; (.*))?$")
 _STATE_LINE = re.compile(r"^(\d+): (R\d.*|fp-.*)$")
 _FROM = re.compile(r"^from (\d+) to (\d+): (.*)$")
@@ -51,6 +53,8 @@ def _norm_line(raw: str) -> str | None:
     ln = raw.rstrip()
     if not ln or (ln[0] == "v" and _TIME.match(ln)):
         return None
+    if ln.endswith(" usec") and "verification time" in ln:
+        ln = _GLUED_TIME.sub("", ln)
     return _PAD.sub(" ; ", ln) if "  ; " in ln else ln
 
 

@@ -188,6 +188,7 @@ def _tail_call_in_subprog(v) -> None:
 
 
 _BPF_LOOP, _FOR_EACH_MAP_ELEM = 181, 164
+_BLOOM_FILTER = 30
 _CALLBACK_HELPERS = frozenset({_BPF_LOOP, _FOR_EACH_MAP_ELEM, 170, 180, 209})
 
 
@@ -337,6 +338,8 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
             return
         if meta.map is None:
             v.err("invalid map_ptr to access map->value")
+        if meta.func_id == 89 and meta.map.type == _BLOOM_FILTER:
+            at &= ~(H.MEM_UNINIT | H.MEM_WRITE)  # a bloom filter's peek tests the value: it reads it (measured)
         meta.raw_mode = bool(at & H.MEM_UNINIT)
         check_helper_mem_access(v, regno, meta.map.value_size, bool(at & H.MEM_WRITE), False, meta)
     elif base == H.ARG_PTR_TO_MEM:

@@ -106,7 +106,13 @@ def scc_callchain(v, st):
 
 
 def _fmt_callchain(cc) -> str:
-    return "(" + ",".join(str(x) for x in cc) + ")"
+    """``(callsite,...,scc)``; the kernel stops printing call sites at one that is 0 (a call at insn 0)."""
+    sites = []
+    for x in cc[:-1]:
+        if not x:
+            break
+        sites.append(f"{x},")
+    return "(" + "".join(sites) + f"{cc[-1]})"
 
 
 def incomplete_read_marks(v, st) -> bool:

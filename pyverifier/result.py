@@ -139,6 +139,7 @@ def rejection_message(log: str) -> str:
 
 
 _TAIL = 1 << 16
+_GLUED_LOOP = re.compile(r"^\d+: \([0-9a-f]{2}\) .* (infinite loop detected at insn \d+)$")
 
 
 def _last_reason(log: str) -> str:
@@ -148,8 +149,13 @@ def _last_reason(log: str) -> str:
         s = ln.strip()
         if s.startswith(_NOT_A_REASON):
             continue
-        if re.match(r"^\d+: ", s) or re.match(r"^\d+: \(", s):
-            # an instruction or a state line: the reason is not this
+        if re.match(r"^\d+: ", s):
+            # an instruction or a state line: the reason is not this, unless the kernel glued the
+            # infinite-loop verdict (found at the next instruction's prune point) onto a level-1
+            # instruction line that was still waiting for its state comment
+            m = _GLUED_LOOP.search(s)
+            if m:
+                return m.group(1)
             continue
         return s
     return ""

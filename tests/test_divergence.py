@@ -35,6 +35,24 @@ def test_identical_logs_have_no_divergence_even_with_other_timing_and_padding():
     assert first_divergence(KLOG, py, INSNS) is None
 
 
+def test_timing_glued_onto_a_last_line_is_ignored_but_the_line_compared():
+    k = KLOG.replace("2: (95) exit\nverification time 12 usec", "2: (95) exit\nsome errorverification time 12 usec")
+    assert first_divergence(k, k.replace("12 usec", "0 usec"), INSNS) is None
+    d = first_divergence(k, k.replace("some error", "other error").replace("12 usec", "0 usec"), INSNS)
+    assert d is not None and d.kernel_line == "some error" and d.py_line == "other error"
+
+
+def test_rejection_message_glued_onto_a_level1_instruction_line():
+    from pyverifier.result import rejection_message
+
+    log = ("2: (b7) r0 = 1                        ; R0=1\n"
+           "3: (55) if r1 != 0x5 goto pc-2 infinite loop detected at insn 2\n"
+           "cur state: R0=1 R10=fp0\nold state: R0=1 R10=fp0\nverification time 101 usec\nstack depth 0\n"
+           "processed 12 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 0\n")
+    assert rejection_message(log) == "infinite loop detected at insn 2"
+    assert rejection_message("0: (b7) r0 = 0\n1: (bf) r0 = r1\nR1 !read_ok\n") == "R1 !read_ok"
+
+
 def test_state_difference_names_instruction_and_register():
     py = KLOG.replace("; R0=1", "; R0=scalar(smin=0,smax=1)")
     d = first_divergence(KLOG, py, INSNS)
