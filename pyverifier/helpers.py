@@ -225,6 +225,10 @@ PROTOS: dict[int, Proto] = {
     164: P(I, (K, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK | PTR_MAYBE_NULL, A)),  # for_each_map_elem
     181: P(I, (A, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK | PTR_MAYBE_NULL, A)),  # loop
     208: P(I, ()),  # ktime_get_tai_ns
+    57: P(I, (C, A, A, MU, S)),  # getsockopt (sock_ops)
+    69: P(I, (C, ARG_PTR_TO_MEM | MEM_WRITE, S, A)),  # fib_lookup (writes its results into the params)
+    107: P(RET_PTR_TO_MAP_VALUE_OR_NULL, (K, BSC, MV | PTR_MAYBE_NULL, A)),  # sk_storage_get
+    108: P(I, (K, BSC)),  # sk_storage_delete
 }
 
 # prototypes that differ per program type: (helper id, program type) -> Proto

@@ -231,6 +231,13 @@ CASES = [
     (prog("sk_msg_data", "r2 = *(u64 *)(r1 +0)\nr0 = 1\nexit", ptype="sk_msg"), "accept", None, ""),
     (prog("tracepoint_negative_ctx", "r2 = *(u32 *)(r1 -4)\nr0 = 0\nexit", ptype="tracepoint"), "accept", None,
      ""),
+    # fib_lookup writes its results into the params buffer; getsockopt fills an uninitialized buffer
+    (prog("fib_lookup_stack_params", "r6 = r1\n*(u64 *)(r10 -8) = r6\nr2 = r10\nr2 += -64\nr3 = 64\nr4 = 0\n"
+          "call bpf_fib_lookup#69\nr0 = *(u64 *)(r10 -64)\nr0 = 0\nexit", ptype="sched_cls"), "accept", None, ""),
+    (prog("fib_lookup_size_past_stack", "r2 = r10\nr2 += -64\nr3 = 72\nr4 = 0\ncall bpf_fib_lookup#69\nr0 = 0\nexit",
+          ptype="xdp"), "reject", 22, "invalid write to stack R2 off=-64 size=72"),
+    (prog("getsockopt_uninit_buf", "r4 = r10\nr4 += -16\nr5 = 8\nr2 = 1\nr3 = 2\ncall bpf_getsockopt#57\n"
+          "r0 = 1\nexit", ptype="sock_ops"), "accept", None, ""),
 ]
 
 
