@@ -33,11 +33,12 @@ CALLER_SAVED = 0x3F  # r0..r5
 class CfgError(Exception):
     """The program fails a pre-exploration check: ``msg`` is the kernel's line."""
 
-    def __init__(self, msg: str, errno: int = EINVAL, subprog_cnt: int = 0):
+    def __init__(self, msg: str, errno: int = EINVAL, subprog_cnt: int = 0, newline: bool = True):
         super().__init__(msg)
         self.msg = msg
         self.errno = errno
         self.subprog_cnt = subprog_cnt  # subprograms known when the check failed (the stats line)
+        self.newline = newline  # False: the kernel prints the message without one (before any subprogram)
 
 
 class NotModelled(Exception):
@@ -547,14 +548,17 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]
 
 
 def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None, after_cfg=None,
-            map_used=None) -> Cfg:
+            map_used=None, after_subprogs=None) -> Cfg:
     """Run every pre-exploration check; raise ``CfgError`` with the kernel's message.
 
     ``after_cfg()`` runs where the kernel checks the attach target (check_attach_btf_id);
-    ``map_used(map)`` where it checks a referenced map against the program.
+    ``map_used(map)`` where it checks a referenced map against the program;
+    ``after_subprogs(starts)`` where it checks the program's BTF func_info against them.
     """
     try:
         starts = check_subprogs(insns, log)
+        if after_subprogs is not None:
+            after_subprogs(starts)
         check_ldimm64_and_opcodes(insns, nmaps, maps, map_used)
         cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
         cfg.succ = all_successors(insns)

@@ -7,9 +7,10 @@ callback first matches the caller's registers against the function's prototype
 express (a pointer that is not the context, more than five arguments, a non-integer
 return) marks the function "unreliable" silently; a supported one logs the first
 mismatch (``R2 is not a scalar``, ``arg#0 expects pointer to ctx``) and marks it
-unreliable too. Neither stops the call. Global functions (verified on their own
-with arguments taken from BTF) and line_info (source lines in the log) are not
-modelled.
+unreliable too. Neither stops the call. A global function is verified on its own
+after the main program, with arguments from its prototype (scalars and the context;
+pointers to memory are not modelled), and a call of it only checks the arguments.
+line_info (source lines in the log) is not modelled.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .cfg import NotModelled
 MAX_BPF_FUNC_REG_ARGS = 5
 ARG_SCALAR = "scalar"
 ARG_CTX = "ctx"
+ARG_MEM = "mem"  # the main program's pointer argument that is not its context: never matched
 
 # the context struct a program type's functions may take (the kernel's prog_ctx_type), and the
 # kernel struct it is a projection of
@@ -56,6 +58,45 @@ class FuncBtf:
         self.problem: str | None = None  # what the kernel logs when it gives up on a global prototype
 
 
+def check_func_info_early(prog) -> None:
+    """The kernel's checks of func_info before it looks at the subprograms (records in order,
+    FUNC types); raises ``CfgError`` with its message, which the kernel prints without a newline
+    and with no subprogram known yet (an empty ``stack depth``)."""
+    from .cfg import CfgError
+
+    if prog.btf is None or not prog.func_info:
+        return
+    try:
+        btf = Btf.parse(prog.btf)
+    except BtfError as e:
+        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    prev = -1
+    for i, (off, tid) in enumerate(prog.func_info):
+        if i == 0 and off:
+            raise CfgError(f"nonzero insn_off {off} for the first func info record", newline=False)
+        if i and off <= prev:
+            raise CfgError(f"same or smaller insn offset ({off}) than previous func info record ({prev})", newline=False)
+        prev = off
+        try:
+            t = btf.type(tid)
+        except BtfError:
+            t = None
+        if t is None or t.kind != FUNC:
+            raise CfgError(f"invalid type id {tid} in func info", newline=False)
+
+
+def check_func_info_layout(prog, subprog_starts: list[int]) -> None:
+    """After the subprograms are known: one func_info record per subprogram, at its start."""
+    from .cfg import CfgError
+
+    if prog.btf is None or not prog.func_info:
+        return
+    if len(prog.func_info) != len(subprog_starts):
+        raise CfgError("number of funcs in func_info doesn't match number of subprogs")
+    if [off for off, _ in prog.func_info] != list(subprog_starts):
+        raise CfgError("func_info BTF section doesn't match subprog layout in BPF program")
+
+
 def read_func_info(prog, subprog_starts: list[int]) -> list[FuncBtf] | None:
     """The BTF FUNC of each subprogram (None when the program has no func_info)."""
     if prog.btf is None or not prog.func_info:
@@ -79,17 +120,19 @@ def read_func_info(prog, subprog_starts: list[int]) -> list[FuncBtf] | None:
         if t.kind != FUNC:
             raise NotModelledBtf(f"func_info type id {tid} that is not a FUNC")
         if t.vlen == FUNC_GLOBAL:
-            if k:
-                raise NotModelledBtf("global functions (verified on their own, arguments from BTF)")
             f = FuncBtf(t.name, t.vlen, None)
-            f.args, f.problem = _global_args(btf, t, prog.prog_type)
+            f.args, f.problem = _global_args(btf, t, prog.prog_type, is_main=k == 0)
             out.append(f)
             continue
         out.append(FuncBtf(t.name, t.vlen, _static_args(btf, t, prog.prog_type)))
     return out
 
 
-def _global_args(btf: Btf, func, prog_type: int):
+_KIND_STR = ("UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF", "VOLATILE", "CONST",
+             "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64")
+
+
+def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False):
     """btf_prepare_func_args for a global function (here: the main program's own FUNC).
 
     Returns (argument kinds or None, the line the kernel logs when it gives up or None).
@@ -111,13 +154,21 @@ def _global_args(btf: Btf, func, prog_type: int):
         if t.kind == PTR and _is_ctx(btf, t, prog_type):
             args.append(ARG_CTX)
         elif t.kind == PTR:
-            try:
-                btf.resolve_size(t.size_type) if t.size_type else None
-            except BtfError:
-                pass
-            if t.size_type == 0:  # void *: no size to check accesses against
-                return None, f"arg#{i} reference type('UNKNOWN ') size cannot be determined: -22"
-            raise NotModelledBtf("a global function's pointer-to-memory argument")
+            # a pointer to memory of the pointee's size: the size must be known
+            size = None
+            if t.size_type:
+                try:
+                    size = btf.resolve_size(t.size_type)
+                except BtfError:
+                    size = None
+            if size is None:
+                pt = btf.type(t.size_type) if t.size_type else None
+                kind = _KIND_STR[pt.kind] if pt is not None and pt.kind < len(_KIND_STR) else "UNKNOWN"
+                return None, f"arg#{i} reference type('{kind} {pt.name if pt is not None else ''}') " \
+                             "size cannot be determined: -22"
+            if not is_main:
+                raise NotModelledBtf("a global function's pointer-to-memory argument")
+            args.append(ARG_MEM)
         elif t.kind in (INT, ENUM, ENUM64):
             args.append(ARG_SCALAR)
         else:
@@ -126,7 +177,8 @@ def _global_args(btf: Btf, func, prog_type: int):
 
 
 def check_main(v) -> None:
-    """At the start of the main program: its registers against its own BTF prototype."""
+    """At the start of the main program: its BTF prototype is read (a problem is logged, the
+    prototype then no longer counts); the main program's registers are not matched against it."""
     funcs = v.func_btf
     if not funcs:
         return
@@ -134,8 +186,6 @@ def check_main(v) -> None:
     if main.problem:
         v.log.write(main.problem + "\n")
         v.btf_unreliable.add(0)
-        return
-    check_subprog_call(v, 0, v.state.cur.regs)
 
 
 def _static_args(btf: Btf, func, prog_type: int) -> tuple[str, ...] | None:
@@ -175,15 +225,21 @@ def _is_ctx(btf: Btf, ptr, prog_type: int) -> bool:
     return False
 
 
-def check_subprog_call(v, subprog: int, regs) -> None:
-    """btf_check_subprog_call: log the first argument that does not match the prototype."""
+def check_subprog_call(v, subprog: int, regs) -> bool:
+    """btf_check_subprog_call: log the first argument that does not match the prototype.
+
+    Returns False on a mismatch (fatal for a global function, only logged for a static one).
+    """
     funcs = v.func_btf
     if funcs is None or subprog in v.btf_unreliable:
-        return
-    args = funcs[subprog].args
+        return True
+    f = funcs[subprog]
+    args = f.args
     if args is None:
+        if f.problem:
+            v.log.write(f.problem + "\n")
         v.btf_unreliable.add(subprog)
-        return
+        return False
     for i, kind in enumerate(args):
         regno = i + 1
         reg = regs[regno]
@@ -191,10 +247,16 @@ def check_subprog_call(v, subprog: int, regs) -> None:
             if reg.type != R.SCALAR:
                 v.log.write(f"R{regno} is not a scalar\n")
                 v.btf_unreliable.add(subprog)
-                return
+                return False
         elif reg.type != R.PTR_TO_CTX:
             v.log.write(f"arg#{i} expects pointer to ctx\n")
             v.btf_unreliable.add(subprog)
-            return
+            return False
         elif reg.off or reg.s.var_off.mask or reg.s.var_off.value:
             raise NotModelledBtf("a modified context pointer passed to a function with BTF")
+    return True
+
+
+def is_global(v, subprog: int) -> bool:
+    funcs = v.func_btf
+    return funcs is not None and funcs[subprog].linkage == FUNC_GLOBAL

@@ -74,6 +74,14 @@ class Pruner:
         self.scc_visits: dict[tuple, SccVisit] = {}
         self.test_freq = test_freq
 
+    def carry_over(self, done: "Pruner") -> None:
+        """Continue the statistics of a finished verification pass (the kernel keeps them per program)."""
+        self.total_states = done.total_states
+        self.peak_states = done.peak_states
+        self.max_states_per_insn = done.max_states_per_insn
+        self.prev_jmps = done.prev_jmps
+        self.prev_insns = done.prev_insns
+
     def update_peak(self) -> None:
         n = self.explored_size + self.free_list_size + self.num_backedges
         if n > self.peak_states:

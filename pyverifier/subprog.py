@@ -48,9 +48,12 @@ def check_func_call(v, ins) -> None:
     sub = starts.index(target)
     v.entered_subprogs.add(sub)
     if v.func_btf is not None:
-        from .progbtf import check_subprog_call
+        from .progbtf import check_subprog_call, is_global
 
-        check_subprog_call(v, sub, st.cur.regs)
+        ok = check_subprog_call(v, sub, st.cur.regs)
+        if is_global(v, sub):
+            _global_call(v, st, sub, ok)
+            return
     if st.curframe + 1 >= MAX_CALL_FRAMES:
         v.err(f"the call stack of {st.curframe + 2} frames is too deep", E2BIG)
     caller = st.cur
@@ -96,6 +99,90 @@ def prepare_func_exit(v) -> bool:
     st.curframe -= 1
     v.returned_from_callee = True
     return False
+
+
+# ---- global functions ---------------------------------------------------------
+def _global_call(v, st, sub: int, args_ok: bool) -> None:
+    """A call of a global function: only its arguments are checked here; R0 comes back unknown.
+    The function itself is verified once, on its own, after the main program."""
+    name = v.func_btf[sub].name
+    if st.refs and getattr(v, "lock_held", None) and v.lock_held(st):
+        v.err("global function calls are not allowed while holding a lock,\nuse static function instead", EINVAL)
+    if not args_ok:
+        v.err(f"Caller passes invalid args into func#{sub} ('{name}')", EINVAL)
+    if v.log.level1:
+        v.log.write(f"Func#{sub} ('{name}') is global and assumed valid.\n")
+    if _changes_pkt_data(v, sub, set()):
+        from .packet import clear_all_pkt_pointers
+
+        clear_all_pkt_pointers(st)
+    v.global_called.add(sub)
+    regs = st.cur.regs
+    for i in range(6):
+        regs[i] = R.NOT_INIT_REG
+    regs[0] = R.scalar_unknown()
+    v.scratched_regs |= 0x3F
+
+
+def _changes_pkt_data(v, sub: int, seen: set) -> bool:
+    """Whether subprogram ``sub`` (or one it calls) calls a helper that changes packet data."""
+    from . import helpers as H
+    from . import opcodes as op
+
+    if sub in seen:
+        return False
+    seen.add(sub)
+    starts = v.cfg.subprog_starts
+    end = starts[sub + 1] if sub + 1 < len(starts) else len(v.insns)
+    for i in range(starts[sub], end):
+        ins = v.insns[i]
+        if ins.code != op.CALL:
+            continue
+        if ins.src == 0 and ins.imm in H.CHANGES_PKT_DATA:
+            return True
+        if ins.src == op.BPF_PSEUDO_CALL and _changes_pkt_data(v, starts.index(i + ins.imm + 1), seen):
+            return True
+    return False
+
+
+def check_global_subprogs(v) -> None:
+    """After the main program: verify each global function some path called, on its own, with the
+    arguments its BTF prototype promises (repeated while newly verified ones call others)."""
+    from .progbtf import ARG_CTX, is_global
+    from .state import VerifierState
+
+    funcs = v.func_btf
+    if funcs is None:
+        return
+    starts = v.cfg.subprog_starts
+    while True:
+        new = 0
+        for i in range(1, len(starts)):
+            if not is_global(v, i) or i not in v.global_called or i in v.global_verified:
+                continue
+            f = funcs[i]
+            if v.log.level1:
+                v.log.write(f"Validating {f.name}() func#{i}...\n")
+            if f.args is None:
+                v.err(f.problem or f"global function {f.name}() has a prototype the kernel cannot use", EINVAL)
+            regs = [R.NOT_INIT_REG] * 11
+            regs[10] = R.pointer(R.PTR_TO_STACK)
+            for j, kind in enumerate(f.args):
+                regs[j + 1] = R.pointer(R.PTR_TO_CTX) if kind == ARG_CTX else R.scalar_unknown()
+            st = VerifierState([FuncState(regs, [], frameno=0, subprogno=i, callsite=-1)])
+            st.first_insn_idx = starts[i]
+            st.last_insn_idx = -1
+            v.state = st
+            v.entered_subprogs.add(i)
+            v.live.reset_callchain()
+            v.scratch_all()
+            v.do_check(starts[i])
+            if v.log.level1:
+                v.log.write(f"Func#{i} ('{f.name}') is safe for any args that match its prototype\n")
+            v.global_verified.add(i)
+            new += 1
+        if not new:
+            return
 
 
 # ---- callbacks (bpf_loop, bpf_for_each_map_elem) -------------------------------

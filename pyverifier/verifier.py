@@ -128,8 +128,8 @@ class _Verifier:
             self.verdict = ACCEPT
             self.errno = None
         except self.cfgm.CfgError as e:
-            log.write(e.msg + "\n")
-            self.subprog_stack_depth = [0] * e.subprog_cnt
+            log.write(e.msg + "\n" if e.newline else e.msg)
+            self.subprog_stack_depth = [0] * e.subprog_cnt if e.newline else None
             self.errno = e.errno
             self.reject_msg = e.msg
         except (self.cfgm.NotModelled, NotModelled) as e:
@@ -158,7 +158,11 @@ class _Verifier:
             log.reset(0)
         if log.level & LOG_STATS:
             log.write("verification time 0 usec\n")
-            depths = getattr(self, "subprog_stack_depth", None) or [self.stack_depth]
+            depths = getattr(self, "subprog_stack_depth", ())
+            if depths is None:
+                depths = []  # refused before any subprogram was known
+            elif not depths:
+                depths = [self.stack_depth]
             log.write(f"stack depth {'+'.join(str(d) for d in depths)}\n")
         log.write(
             f"processed {self.insn_processed} insns (limit {COMPLEXITY_LIMIT_INSNS}) max_states_per_insn "
@@ -208,24 +212,32 @@ class _Verifier:
             if m.btf_refused:  # the kernel would not create the map: nothing to judge
                 raise NotModelled(m.btf_issue)
         self.strict_alignment = progflags.strict_alignment(self.prog.prog_flags)
+        from . import progbtf
+
+        progbtf.check_func_info_early(self.prog)
         self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn,
-                                    self.maps, lambda: progflags.check_sleepable(self), self._map_used)
+                                    self.maps, lambda: progflags.check_sleepable(self), self._map_used,
+                                    lambda starts: progbtf.check_func_info_layout(self.prog, starts))
         self.succ = self.cfg.succ  # successors of every instruction (a list)
         self.live = Liveness(self)
         self.subprog_stack_depth = [0] * len(self.cfg.subprog_starts)
-        from . import progbtf
-
         self.func_btf = progbtf.read_func_info(self.prog, self.cfg.subprog_starts)  # None: no func_info
         self.btf_unreliable: set[int] = set()  # subprograms whose BTF prototype no longer counts
         self.loop_inline: dict[int, list] = {}  # bpf_loop call -> [fit for inlining, callback subprog]
         self.entered_subprogs = {0}  # subprograms some path called (the others are dead code)
         self.may_goto_seen: set[int] = set()  # may_goto instructions some path reached
         self.returned_from_callee = False
+        self.global_called: set[int] = set()  # global functions some path called
+        self.global_verified: set[int] = set()
         self.state = initial_state()
         if self.func_btf is not None:
             progbtf.check_main(self)
         self.scratch_all()
         self.do_check()
+        if self.global_called:
+            from .subprog import check_global_subprogs
+
+            check_global_subprogs(self)
         check_max_stack_depth(self)
 
     # ---- scratch marks / state printing -----------------------------------
@@ -261,16 +273,20 @@ class _Verifier:
         return R.fmt_reg(r, frameno)
 
     # ---- main loop ------------------------------------------------------
-    def do_check(self) -> None:
+    def do_check(self, start: int = 0) -> None:
         log = self.log
         insns = self.insns
         n = len(insns)
-        self.insn_idx = 0
+        self.insn_idx = start
         prev_insn_idx = -1
         do_print_state = False
         prune = self.cfg.prune_points
         jmp_points = self.cfg.jmp_points
+        done = getattr(self, "pruner", None)  # the main program's, when a global function follows
         self.pruner = prunem.Pruner(n, bool(self.prog.prog_flags & BPF_F_TEST_STATE_FREQ))
+        if done is not None:
+            # one set of statistics for the whole program; its explored states are freed in between
+            self.pruner.carry_over(done)
         self.cur_hist_ent = False
         insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
         live = self.live
@@ -557,6 +573,8 @@ class _Verifier:
             if self.func_btf is None:
                 self.err("missing btf func_info", EINVAL)
             sub = self.cfg.subprog_starts.index(self.insn_idx + ins.imm + 1)
+            if self.func_btf[sub].linkage:
+                self.err("callback function not static", EINVAL)
             self.set_reg(ins.dst, R.pointer(R.PTR_TO_FUNC, range=sub))  # range holds the subprogram
             return
         raise NotModelled(f"ld_imm64 with src {ins.src}")

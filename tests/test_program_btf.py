@@ -70,7 +70,7 @@ def test_pyverifier_needs_func_info_for_a_callback():
     assert (r.verdict, r.message) == ("reject", "missing btf func_info")
 
 
-def test_program_btf_pyverifier_cannot_judge_is_named():
+def test_program_btf_checks_and_what_pyverifier_cannot_judge():
     p = _loop_prog(True)
     b = BtfBuilder()
     i = b.int("int", 4, signed=True)
@@ -79,13 +79,13 @@ def test_program_btf_pyverifier_cannot_judge_is_named():
     glob = Program(id="t/g", source="t", name="g", prog_type=1, insns=p.insns, btf=b.encode(),
                    func_info=((0, g), (8, cb)))
     r = verify(glob, 2)
-    assert r.verdict == "error" and r.message == "not modelled: global functions (verified on their own, arguments from BTF)"
+    assert (r.verdict, r.message) == ("reject", "callback function not static")
     lines = Program(id="t/l", source="t", name="l", prog_type=1, insns=p.insns, btf=p.btf, func_info=p.func_info,
                     line_info=((0, 0, 0, 0),))
     assert verify(lines, 2).message == "not modelled: program BTF line_info (source lines in the log)"
     shifted = Program(id="t/s", source="t", name="s", prog_type=1, insns=p.insns, btf=p.btf,
                       func_info=((0, p.func_info[0][1]), (7, p.func_info[1][1])))
-    assert verify(shifted, 2).message == "not modelled: func_info that does not match the subprograms"
+    assert verify(shifted, 2).message == "func_info BTF section doesn't match subprog layout in BPF program"
 
 
 @pytest.mark.bpf

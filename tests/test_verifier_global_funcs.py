@@ -1,0 +1,124 @@
+"""Global functions and func_info checks (pyverifier.progbtf, subprog.check_global_subprogs).
+
+With BTF func_info a non-static function is verified once, on its own, after the main
+program, with the arguments its prototype promises; a call of it only matches the caller's
+registers against that prototype (``Caller passes invalid args into func#1 ('g')``) and gets
+an unknown R0 back. Every program is compared in full (level-2 log, verdict, statistics)
+with the live kernel.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+
+import pytest
+
+from kernel_loader.btf import BtfBuilder
+from pyverifier.disasm import normalize_log
+from pyverifier.insn import Insn as I
+from pyverifier.insn import decode, encode
+from pyverifier.program import Program
+from pyverifier.verifier import verify
+
+GLOBAL, STATIC = 1, 0
+
+
+def gprog(name, insns, funcs, ptype=1):
+    """``funcs``: (first insn, name, linkage, parameters: "i" int, "v" void *, "c" struct __sk_buff *)."""
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    skb = b.struct("__sk_buff", [], size=192)
+    fi = []
+    for idx, fname, link, params in funcs:
+        ps = [(f"a{j}", i if t == "i" else b.ptr(0) if t == "v" else b.ptr(skb)) for j, t in enumerate(params)]
+        fi.append((idx, b.func(fname, b.func_proto(i, ps), linkage=link)))
+    return Program(id=f"t/{name}", source="t", name=name, prog_type=ptype, insns=encode(insns), license="GPL",
+                   btf=b.encode(), func_info=tuple(fi))
+
+
+def CALL(off):
+    return I(0x85, 0, 1, 0, off)
+
+
+def MOV(d, imm):
+    return I(0xB7, d, 0, 0, imm)
+
+
+def MOVR(d, s):
+    return I(0xBF, d, s, 0, 0)
+
+
+EXIT = I(0x95, 0, 0, 0, 0)
+MAIN = (0, "main", GLOBAL, "c")
+PROGRAMS = {
+    "scalar_arg": ([MOV(1, 21), CALL(1), EXIT, MOVR(0, 1), I(0x67, 0, 0, 0, 1), EXIT], [MAIN, (3, "g", GLOBAL, "i")]),
+    "ptr_for_scalar": ([CALL(1), EXIT, MOVR(0, 1), EXIT], [MAIN, (2, "g", GLOBAL, "i")]),
+    "ctx_arg": ([CALL(1), EXIT, I(0x61, 0, 1, 0, 0), EXIT], [MAIN, (2, "g", GLOBAL, "c")]),
+    "scalar_for_ctx": ([MOV(1, 1), CALL(1), EXIT, I(0x61, 0, 1, 0, 0), EXIT], [MAIN, (3, "g", GLOBAL, "c")]),
+    "returns_ptr": ([MOV(1, 1), CALL(1), EXIT, MOVR(0, 10), EXIT], [MAIN, (3, "g", GLOBAL, "i")]),
+    "void_ptr_arg": ([MOVR(1, 10), CALL(1), EXIT, MOV(0, 0), EXIT], [MAIN, (3, "g", GLOBAL, "v")]),
+    "global_calls_global": ([MOV(1, 2), CALL(2), MOV(0, 0), EXIT, CALL(1), EXIT, MOVR(0, 1), EXIT],
+                            [MAIN, (4, "g", GLOBAL, "i"), (6, "h", GLOBAL, "i")]),
+    "global_uses_stack": ([MOV(1, 2), CALL(1), EXIT, I(0x7B, 10, 1, -8, 0), I(0x79, 0, 10, -8, 0), EXIT],
+                          [MAIN, (3, "g", GLOBAL, "i")]),
+    "global_reads_uninit_stack": ([MOV(1, 2), CALL(1), EXIT, I(0x79, 0, 10, -8, 0), EXIT], [MAIN, (3, "g", GLOBAL, "i")]),
+    "static_main_global_sub": ([MOV(1, 3), CALL(1), EXIT, MOVR(0, 1), EXIT],
+                               [(0, "main", STATIC, "c"), (3, "g", GLOBAL, "i")]),
+    # func_info that does not fit the program
+    "count_mismatch": ([MOV(0, 0), EXIT, MOV(0, 1), EXIT], [MAIN, (2, "g", GLOBAL, "i")]),
+    "layout_mismatch": ([MOV(1, 1), CALL(1), EXIT, MOVR(0, 1), EXIT], [MAIN, (2, "g", GLOBAL, "i")]),
+    "first_nonzero": ([MOV(1, 1), CALL(1), EXIT, MOVR(0, 1), EXIT], [(1, "main", GLOBAL, "c"), (3, "g", GLOBAL, "i")]),
+    "not_increasing": ([MOV(1, 1), CALL(1), EXIT, MOVR(0, 1), EXIT], [MAIN, (0, "g", GLOBAL, "i")]),
+}
+
+
+def _prog(name):
+    return gprog(name, *PROGRAMS[name])
+
+
+def _norm(log, insns):
+    log = normalize_log(log, insns)
+    return re.sub(r"verification time \d+ usec", "verification time X usec", log)
+
+
+@pytest.mark.parametrize("name,verdict,message", [
+    ("scalar_arg", "accept", ""),
+    ("ptr_for_scalar", "reject", "Caller passes invalid args into func#1 ('g')"),
+    ("returns_ptr", "reject", "At subprogram exit the register R0 is not a scalar value (fp)"),
+    ("count_mismatch", "reject", "number of funcs in func_info doesn't match number of subprogs"),
+    ("first_nonzero", "reject", "nonzero insn_off 1 for the first func info record"),
+])
+def test_global_function_verdicts(name, verdict, message):
+    r = verify(_prog(name), 2)
+    assert (r.verdict, r.message or "") == (verdict, message), r.log
+
+
+def test_global_function_is_verified_after_main():
+    log = verify(_prog("global_calls_global"), 2).log
+    assert log.index("Func#1 ('g') is global and assumed valid.") < log.index("Validating g() func#1...") < \
+        log.index("Validating h() func#2...") < log.index("Func#2 ('h') is safe for any args that match its prototype")
+    assert verify(_prog("global_uses_stack"), 2).stack_depth == [0, 8]
+
+
+def test_invalid_func_info_type_is_rejected():
+    p = _prog("scalar_arg")
+    p = dataclasses.replace(p, func_info=(p.func_info[0], (3, 1)))  # type 1 is the int, not a FUNC
+    r = verify(p, 2)
+    assert (r.verdict, r.message) == ("reject", "invalid type id 1 in func info")
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_against_kernel(name):
+    from kernel_loader import load
+
+    p = _prog(name)
+    k = load(p, log_level=2)
+    assert k.verdict in ("accept", "reject"), k.message
+    r = verify(p, 2 | 4)
+    insns = decode(p.insns)
+    kl, pl = _norm(k.log, insns), _norm(r.log, insns)
+    assert kl == pl, "".join(difflib.unified_diff(kl.splitlines(1), pl.splitlines(1), "kernel", "pyverifier", n=2))
+    assert (r.verdict, r.errno, r.message) == (k.verdict, k.errno, k.message)
+    assert (r.insns_processed, r.total_states, r.peak_states) == (k.insns_processed, k.total_states, k.peak_states)
