@@ -94,7 +94,7 @@ from .corpus import write_jsonl
 
 SELFTESTS_BPF = Path("tools/testing/selftests/bpf")
 DUMPER_MAIN = Path(__file__).resolve().parent / "ksft" / "dumper_main.c"
-DUMPER_VERSION = "1"  # bump when the generated glue changes, so cached dumpers are rebuilt
+DUMPER_VERSION = "2"  # bump when the generated glue changes, so cached dumpers are rebuilt
 SEED = 1  # srand() seed for the random fill helpers (test_verifier seeds from the clock)
 
 # struct bpf_test result enum (test_verifier.c) -> our verdict. test_verifier expects a failed load
@@ -124,7 +124,7 @@ _BTF_ATTACHED = (uapi.prog_type_num("tracing"), uapi.prog_type_num("lsm"))
 
 # skip reasons (the keys of the summary)
 SKIP_KFUNC = "kfunc_btf_id"
-SKIP_PROG_BTF = "prog_btf"
+SKIP_PROG_BTF = "prog_btf"  # program BTF the importer cannot rebuild (the tests' own BTF is imported)
 SKIP_UNKNOWN_FIXTURE = "unknown_fixture"
 SKIP_RAW_MAP_FD = "raw_map_fd"
 SKIP_BAD_FIXUP = "fixup_not_ld_imm64"
@@ -596,8 +596,17 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
                                 "a Program record cannot name a kfunc (a call's imm would be a BTF id of one "
                                 "kernel build); the bpf_kfunc_call_test* ones moved from vmlinux to the "
                                 "bpf_testmod module after 6.1")
+    prog_btf, func_info = None, ()
     if rec.get("btf_types") or rec.get("func_info_cnt"):
-        return skip(SKIP_PROG_BTF, "loads program BTF (btf_types/func_info): a Program record carries no BTF")
+        if "btf_types_hex" not in rec and rec.get("btf_types"):
+            return skip(SKIP_PROG_BTF, "loads program BTF, which this dumper did not print (rebuild it)")
+        if not rec.get("btf_types"):
+            return skip(SKIP_PROG_BTF, "func_info without BTF types: nothing for the records to refer to")
+        try:
+            prog_btf = _test_btf(rec)
+            func_info = tuple((int(a), int(b)) for a, b in rec.get("func_info") or ())
+        except (ValueError, TypeError) as e:
+            return skip(SKIP_PROG_BTF, f"program BTF the dumper printed cannot be read: {e}")
     prog_type = int(rec.get("prog_type") or 0) or uapi.prog_type_num("socket_filter")
     # test_verifier looks .kfunc up as the attach target of tracing and LSM programs only
     attach_to = rec.get("kfunc") if prog_type in _BTF_ATTACHED else None
@@ -684,7 +693,19 @@ def convert(rec: dict[str, Any], source: str, pid: str, source_text: str | None 
                       extra=extra),
         source_text=source_text,
         source_lang="c" if source_text is not None else None,
+        btf=prog_btf,
+        func_info=func_info if prog_btf is not None else (),
     )
+
+
+def _test_btf(rec: dict[str, Any]) -> bytes | None:
+    """The raw BTF test_verifier loads for a test: a header, its types, its whole string array."""
+    if not rec.get("btf_types"):
+        return None
+    types = bytes.fromhex(rec["btf_types_hex"])
+    strings = bytes.fromhex(rec["btf_strings_hex"])
+    hdr = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings))
+    return hdr + types + strings
 
 
 def unique_ids(source: str, names: list[str]) -> list[str]:

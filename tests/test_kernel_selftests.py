@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import struct
 import os
 import shutil
 import textwrap
@@ -149,6 +150,20 @@ def test_skips_carry_their_reason(kw, reason):
     s = conv(rec(**kw))
     assert isinstance(s, ks.Skipped) and s.reason == reason
     assert s.id == "ksft-6.1/sample test" and s.file == "verifier/sample.c" and s.detail
+
+
+def test_program_btf_of_a_test_is_rebuilt_like_test_verifier():
+    from pyverifier.btf import FUNC, Btf
+
+    # int type, FUNC_PROTO int(void), FUNC "main": what a test's BTF_TYPE_ENC lines give
+    types = struct.pack("<IIIIIIIII", 1, 0x01000000, 4, 0x01000020, 0, 0x0D000000, 1, 5, 0x0C000000) + \
+        struct.pack("<I", 2)
+    strings = b"\0int\0main\0".ljust(256, b"\0")
+    p = conv(rec(btf_types=True, btf_types_hex=types.hex(), btf_strings_hex=strings.hex(), func_info_cnt=1,
+                 func_info=[[0, 3]]))
+    assert isinstance(p, Program) and p.func_info == ((0, 3),)
+    b = Btf.parse(p.btf)
+    assert b.type(3).kind == FUNC and b.type(3).name == "main" and len(p.btf) == 24 + len(types) + 256
 
 
 def test_kfunc_name_on_other_prog_types_is_ignored_like_test_verifier():
@@ -490,6 +505,10 @@ def test_import_linux_source_tree(imported):
     assert set(Counter(s.reason for s in skipped)) <= {ks.SKIP_KFUNC, ks.SKIP_PROG_BTF, ks.SKIP_RAW_MAP_FD}
     assert len({p.id for p in programs} | {s.id for s in skipped}) == len(programs) + len(skipped)
     by = {p.name: p for p in programs}
+
+    # the bpf_loop tests bring their own BTF and func_info
+    loop = by["inline simple bpf_loop call"]
+    assert loop.btf is not None and len(loop.func_info) == 2 and loop.func_info[0][0] == 0
 
     p = by["invalid and of negative number"]
     assert p.id == f"ksft-{version}/invalid and of negative number"

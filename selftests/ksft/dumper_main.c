@@ -49,6 +49,20 @@ static void vd_key(const char *k)
 	printf(",\"%s\":", k);
 }
 
+static void vd_hex(const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = data;
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i < len; i++) {
+		putchar(hex[b[i] >> 4]);
+		putchar(hex[b[i] & 15]);
+	}
+	putchar('"');
+}
+
 static void vd_insns_hex(const struct bpf_insn *insns, int n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -189,10 +203,27 @@ static void vd_dump(const char *file, int index, struct bpf_test *t)
 #ifdef VD_HAVE_func_info_cnt
 	vd_key("func_info_cnt");
 	printf("%d", t->func_info_cnt);
+	vd_key("func_info");
+	putchar('[');
+	for (i = 0; i < t->func_info_cnt && i < MAX_FUNC_INFOS; i++)
+		printf("%s[%u,%u]", i ? "," : "", (unsigned)t->func_info[i].insn_off,
+		       (unsigned)t->func_info[i].type_id);
+	putchar(']');
 #endif
 #ifdef VD_HAVE_btf_types
 	vd_key("btf_types");
 	printf("%s", t->btf_types[0] ? "true" : "false");
+	if (t->btf_types[0]) {
+		/* what test_verifier loads: the types up to BTF_END_RAW, then the whole string array */
+		int n = 0;
+
+		while (n < MAX_BTF_TYPES && t->btf_types[n] != BTF_END_RAW)
+			n++;
+		vd_key("btf_types_hex");
+		vd_hex(t->btf_types, (size_t)n * sizeof(t->btf_types[0]));
+		vd_key("btf_strings_hex");
+		vd_hex(t->btf_strings, sizeof(t->btf_strings));
+	}
 #endif
 #ifdef VD_HAVE_expected_insns
 	vd_key("expected_insns");
