@@ -89,16 +89,21 @@ def prepare_func_exit(v) -> bool:
         return _callback_exit(v, st, callee, r0)
     caller = st.frames[st.curframe - 1]
     caller.regs[0] = r0
-    v.insn_idx = callee.callsite + 1
+    _return_to_caller(v, st, callee.callsite + 1)
+    v.returned_from_callee = True
+    return False
+
+
+def _return_to_caller(v, st, insn_idx: int) -> None:
+    """Leave the current frame for the caller's, at ``insn_idx`` (the lines level 1 prints)."""
+    v.insn_idx = insn_idx
     if v.log.level1:
         v.log.write("returning from callee:\n")
         v.print_state(st, True)
-        v.log.write(f"to caller at {v.insn_idx}:\n")
+        v.log.write(f"to caller at {insn_idx}:\n")
         v.print_state(_frame_view(st, st.curframe - 1), True)
     st.frames.pop()
     st.curframe -= 1
-    v.returned_from_callee = True
-    return False
 
 
 # ---- global functions ---------------------------------------------------------
@@ -249,14 +254,7 @@ def _callback_exit(v, st, callee, r0) -> bool:
         from .retval import invalid_scalar_msg
 
         v.err(invalid_scalar_msg("At callback return", "R0", r0, lo, hi), EINVAL)
-    v.insn_idx = callee.callsite
-    if v.log.level1:
-        v.log.write("returning from callee:\n")
-        v.print_state(st, True)
-        v.log.write(f"to caller at {v.insn_idx}:\n")
-        v.print_state(_frame_view(st, st.curframe - 1), True)
-    st.frames.pop()
-    st.curframe -= 1
+    _return_to_caller(v, st, callee.callsite)  # the helper call runs again
     prev = find_prev_entry(v, st, v.insn_idx)
     if prev is not None:
         widen_imprecise_scalars(v, prev, st)

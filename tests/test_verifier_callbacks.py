@@ -7,17 +7,19 @@ exit, the inlined bpf_loop's 24 bytes of stack), the verdicts and the statistics
 """
 from __future__ import annotations
 
-import difflib
-import re
+import sys
+from pathlib import Path
 
 import pytest
 
 from kernel_loader.btf import BtfBuilder
-from pyverifier.disasm import normalize_log
 from pyverifier.insn import Insn as I
-from pyverifier.insn import decode, encode
+from pyverifier.insn import encode
 from pyverifier.program import MapSpec, Program
 from pyverifier.verifier import verify
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kernel_compare import same_as_kernel  # noqa: E402
 
 LD_FUNC = 0x18  # ld_imm64 with src 4 (BPF_PSEUDO_FUNC): the callback's address
 LOOP, FOR_EACH = 181, 164
@@ -84,27 +86,6 @@ FOR_EACH_PROG = (
     [(0, "p"), (9, "pppp")])
 
 
-def _norm(log, insns):
-    log = normalize_log(log, insns)
-    log = re.sub(r"verification time \d+ usec", "verification time X usec", log)
-    return re.sub(r"(\(18\) r\d+ = map\[\d+\]) +;", r"\1 ;", log)
-
-
-def _same_as_kernel(p):
-    from kernel_loader import load
-
-    k = load(p, log_level=2)
-    assert k.verdict in ("accept", "reject"), k.message
-    r = verify(p, 2 | 4)
-    insns = decode(p.insns)
-    kl, pl = _norm(k.log, insns), _norm(r.log, insns)
-    assert kl == pl, "".join(difflib.unified_diff(kl.splitlines(1), pl.splitlines(1), "kernel", "pyverifier", n=2))
-    assert (r.verdict, r.errno, r.message) == (k.verdict, k.errno, k.message)
-    assert (r.insns_processed, r.total_states, r.peak_states, r.stack_depth) == \
-        (k.insns_processed, k.total_states, k.peak_states, k.stack_depth)
-    return r
-
-
 def test_callback_verdicts_without_a_kernel():
     assert verify(_prog("c", *PROGRAMS["const_count"]), 2).stack_depth == [24, 0]  # inlined bpf_loop
     assert verify(_prog("f", *PROGRAMS["flags_set"]), 2).stack_depth == [0, 0]
@@ -119,9 +100,9 @@ def test_callback_verdicts_without_a_kernel():
 @pytest.mark.bpf
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_bpf_loop_against_kernel(name):
-    _same_as_kernel(_prog(name, *PROGRAMS[name]))
+    same_as_kernel(_prog(name, *PROGRAMS[name]), stack_depth=True)
 
 
 @pytest.mark.bpf
 def test_for_each_map_elem_against_kernel():
-    _same_as_kernel(_prog("for_each", *FOR_EACH_PROG, maps=(ARRAY,)))
+    same_as_kernel(_prog("for_each", *FOR_EACH_PROG, maps=(ARRAY,)), stack_depth=True)

@@ -9,17 +9,19 @@ with the live kernel.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import re
+import sys
+from pathlib import Path
 
 import pytest
 
 from kernel_loader.btf import BtfBuilder
-from pyverifier.disasm import normalize_log
 from pyverifier.insn import Insn as I
-from pyverifier.insn import decode, encode
+from pyverifier.insn import encode
 from pyverifier.program import Program
 from pyverifier.verifier import verify
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kernel_compare import same_as_kernel  # noqa: E402
 
 GLOBAL, STATIC = 1, 0
 
@@ -77,11 +79,6 @@ def _prog(name):
     return gprog(name, *PROGRAMS[name])
 
 
-def _norm(log, insns):
-    log = normalize_log(log, insns)
-    return re.sub(r"verification time \d+ usec", "verification time X usec", log)
-
-
 @pytest.mark.parametrize("name,verdict,message", [
     ("scalar_arg", "accept", ""),
     ("ptr_for_scalar", "reject", "Caller passes invalid args into func#1 ('g')"),
@@ -111,14 +108,4 @@ def test_invalid_func_info_type_is_rejected():
 @pytest.mark.bpf
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_against_kernel(name):
-    from kernel_loader import load
-
-    p = _prog(name)
-    k = load(p, log_level=2)
-    assert k.verdict in ("accept", "reject"), k.message
-    r = verify(p, 2 | 4)
-    insns = decode(p.insns)
-    kl, pl = _norm(k.log, insns), _norm(r.log, insns)
-    assert kl == pl, "".join(difflib.unified_diff(kl.splitlines(1), pl.splitlines(1), "kernel", "pyverifier", n=2))
-    assert (r.verdict, r.errno, r.message) == (k.verdict, k.errno, k.message)
-    assert (r.insns_processed, r.total_states, r.peak_states) == (k.insns_processed, k.total_states, k.peak_states)
+    same_as_kernel(_prog(name))

@@ -7,16 +7,19 @@ verdict, errno, message, statistics).
 """
 from __future__ import annotations
 
-import difflib
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
 from pyverifier.asm import assemble
-from pyverifier.disasm import normalize_log
 from pyverifier.insn import decode, encode
 from pyverifier.program import Program
 from pyverifier.verifier import verify
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kernel_compare import same_as_kernel  # noqa: E402
 
 TEST_REG_INVARIANTS = 1 << 7
 
@@ -267,23 +270,8 @@ def test_scalar_fork_pushes_the_zero_path():
 
 
 # ---- against the live kernel ------------------------------------------------------
-def _norm(log: str, insns) -> str:
-    log = normalize_log(log, insns)
-    return re.sub(r"verification time \d+ usec", "verification time X usec", log)
-
-
 def _same_as_kernel(p: Program) -> None:
-    from kernel_loader import load
-
-    k = load(p, log_level=2)
-    assert k.verdict in ("accept", "reject"), k.message
-    r = verify(p, 2 | 4)
-    insns = decode(p.insns)
-    kl, pl = _norm(k.log, insns), _norm(r.log, insns)
-    assert kl == pl, "".join(difflib.unified_diff(kl.splitlines(1), pl.splitlines(1), "kernel", "pyverifier", n=2))
-    assert (r.verdict, r.errno, r.message) == (k.verdict, k.errno, k.message)
-    assert (r.insns_processed, r.total_states, r.peak_states, r.max_states_per_insn) == \
-        (k.insns_processed, k.total_states, k.peak_states, k.max_states_per_insn)
+    same_as_kernel(p)
 
 
 @pytest.mark.bpf

@@ -6,7 +6,6 @@ loops, ladders of branches, spills and seeded random programs (tests/prune_progs
 """
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 
 from pyverifier import prune
 from pyverifier import regs as R
-from pyverifier.disasm import normalize_log
 from pyverifier.insn import decode, encode
 from pyverifier.program import Program
 from pyverifier.scalar import Scalar
@@ -24,6 +22,7 @@ from pyverifier.verifier import verify
 
 sys.path.insert(0, str(Path(__file__).parent))
 from prune_progs import program as random_program  # noqa: E402
+from kernel_compare import same_as_kernel  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,25 +174,8 @@ def test_random_programs_terminate():
 
 
 # ---- against the live kernel ------------------------------------------------------
-def _norm(log: str, insns) -> str:
-    log = normalize_log(log, insns)
-    log = re.sub(r"verification time \d+ usec", "verification time X usec", log)
-    # the kernel prints a map address where pyverifier prints map[IDX]: their lengths differ, so the padding too
-    return re.sub(r"(\(18\) r\d+ = map\[\d+\]) +;", r"\1 ;", log)
-
-
 def _same_as_kernel(p: Program, level: int = 2):
-    from kernel_loader import load
-
-    k = load(p, log_level=level)
-    assert k.verdict in ("accept", "reject"), k.message
-    r = verify(p, level | 4)
-    insns = decode(p.insns)
-    kl, pl = _norm(k.log, insns), _norm(r.log, insns)
-    assert kl == pl, "".join(difflib.unified_diff(kl.splitlines(1), pl.splitlines(1), "kernel", "pyverifier", n=2))
-    assert (r.verdict, r.errno, r.message) == (k.verdict, k.errno, k.message)
-    assert (r.insns_processed, r.total_states, r.peak_states, r.max_states_per_insn) == \
-        (k.insns_processed, k.total_states, k.peak_states, k.max_states_per_insn)
+    same_as_kernel(p, level)
 
 
 BUILTIN = ["bounded_loop", "branch_ladder", "reject_infinite_loop", "may_goto_loop", "unrolled_stack_sum",
