@@ -85,16 +85,50 @@ def check_func_info_early(prog) -> None:
             raise CfgError(f"invalid type id {tid} in func info", newline=False)
 
 
-def check_func_info_layout(prog, subprog_starts: list[int]) -> None:
-    """After the subprograms are known: one func_info record per subprogram, at its start."""
+def check_func_info_layout(prog, subprog_starts: list[int], insns=None) -> None:
+    """After the subprograms are known: one func_info record per subprogram, at its start; then
+    the line_info records (in order, on instructions, naming strings, one at each subprogram start)."""
     from .cfg import CfgError
 
-    if prog.btf is None or not prog.func_info:
+    if prog.btf is None:
         return
-    if len(prog.func_info) != len(subprog_starts):
-        raise CfgError("number of funcs in func_info doesn't match number of subprogs")
-    if [off for off, _ in prog.func_info] != list(subprog_starts):
-        raise CfgError("func_info BTF section doesn't match subprog layout in BPF program")
+    if prog.func_info:
+        if len(prog.func_info) != len(subprog_starts):
+            raise CfgError("number of funcs in func_info doesn't match number of subprogs")
+        if [off for off, _ in prog.func_info] != list(subprog_starts):
+            raise CfgError("func_info BTF section doesn't match subprog layout in BPF program")
+    if prog.line_info and insns is not None:
+        _check_line_info(prog, subprog_starts, insns)
+
+
+def _check_line_info(prog, starts: list[int], insns) -> None:
+    from .cfg import CfgError
+
+    try:
+        btf = Btf.parse(prog.btf)
+    except BtfError as e:
+        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    n = len(insns)
+    s = 0
+    prev = 0
+    for i, (off, file_off, line_off, _lc) in enumerate(prog.line_info):
+        if (i and off <= prev) or off >= n:
+            raise CfgError(f"Invalid line_info[{i}].insn_off:{off} (prev_offset:{prev} prog->len:{n})")
+        if insns[off].code == 0:
+            raise CfgError(f"Invalid insn code at line_info[{i}].insn_off")
+        for o in (line_off, file_off):
+            try:
+                btf.str_at(o)
+            except BtfError:
+                raise CfgError(f"Invalid line_info[{i}].line_off or .file_name_off") from None
+        if s < len(starts):
+            if off == starts[s]:
+                s += 1
+            elif starts[s] < off:
+                raise CfgError(f"missing bpf_line_info for func#{s}")
+        prev = off
+    if s != len(starts):
+        raise CfgError(f"missing bpf_line_info for {len(starts) - s} funcs starting from func#{s}")
 
 
 def read_func_info(prog, subprog_starts: list[int]) -> list[FuncBtf] | None:
@@ -103,8 +137,6 @@ def read_func_info(prog, subprog_starts: list[int]) -> list[FuncBtf] | None:
         if prog.line_info:
             raise NotModelledBtf("line_info without func_info")
         return None
-    if prog.line_info:
-        raise NotModelledBtf("program BTF line_info (source lines in the log)")
     try:
         btf = Btf.parse(prog.btf)
     except BtfError as e:
@@ -260,3 +292,48 @@ def check_subprog_call(v, subprog: int, regs) -> bool:
 def is_global(v, subprog: int) -> bool:
     funcs = v.func_btf
     return funcs is not None and funcs[subprog].linkage == FUNC_GLOBAL
+
+
+class LineInfo:
+    """The program's line_info as the log prints it: ``; <source line> @ <file>:<line>``."""
+
+    __slots__ = ("offs", "texts", "where", "prev")
+
+    def __init__(self, offs: list[int], texts: list[str], where: list[tuple[int, int]]):
+        self.offs = offs  # first instruction of each record, ascending
+        self.texts = texts  # the line each record prints
+        self.where = where  # (file name offset, line number) of each record
+        self.prev = -1  # the record printed last (the kernel's prev_linfo)
+
+    def line_for(self, idx: int) -> str | None:
+        """The line to print before instruction ``idx``, or None: no record, the record printed
+        last, or another record of the same file and line (only its column differs)."""
+        from bisect import bisect_right
+
+        k = bisect_right(self.offs, idx) - 1
+        if k < 0 or k == self.prev:
+            return None
+        if self.prev >= 0 and self.where[k] == self.where[self.prev]:
+            return None
+        self.prev = k
+        return self.texts[k]
+
+
+def read_line_info(prog) -> LineInfo | None:
+    if prog.btf is None or not prog.line_info:
+        return None
+    try:
+        btf = Btf.parse(prog.btf)
+    except BtfError as e:
+        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    offs, texts, where = [], [], []
+    for insn_off, file_off, line_off, line_col in prog.line_info:
+        try:
+            fname = btf.str_at(file_off)
+            line = btf.str_at(line_off)
+        except BtfError:
+            raise NotModelledBtf("line_info naming strings outside the program BTF") from None
+        offs.append(insn_off)
+        texts.append(f"{line.lstrip()} @ {fname.rsplit('/', 1)[-1]}:{line_col >> 10}\n")
+        where.append((file_off, line_col >> 10))
+    return LineInfo(offs, texts, where)

@@ -602,6 +602,10 @@ def _infinite_loop(v, idx: int, cur, old) -> None:
     from .verifier import EINVAL, Reject
 
     log = v.log
+    linfo = getattr(v, "linfo", None)
+    src = linfo.line_for(idx) if linfo is not None else None
+    if src is not None:
+        log.write("; " + src)
     log.write(f"infinite loop detected at insn {idx}\n")
     log.write("cur state:")
     v.print_state(cur, True)

@@ -180,6 +180,8 @@ def check_global_subprogs(v) -> None:
             v.state = st
             v.entered_subprogs.add(i)
             v.live.reset_callchain()
+            if v.linfo is not None:
+                v.linfo.prev = -1  # each verification pass prints its first source line again
             v.scratch_all()
             v.do_check(starts[i])
             if v.log.level1:

@@ -217,11 +217,12 @@ class _Verifier:
         progbtf.check_func_info_early(self.prog)
         self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn,
                                     self.maps, lambda: progflags.check_sleepable(self), self._map_used,
-                                    lambda starts: progbtf.check_func_info_layout(self.prog, starts))
+                                    lambda starts: progbtf.check_func_info_layout(self.prog, starts, self.insns))
         self.succ = self.cfg.succ  # successors of every instruction (a list)
         self.live = Liveness(self)
         self.subprog_stack_depth = [0] * len(self.cfg.subprog_starts)
         self.func_btf = progbtf.read_func_info(self.prog, self.cfg.subprog_starts)  # None: no func_info
+        self.linfo = progbtf.read_line_info(self.prog)  # None: no line_info
         self.btf_unreliable: set[int] = set()  # subprograms whose BTF prototype no longer counts
         self.loop_inline: dict[int, list] = {}  # bpf_loop call -> [fit for inlining, callback subprog]
         self.entered_subprogs = {0}  # subprograms some path called (the others are dead code)
@@ -290,6 +291,7 @@ class _Verifier:
         self.cur_hist_ent = False
         insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
         live = self.live
+        linfo = self.linfo
         while True:
             idx = self.insn_idx
             self.cur_hist_ent = False
@@ -320,6 +322,10 @@ class _Verifier:
                 if log.level1:
                     if self.scratched_regs or self.scratched_stack:
                         self.print_insn_state()
+                    if linfo is not None:
+                        src = linfo.line_for(idx)
+                        if src is not None:
+                            log.write("; " + src)
                     line = insn_lines[idx]
                     if line is None:
                         line = insn_lines[idx] = f"{idx}: {self._fmt_insn(idx)}\n"

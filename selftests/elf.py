@@ -29,7 +29,8 @@ A map whose kernel object or value needs BTF (local storage, ``bpf_spin_lock``,
 Program BTF: a program with a callback (``ld_imm64`` of a function), or with a
 tail call or LD_ABS/LD_IND inside a subprogram, cannot load without BTF
 func_info; it gets ``Program.btf`` (the FUNC types of its functions re-encoded
-from the object's .BTF) and ``Program.func_info`` (no line_info). Other programs
+from the object's .BTF, plus the source lines), ``Program.func_info`` and
+``Program.line_info`` (the kernel then prints the source lines in its log). Other programs
 get them only with ``prog_btf=True``; without, a global function gets a note
 (``fatal=False``): the kernel then verifies it as a static subprogram
 (``strict_btf=True`` refuses such programs). Local type ids are a fatal problem.
@@ -670,12 +671,13 @@ class _Importer:
             tags.append("subprog")
         if any(f.core_count for f in order):
             tags.append("core")
-        btf_blob, func_info = None, ()
+        btf_blob, func_info, line_info = None, (), ()
         if with_btf:
             btf_blob, func_info, err = self.program_btf(order)
             if err:
                 problem(err)
                 return None, out
+            btf_blob, line_info = self.program_line_info(order, btf_blob)
             tags.append("prog_btf")
         text = self.source_text(order)
         prog = Program(
@@ -694,6 +696,7 @@ class _Importer:
             source_lang="c" if text is not None else None,
             btf=btf_blob,
             func_info=func_info,
+            line_info=line_info,
         )
         return prog, out
 
@@ -714,6 +717,34 @@ class _Importer:
             starts.append(pos)
             pos += f.count
         return blob, tuple((st, new_id[r]) for st, r in zip(starts, roots)), ""
+
+    def program_line_info(self, order: list[_Func], blob: bytes) -> tuple[bytes, tuple]:
+        """The object's line_info of the linked functions, on ``blob`` (its strings appended)."""
+        if self.btf_ext is None:
+            return blob, ()
+        hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from("<IIIII", blob, 4)
+        strings = bytearray(blob[hdr_len + str_off:hdr_len + str_off + str_len])
+        offs: dict[str, int] = {}
+
+        def so(text: str) -> int:
+            off = offs.get(text)
+            if off is None:
+                off = offs[text] = len(strings)
+                strings.extend(text.encode() + b"\0")
+            return off
+
+        recs = []
+        pos = 0
+        for f in order:
+            for insn_off, fname, line, ln, col in self.btf_ext.line_info.get(f.sec.name, []):
+                i = insn_off // INSN_SIZE
+                if f.start <= i < f.end:
+                    recs.append((pos + i - f.start, so(fname), so(line), (ln << 10) | col))
+            pos += f.count
+        recs.sort(key=lambda r: r[0])
+        head = bytearray(blob[:hdr_len])
+        struct.pack_into("<I", head, 20, len(strings))
+        return bytes(head) + blob[hdr_len + type_off:hdr_len + type_off + type_len] + bytes(strings), tuple(recs)
 
     def source_text(self, order: list[_Func]) -> str | None:
         """The C file the program was compiled from, when .BTF.ext names one that is still readable."""

@@ -18,8 +18,9 @@ from pyverifier.verifier import verify
 def norm(log: str, insns) -> str:
     log = normalize_log(log, insns)
     log = re.sub(r"verification time \d+ usec", "verification time X usec", log)
-    # the kernel prints a map address where pyverifier prints map[IDX]: their lengths differ, so the padding too
-    return re.sub(r"(\(18\) r\d+ = map\[\d+\]) +;", r"\1 ;", log)
+    # the kernel prints a map address where pyverifier prints map[IDX] or map_value[IDX]+OFF: their
+    # lengths differ, so the padding before the state comment too
+    return re.sub(r"(\(18\) r\d+ = map(?:_value)?\[\d+\](?:\+\d+)?) +;", r"\1 ;", log)
 
 
 def same_as_kernel(p: Program, level: int = 2, stack_depth: bool = False):

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pyverifier import uapi
 from pyverifier.insn import Insn, decode, encode
 from pyverifier.program import Program
+from pyverifier.verifier import verify
 from selftests import btf as B
 from selftests.btf import Btf, BtfError, essential_name
 from selftests.btf_ext import (
@@ -893,3 +894,44 @@ def test_kernel_verdicts_match_bpftool_loadall(objname, bpffs):
     for name in failed:
         if name in verdicts:
             assert verdicts[name].verdict != "accept", f"bpftool failed to load {name}, kernel_loader accepted it"
+
+
+# --- program BTF with line_info: both verifiers print the source lines -------------------------
+def test_program_btf_carries_the_source_lines():
+    progs, _ = imported("socket_filter", prog_btf=True)
+    p = progs["count_protocols"]
+    assert p.func_info == ((0, p.func_info[0][1]),) and p.line_info
+    offs = [r[0] for r in p.line_info]
+    assert offs[0] == 0 and offs == sorted(set(offs)) and offs[-1] < p.insn_count
+    b = Btf.parse(p.btf)
+    assert b.str_at(p.line_info[0][1]).endswith("socket_filter.c")
+    assert "count_protocols" in b.str_at(p.line_info[0][2])
+    log = verify(p, 2).log
+    assert "; int count_protocols(struct __sk_buff *skb) @ socket_filter.c:" in log
+
+
+def test_same_line_is_printed_once_whatever_its_column():
+    from pyverifier.progbtf import LineInfo
+
+    li = LineInfo([0, 2, 3, 5], ["a @ f.c:1\n", "b @ f.c:2\n", "b @ f.c:2\n", "c @ f.c:3\n"],
+                  [(1, 1), (1, 2), (1, 2), (1, 3)])
+    assert [li.line_for(i) for i in range(6)] == ["a @ f.c:1\n", None, "b @ f.c:2\n", None, None, "c @ f.c:3\n"]
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("objname", OBJECTS)
+def test_pyverifier_logs_equal_the_kernels_with_program_btf(objname):
+    """Every program pyverifier models, imported with its BTF (func_info, line_info), gives the kernel's log."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from kernel_compare import same_as_kernel
+
+    progs, _ = imported(objname, prog_btf=True, kconfig_text="CONFIG_HZ=100\nCONFIG_BPF_JIT=y\n")
+    judged = 0
+    for p in progs.values():
+        if verify(p, 2).verdict == "error":
+            continue  # not modelled (ksyms, tracing programs, kfuncs): named, not judged
+        same_as_kernel(p)
+        judged += 1
+    assert judged

@@ -7,6 +7,8 @@ func_info that does not fit) is named.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kernel_loader.btf import BtfBuilder
@@ -80,9 +82,6 @@ def test_program_btf_checks_and_what_pyverifier_cannot_judge():
                    func_info=((0, g), (8, cb)))
     r = verify(glob, 2)
     assert (r.verdict, r.message) == ("reject", "callback function not static")
-    lines = Program(id="t/l", source="t", name="l", prog_type=1, insns=p.insns, btf=p.btf, func_info=p.func_info,
-                    line_info=((0, 0, 0, 0),))
-    assert verify(lines, 2).message == "not modelled: program BTF line_info (source lines in the log)"
     shifted = Program(id="t/s", source="t", name="s", prog_type=1, insns=p.insns, btf=p.btf,
                       func_info=((0, p.func_info[0][1]), (7, p.func_info[1][1])))
     assert verify(shifted, 2).message == "func_info BTF section doesn't match subprog layout in BPF program"
@@ -108,3 +107,38 @@ def test_refused_program_btf_is_a_clear_error_not_a_verdict():
     k = load(_loop_prog(True, btf=broken), log_level=2)
     assert k.verdict == "error" and k.stage == "program"
     assert k.message.startswith("program BTF refused by the kernel: BPF_BTF_LOAD failed")
+
+
+# line_info records as the kernel checks them (string offset 1 is "int" in _btf())
+LINE_INFO = {
+    "one_per_function": (((0, 1, 1, 1 << 10), (8, 1, 1, 2 << 10)), "accept", ""),
+    "callback_without_line": (((0, 1, 1, 1 << 10),), "reject", "missing bpf_line_info for 1 funcs starting from func#1"),
+    "not_at_function_start": (((0, 1, 1, 1 << 10), (9, 1, 1, 2 << 10)), "reject", "missing bpf_line_info for func#1"),
+    "out_of_order": (((0, 1, 1, 1 << 10), (8, 1, 1, 2 << 10), (2, 1, 1, 3 << 10)), "reject",
+                     "Invalid line_info[2].insn_off:2 (prev_offset:8 prog->len:10)"),
+    "past_the_end": (((0, 1, 1, 1 << 10), (8, 1, 1, 2 << 10), (20, 1, 1, 3 << 10)), "reject",
+                     "Invalid line_info[2].insn_off:20 (prev_offset:8 prog->len:10)"),
+    "bad_string": (((0, 1, 1, 1 << 10), (8, 1, 99999, 2 << 10)), "reject",
+                   "Invalid line_info[1].line_off or .file_name_off"),
+    "inside_ld_imm64": (((0, 1, 1, 1 << 10), (2, 1, 1, 1 << 10), (8, 1, 1, 2 << 10)), "reject",
+                        "Invalid insn code at line_info[1].insn_off"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINE_INFO))
+def test_line_info_checks(name):
+    li, verdict, message = LINE_INFO[name]
+    r = verify(dataclasses.replace(_loop_prog(True), line_info=li), 2)
+    assert (r.verdict, r.message or "") == (verdict, message)
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("name", sorted(LINE_INFO))
+def test_line_info_against_kernel(name):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from kernel_compare import same_as_kernel
+
+    same_as_kernel(dataclasses.replace(_loop_prog(True), line_info=LINE_INFO[name][0]))
