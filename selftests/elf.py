@@ -28,11 +28,13 @@ A map whose kernel object or value needs BTF (local storage, ``bpf_spin_lock``,
 ``bpf_timer``, kptrs) carries the BTF of its key and value (``MapSpec.btf``).
 Program BTF: a program with a callback (``ld_imm64`` of a function), or with a
 tail call or LD_ABS/LD_IND inside a subprogram, cannot load without BTF
-func_info; it gets ``Program.btf`` (the FUNC types of its functions re-encoded
-from the object's .BTF, plus the source lines), ``Program.func_info`` and
-``Program.line_info`` (the kernel then prints the source lines in its log). Other programs
-get them only with ``prog_btf=True``; without, a global function gets a note
-(``fatal=False``): the kernel then verifies it as a static subprogram
+func_info. Like libbpf, every program of an object with .BTF gets its program
+BTF: ``Program.btf`` (the FUNC types of its functions re-encoded from the
+object's .BTF, plus the source lines), ``Program.func_info`` and
+``Program.line_info`` (the kernel then prints the source lines in its log and
+verifies global functions as global). ``prog_btf=False`` keeps it only where a
+program cannot load without it; a global function then gets a note
+(``fatal=False``): the kernel verifies it as a static subprogram
 (``strict_btf=True`` refuses such programs). Local type ids are a fatal problem.
 Files that are not BPF objects, truncated files, unknown section names,
 unsupported relocations, unresolvable externs and CO-RE relocations are problems
@@ -147,7 +149,7 @@ class _Rel:
 
 class _Importer:
     def __init__(self, path: Path, source: str, kernel_btf_path: str, kconfig_text: str | None,
-                 strict_btf: bool = False, prog_btf: bool = False):
+                 strict_btf: bool = False, prog_btf: bool = True):
         self.path = path
         self.strict_btf = strict_btf
         self.prog_btf = prog_btf  # attach the program's BTF func_info even when nothing requires it
@@ -636,8 +638,8 @@ class _Importer:
         for f in order[1:]:
             if f.is_global and not with_btf:
                 problem(f"global function {f.name} is verified as a static subprogram: the kernel verifies it as a "
-                        "global function only with the object's BTF func_info (import with prog_btf=True / "
-                        "--prog-btf to attach it)", fatal=self.strict_btf)
+                        "global function only with the object's BTF func_info, which this import (prog_btf=False, "
+                        "--no-prog-btf) leaves out", fatal=self.strict_btf)
         used_exts = {id(r.ext): r.ext for f in order for i, r in self.relocs.get(f.sec.idx, {}).items()
                      if f.start <= i < f.end and r.ext is not None}
         for ext in used_exts.values():
@@ -813,16 +815,17 @@ def default_source(path: str | Path) -> str:
 
 def import_elf(path: str | Path, source: str | None = None, kernel_btf_path: str = KERNEL_BTF,
                kconfig_text: str | None = None, strict_btf: bool = False,
-               prog_btf: bool = False) -> tuple[list[Program], list[ElfProblem]]:
+               prog_btf: bool = True) -> tuple[list[Program], list[ElfProblem]]:
     """The programs of BPF object ``path`` and the problems met (see the module doc). Never raises for bad input.
 
     ``source`` is the id prefix (default ``elf/<name>``); ``kernel_btf_path`` the BTF
     CO-RE relocations and ksyms resolve against; ``kconfig_text`` replaces the
     running kernel's config for ``CONFIG_*`` externs. ``strict_btf`` refuses programs
     calling global functions (which the kernel then verifies as static) instead of
-    noting it; ``prog_btf`` gives every program its BTF func_info (the kernel then
-    verifies global functions as global). Programs that cannot load without it
-    (callbacks, tail calls and LD_ABS/LD_IND in subprograms) always get it.
+    noting it; ``prog_btf`` (default, as libbpf) gives every program its BTF
+    func_info and line_info (the kernel then verifies global functions as global);
+    without it only programs that cannot load otherwise (callbacks, tail calls and
+    LD_ABS/LD_IND in subprograms) get it.
     """
     path = Path(path)
     imp = _Importer(path, source or default_source(path), kernel_btf_path, kconfig_text, strict_btf, prog_btf)
@@ -865,9 +868,9 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--strict-btf", action="store_true",
                     help="refuse programs calling global functions (verified as static without BTF) instead of "
                          "importing them with a note")
-    ap.add_argument("--prog-btf", action="store_true",
-                    help="give every program the object's BTF func_info, so the kernel verifies global functions "
-                         "as global (programs with callbacks or tail calls in subprograms always get it)")
+    ap.add_argument("--no-prog-btf", dest="prog_btf", action="store_false",
+                    help="do not give programs the object's BTF func_info/line_info where they can load without "
+                         "it (libbpf always does; without it global functions are verified as static)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -522,11 +522,14 @@ def test_what_needs_btf_is_reported():
     assert blob.type(guarded.btf_key_type_id).name == "__u32"
     assert all(m.btf is None for m in progs["uses_kconfig"].maps)  # only where the kernel needs it
     assert "prog_btf" in progs["uses_tail_call"].tags and "uses_tail_call" not in by_prog  # tail call in a subprogram
-    assert "uses_global" in progs and progs["uses_global"].btf is None
-    assert any(not p.fatal and "global function global_double" in p.reason for p in by_prog["uses_global"])
-    # with prog_btf the global function keeps its BTF and the note goes away
-    progs2, problems2 = imported("btf_features", kconfig_text="CONFIG_HZ=100\nCONFIG_BPF_JIT=y\n", prog_btf=True)
-    assert progs2["uses_global"].btf is not None and not [p for p in problems2 if p.program == "uses_global"]
+    # by default (as libbpf) every program has its BTF: the global function is verified as global
+    assert progs["uses_global"].btf is not None and "uses_global" not in by_prog
+    # without it, only where a program needs it: the global function is then verified as static (a note)
+    progs2, problems2 = imported("btf_features", kconfig_text="CONFIG_HZ=100\nCONFIG_BPF_JIT=y\n", prog_btf=False)
+    assert progs2["uses_global"].btf is None
+    assert any(not p.fatal and "global function global_double" in p.reason for p in problems2
+               if p.program == "uses_global")
+    assert progs2["uses_loop"].btf is not None and progs2["uses_tail_call"].btf is not None
     on_switch = progs["on_switch"]
     assert on_switch.attach_to == "sched_switch"
     assert on_switch.expected_attach_type == uapi.attach_type_num("trace_raw_tp")
@@ -898,7 +901,7 @@ def test_kernel_verdicts_match_bpftool_loadall(objname, bpffs):
 
 # --- program BTF with line_info: both verifiers print the source lines -------------------------
 def test_program_btf_carries_the_source_lines():
-    progs, _ = imported("socket_filter", prog_btf=True)
+    progs, _ = imported("socket_filter")
     p = progs["count_protocols"]
     assert p.func_info == ((0, p.func_info[0][1]),) and p.line_info
     offs = [r[0] for r in p.line_info]
@@ -927,7 +930,7 @@ def test_pyverifier_logs_equal_the_kernels_with_program_btf(objname):
     sys.path.insert(0, str(Path(__file__).parent))
     from kernel_compare import same_as_kernel
 
-    progs, _ = imported(objname, prog_btf=True, kconfig_text="CONFIG_HZ=100\nCONFIG_BPF_JIT=y\n")
+    progs, _ = imported(objname, kconfig_text="CONFIG_HZ=100\nCONFIG_BPF_JIT=y\n")
     judged = 0
     for p in progs.values():
         if verify(p, 2).verdict == "error":
