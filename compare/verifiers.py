@@ -8,10 +8,12 @@ from typing import Callable
 import kernel_loader
 import pyverifier
 import pyverifier.helpers
+import pyverifier.kbtf
 from kernel_loader.loader import LOG_STATS
 from pyverifier.program import Program
 from pyverifier.result import ERROR, Result
 from pyverifier.verifier import verify
+from selftests.btf import kernel_btf
 
 
 
@@ -28,6 +30,8 @@ def possible_cpus(path: str = "/sys/devices/system/cpu/possible") -> int | None:
 # pyverifier does no I/O: the host facts its rules depend on are handed to it here
 # (bpf_get_smp_processor_id returns a value below nr_cpu_ids).
 pyverifier.helpers.NR_CPU_IDS = possible_cpus()
+# ... and the running kernel's BTF, read the first time a program calls a kfunc
+pyverifier.kbtf.set_provider(kernel_btf)
 
 # Both verifiers are imported here, before the runner forks its workers, so that no
 # repetition's timing includes importing a module.

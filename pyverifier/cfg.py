@@ -143,7 +143,12 @@ def check_subprogs(insns: list[Insn], log) -> list[int]:
         pseudo_call = ins.code == op.CALL and ins.src in (op.BPF_PSEUDO_CALL, op.BPF_PSEUDO_KFUNC_CALL)
         if pseudo_func or pseudo_call:
             if ins.src == op.BPF_PSEUDO_KFUNC_CALL and not pseudo_func:
-                raise NotModelled("kfunc calls")
+                from .kfuncs import not_modelled_reason
+
+                why = not_modelled_reason(ins)
+                if why:
+                    raise NotModelled(why)
+                continue  # a kfunc call names a kernel function, not a subprogram
             tgt = i + ins.imm + 1
             if tgt < 0 or tgt >= n:
                 raise CfgError("call to invalid destination", subprog_cnt=len(set(starts)))

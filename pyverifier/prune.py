@@ -421,6 +421,8 @@ def states_equal(v, old, cur, exact: int) -> bool:
         return False
     if not refsafe(old, cur, idmap):
         return False
+    if old.active_rcu_locks != cur.active_rcu_locks or old.active_preempt_locks != cur.active_preempt_locks:
+        return False
     live = v.cfg.live_regs_before
     for i in range(old.curframe + 1):
         fo = old.frames[i]

@@ -108,12 +108,15 @@ def holds_lock(st) -> bool:
 def check_resource_leak(v, prefix: str) -> None:
     """check_resource_leak: a held spin lock (any frame), then unreleased references (main frame only)."""
     st = v.state
-    if not st.refs:
-        return
-    if holds_lock(st):
-        v.err(f"{prefix} cannot be used inside bpf_spin_lock-ed region", EINVAL)
-    if st.curframe == 0 and report_leaks(v):
-        v.err(f"{prefix} would lead to reference leak", EINVAL)
+    if st.refs:
+        if holds_lock(st):
+            v.err(f"{prefix} cannot be used inside bpf_spin_lock-ed region", EINVAL)
+        if st.curframe == 0 and report_leaks(v):
+            v.err(f"{prefix} would lead to reference leak", EINVAL)
+    if st.active_rcu_locks:
+        v.err(f"{prefix} cannot be used inside bpf_rcu_read_lock-ed region", EINVAL)
+    if st.active_preempt_locks:
+        v.err(f"{prefix} cannot be used inside bpf_preempt_disable-ed region", EINVAL)
 
 
 def format_refs(st) -> str:

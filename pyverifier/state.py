@@ -53,7 +53,7 @@ class FuncState:
 class VerifierState:
     __slots__ = ("frames", "curframe", "refs", "speculative", "parent", "branches", "insn_idx", "last_insn_idx",
                  "jmp_history", "first_insn_idx", "cleaned", "equal_state", "may_goto_depth", "sl", "dfs_depth",
-                 "callback_unroll_depth")
+                 "callback_unroll_depth", "active_rcu_locks", "active_preempt_locks")
 
     def __init__(self, frames: list[FuncState], curframe: int = 0):
         self.frames = frames
@@ -70,6 +70,8 @@ class VerifierState:
         self.equal_state: VerifierState | None = None  # back-edge states: the state they matched
         self.may_goto_depth = 0
         self.callback_unroll_depth = 0
+        self.active_rcu_locks = 0  # inside bpf_rcu_read_lock (pyverifier.kfuncs)
+        self.active_preempt_locks = 0  # bpf_preempt_disable depth
         self.dfs_depth = 0
         self.sl = None  # the explored-state list entry (pyverifier.prune) holding this checkpoint
 
@@ -85,6 +87,8 @@ class VerifierState:
         st.first_insn_idx = self.first_insn_idx
         st.may_goto_depth = self.may_goto_depth
         st.callback_unroll_depth = self.callback_unroll_depth
+        st.active_rcu_locks = self.active_rcu_locks
+        st.active_preempt_locks = self.active_preempt_locks
         st.dfs_depth = self.dfs_depth
         return st
 

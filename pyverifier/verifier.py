@@ -177,7 +177,14 @@ class _Verifier:
     def _fmt_insn(self, idx: int) -> str:
         t = self.insn_text[idx]
         if t is None:
-            t = self.insn_text[idx] = self.disasm.format_line(self.insns, idx)
+            ins = self.insns[idx]
+            if ins.code == op.CALL and ins.src == op.BPF_PSEUDO_KFUNC_CALL:
+                from .kfuncs import name_of
+
+                t = self.disasm.format_line(self.insns, idx, {ins.imm: name_of(ins.imm) or "kernel-function"})
+            else:
+                t = self.disasm.format_line(self.insns, idx)
+            self.insn_text[idx] = t
         return t
 
     def _map_used(self, m):
@@ -191,6 +198,10 @@ class _Verifier:
         return check_prog_compat(m, self.prog.prog_type)
 
     def _call_params(self, ins) -> int | None:
+        if ins.src == op.BPF_PSEUDO_KFUNC_CALL:
+            from .kfuncs import num_params as kfunc_params
+
+            return kfunc_params(ins.imm)
         if ins.src != 0:
             return None
         return num_params(ins.imm, self.prog.prog_type, self.prog.expected_attach_type or 0)
@@ -441,8 +452,12 @@ class _Verifier:
                 from . import subprog
 
                 subprog.check_func_call(self, ins)
+            elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
+                from .kfuncs import check_kfunc_call
+
+                check_kfunc_call(self, ins)
             elif ins.src != 0:
-                raise NotModelled("kfunc calls")
+                raise NotModelled(f"call with src {ins.src}")
             else:
                 self.check_helper_call(ins)
             self.scratched_regs |= 1

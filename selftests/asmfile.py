@@ -44,11 +44,15 @@ a size class in ``tags`` must agree with the count.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pyverifier import uapi
+from pyverifier.btf import FUNC, BtfError
 from pyverifier.insn import encode
 from pyverifier.program import VERDICTS, Expect, MapSpec, Program
+
+from .btf import kernel_btf
 
 SIZE_CLASSES = ("simple", "medium", "complex", "maximum")
 _SIZE_LIMITS = ((100, "simple"), (1000, "medium"), (10000, "complex"))
@@ -227,6 +231,37 @@ def _one(fields, key):
     return v[0] if v else (None, None)
 
 
+class _KernelFuncs(Mapping):
+    """kfunc names of ``call NAME`` -> BTF ids of the running kernel, looked up only when a
+    call names neither a helper nor a label (the ids belong to this kernel's build)."""
+
+    def __getitem__(self, name: str) -> int:
+        ids = self._kernel().find(name, FUNC) if self._kernel() is not None else []
+        if not ids:
+            raise KeyError(name)
+        return ids[0]
+
+    def __contains__(self, name) -> bool:
+        try:
+            self[name]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    @staticmethod
+    def _kernel():
+        try:
+            return kernel_btf()
+        except (OSError, BtfError):
+            return None
+
+
 def parse_asm_text(text: str, file: str | Path = "<text>", source: str = "builtin",
                    default_name: str | None = None) -> Program:
     """A Program from the text of an asm corpus file. Raises CorpusError."""
@@ -308,7 +343,7 @@ def parse_asm_text(text: str, file: str | Path = "<text>", source: str = "builti
     if not body.strip():
         raise CorpusError(file, header_len or None, "no instructions after the header")
     try:
-        insns = assemble(body, [m.name for m in maps])
+        insns = assemble(body, [m.name for m in maps], _KernelFuncs())
     except AsmError as e:
         lineno = getattr(e, "lineno", None)
         reason, line_text = getattr(e, "reason", None), getattr(e, "line", None)
