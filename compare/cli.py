@@ -367,6 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
     ksft_arguments(ck)  # KSRC, --out FILE.jsonl, --cache DIR
     ck.set_defaults(fn=cmd_corpus_import_kernel_selftests)
 
+    from selftests import kernel_progs
+
+    kp = csub.add_parser("import-kernel-progs", epilog=kernel_progs.EPILOG,
+                         help="the kernel's progs/verifier_*.c tests (clang, BTF decl tag annotations) of a "
+                              "kernel source tree as a JSON Lines corpus")
+    kernel_progs.add_arguments(kp)  # KSRC, --out FILE.jsonl, --cache, --clang, --jobs, --file
+    kp.set_defaults(fn=kernel_progs.run)
+
     from selftests import elf as elf_import
 
     ce = csub.add_parser("import-elf", description=elf_import.DESCRIPTION,

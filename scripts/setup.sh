@@ -67,6 +67,24 @@ if [ "$with_tests" = 1 ] && [ "$is_root" = 1 ] && [ ! -f "$ksrc/tools/testing/se
   say "unpacked linux-source-6.1 (Makefile, tools/, include/) into /var/cache/verifier-diff"
 fi
 
+# The kernel's new-format verifier tests (progs/verifier_*.c) for `corpus import-kernel-progs` and its tests:
+# only what compiling them needs (the selftests, libbpf's headers, tools/include, the helper-definition generator).
+ksrc12=/var/cache/verifier-diff/linux-source-6.12
+if [ "$with_tests" = 1 ] && [ "$is_root" = 1 ] \
+   && { [ ! -f "$ksrc12/tools/testing/selftests/bpf/progs/verifier_and.c" ] || [ ! -f "$ksrc12/scripts/bpf_doc.py" ]; }; then
+  if ! dpkg-query -W -f='${Status}' linux-source-6.12 2>/dev/null | grep -q "install ok installed"; then
+    say "installing linux-source-6.12 (the kernel's progs/verifier_*.c tests)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-source-6.12 >/dev/null
+  fi
+  mkdir -p /var/cache/verifier-diff
+  tar xf /usr/src/linux-source-6.12.tar.xz -C /var/cache/verifier-diff \
+    linux-source-6.12/Makefile linux-source-6.12/scripts/bpf_doc.py linux-source-6.12/tools/testing/selftests/bpf \
+    linux-source-6.12/tools/lib/bpf linux-source-6.12/tools/include
+  say "unpacked linux-source-6.12 (Makefile, scripts/bpf_doc.py, tools/testing/selftests/bpf, tools/lib/bpf," \
+      "tools/include) into /var/cache/verifier-diff"
+fi
+
 # The venv uses Debian's python3 so that the system's bcc (python3-bpfcc) is importable.
 py=/usr/bin/python3
 [ -x "$py" ] || py="$(command -v python3)"
