@@ -178,7 +178,9 @@ def _tail_call_in_subprog(v) -> None:
     """A tail call inside a subprogram (allowed with BTF func_info): one path goes on after the
     call (the tail call failed), the other leaves the subprogram at once with an unknown R0."""
     from . import subprog
+    from .packet import clear_all_pkt_pointers
 
+    clear_all_pkt_pointers(v.state)  # the tail-called program may have changed the packet
     v.push_stack(v.insn_idx + 1, v.insn_idx, v.state.copy())
     v.state.cur.regs[0] = R.scalar_unknown()
     v.scratched_regs |= 1

@@ -687,9 +687,8 @@ def check_ld_abs(v, ins) -> None:
     if ins.dst != 0 or ins.off != 0 or (ins.code & 0x18) == 0x18 or (mode == 0x20 and ins.src != 0):
         v.err("BPF_LD_[ABS|IND] uses reserved fields", EINVAL)
     r6 = v.check_reg_read(6)
-    if v.state.refs:  # a held spin lock (any frame), leaked references (main frame)
-
-        check_resource_leak(v, "BPF_LD_[ABS|IND]")
+    # a held spin lock, RCU section or disabled preemption (any frame), leaked references (main frame)
+    check_resource_leak(v, "BPF_LD_[ABS|IND]")
     if r6.type != R.PTR_TO_CTX:
         v.err("at the time of BPF_LD_ABS|IND R6 != pointer to skb", EINVAL)
     if mode == 0x40:
@@ -705,3 +704,18 @@ def check_ld_abs(v, ins) -> None:
         regs[i] = R.NOT_INIT_REG
         v.scratched_regs |= 1 << i
     regs[0] = R.scalar_unknown()
+    if v.state.curframe:
+        _ld_abs_early_exit(v)
+
+
+def _ld_abs_early_exit(v) -> None:
+    """In a subprogram a failed LD_ABS/LD_IND returns 0 from it at once: that path leaves the
+    subprogram with R0 = 0, the other goes on after the load with the loaded value."""
+    from . import subprog
+
+    v.push_stack(v.insn_idx + 1, v.insn_idx, v.state.copy())
+    v.state.cur.regs[0] = R.scalar_const(0)
+    v.scratched_regs |= 1
+    subprog.prepare_func_exit(v)
+    v.returned_from_callee = False  # the log goes on with the caller's next instruction, no "from" line
+    v.insn_idx -= 1  # the loop steps past the load

@@ -97,8 +97,33 @@ def check_func_info_layout(prog, subprog_starts: list[int], insns=None) -> None:
             raise CfgError("number of funcs in func_info doesn't match number of subprogs")
         if [off for off, _ in prog.func_info] != list(subprog_starts):
             raise CfgError("func_info BTF section doesn't match subprog layout in BPF program")
+    if prog.func_info and insns is not None:
+        _check_ld_abs_returns_int(prog, subprog_starts, insns)
     if prog.line_info and insns is not None:
         _check_line_info(prog, subprog_starts, insns)
+
+
+def _check_ld_abs_returns_int(prog, starts: list[int], insns) -> None:
+    """A failed LD_ABS/LD_IND returns 0 from its subprogram: the subprogram must return an int."""
+    from .cfg import CfgError
+
+    try:
+        btf = Btf.parse(prog.btf)
+    except BtfError as e:
+        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    bounds = list(starts) + [len(insns)]
+    for k, (_off, tid) in enumerate(prog.func_info):
+        if k == 0:
+            continue  # the main program's own return type does not matter (its exit value is checked)
+        if not any((insns[i].code & 7) == 0 and (insns[i].code & 0xE0) in (0x20, 0x40)
+                   for i in range(bounds[k], bounds[k + 1])):
+            continue
+        try:
+            _, ret = btf.skip_mods(btf.type(btf.type(tid).size_type).size_type)
+        except BtfError:
+            continue
+        if ret.kind != INT:
+            raise CfgError("LD_ABS is only allowed in functions that return 'int'.")
 
 
 def _check_line_info(prog, starts: list[int], insns) -> None:
@@ -194,7 +219,9 @@ def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False):
                 except BtfError:
                     size = None
             if size is None:
-                pt = btf.type(t.size_type) if t.size_type else None
+                pt = btf.skip_mods(t.size_type)[1] if t.size_type else None
+                if pt is not None and pt.kind == 0:
+                    pt = None
                 kind = _KIND_STR[pt.kind] if pt is not None and pt.kind < len(_KIND_STR) else "UNKNOWN"
                 return None, f"arg#{i} reference type('{kind} {pt.name if pt is not None else ''}') " \
                              "size cannot be determined: -22"

@@ -143,7 +143,7 @@ def _changes_pkt_data(v, sub: int, seen: set) -> bool:
         ins = v.insns[i]
         if ins.code != op.CALL:
             continue
-        if ins.src == 0 and ins.imm in H.CHANGES_PKT_DATA:
+        if ins.src == 0 and (ins.imm in H.CHANGES_PKT_DATA or ins.imm == 12):  # a tail call may return
             return True
         if ins.src == op.BPF_PSEUDO_CALL and _changes_pkt_data(v, starts.index(i + ins.imm + 1), seen):
             return True

@@ -109,3 +109,40 @@ def test_invalid_func_info_type_is_rejected():
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_against_kernel(name):
     same_as_kernel(_prog(name))
+
+
+# LD_ABS in a subprogram may return 0 from it at once (a failed load): with BTF the
+# subprogram must return an int, and the caller sees both outcomes; a tail call in a
+# subprogram may return too, after the tail-called program changed the packet
+LD_ABS_W0 = I(0x20, 0, 0, 0, 0)  # r0 = *(u32 *)skb[0]
+SUBPROG_EXITS = {
+    # the early-exit path returns 0 to a caller that then reads R9, which it never set
+    "ld_abs_early_exit": ([CALL(4), I(0x55, 0, 0, 1, 0), MOVR(0, 9), MOV(0, 0), EXIT, MOVR(6, 1), LD_ABS_W0,
+                          MOV(0, 1), EXIT], [(0, "main", STATIC, "c"), (5, "sub", STATIC, "c")]),
+    "ld_abs_both_paths_safe": ([CALL(2), MOV(0, 0), EXIT, MOVR(6, 1), LD_ABS_W0, MOV(0, 1), EXIT],
+                               [(0, "main", STATIC, "c"), (3, "sub", STATIC, "c")]),
+}
+
+
+def _void_sub_prog():
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    main = b.func("main", b.func_proto(i, [("c", b.ptr(0))]), linkage=STATIC)
+    sub = b.func("sub", b.func_proto(0, []), linkage=STATIC)  # returns void
+    insns = [CALL(2), MOV(0, 0), EXIT, MOVR(6, 1), LD_ABS_W0, MOV(0, 1), EXIT]
+    return Program(id="t/void_sub", source="t", name="void_sub", prog_type=1, insns=encode(insns), license="GPL",
+                   btf=b.encode(), func_info=((0, main), (3, sub)))
+
+
+def test_ld_abs_needs_an_int_returning_subprogram():
+    r = verify(_void_sub_prog(), 2)
+    assert (r.verdict, r.message) == ("reject", "LD_ABS is only allowed in functions that return 'int'.")
+    r = verify(gprog("e", *SUBPROG_EXITS["ld_abs_early_exit"]), 2)
+    assert (r.verdict, r.message) == ("reject", "R9 !read_ok")
+    assert verify(gprog("s", *SUBPROG_EXITS["ld_abs_both_paths_safe"]), 2).verdict == "accept"
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("name", sorted(SUBPROG_EXITS) + ["void_sub"])
+def test_subprogram_exits_against_kernel(name):
+    same_as_kernel(_void_sub_prog() if name == "void_sub" else gprog(name, *SUBPROG_EXITS[name]))
