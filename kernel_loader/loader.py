@@ -38,7 +38,8 @@ from .info import prog_info
 from .logbuf import INITIAL_SIZE as INITIAL_LOG_SIZE, LogBuffer
 from .btf import BtfLoadError, load_btf
 from .maps import MapCreateError, created_maps
-from .outcome import REJECT_ERRNOS, STAGE_ATTACH_TARGET, STAGE_LOAD, STAGE_MAPS, STAGE_PROGRAM, STAGE_VERIFIER, apply_outcome
+from .outcome import (REJECT_ERRNOS, STAGE_ATTACH_TARGET, STAGE_LOAD, STAGE_MAPS, STAGE_PROGRAM, STAGE_VERIFIER,
+                      apply_outcome, repetition_changed)
 from .vmlinux import BTF_ATTACHED_PROG_TYPES, AttachTargetError, resolve_attach_btf_id
 
 LOG_STATS = 4
@@ -220,7 +221,7 @@ def load_here(program: Program, log_level: int = 2, repeat: int = 1, info: bool 
                     first_fd, first_text = fd, text
                 elif (fd >= 0) != (first_fd >= 0):
                     res.stage = STAGE_VERIFIER
-                    res.message = f"kernel verdict changed between repetitions (rep {rep}: {fd})"
+                    res.message = repetition_changed(rep, fd)
                     res.log = first_text
                     return res
     except MapCreateError as e:

@@ -49,6 +49,11 @@ _UNSUPPORTED = frozenset((E.ENOTSUP, ENOTSUPP))
 STAT_FIELDS = ("insns_processed", "max_states_per_insn", "total_states", "peak_states", "mark_read", "stack_depth")
 
 
+def repetition_changed(rep: int, ret: int) -> str:
+    """The error of a program whose verdict (an fd or not) differs at repetition ``rep`` (0-based) from the first."""
+    return f"kernel verdict changed between repetitions (rep {rep}: {ret})"
+
+
 def errno_name(err: int) -> str:
     if err == ENOTSUPP:
         return "ENOTSUPP"

@@ -79,6 +79,22 @@ def vmlinux_index(path: str = VMLINUX_BTF) -> dict[tuple[str, int], int]:
     return _vmlinux_index(path, st.st_mtime_ns, st.st_size)
 
 
+@lru_cache(maxsize=4)
+def _func_names(path: str, mtime_ns: int, size: int) -> dict[int, str]:
+    return {tid: name for (name, kind), tid in _vmlinux_index(path, mtime_ns, size).items() if kind == KIND_FUNC}
+
+
+def func_name(btf_id: int, path: str = VMLINUX_BTF) -> str | None:
+    """The name of FUNC ``btf_id`` in the kernel BTF at ``path`` (a kfunc call's target), or None."""
+    st = os.stat(path)
+    return _func_names(path, st.st_mtime_ns, st.st_size).get(btf_id)
+
+
+def func_id(name: str, path: str = VMLINUX_BTF) -> int | None:
+    """The BTF id of FUNC ``name`` in the kernel BTF at ``path``, or None."""
+    return vmlinux_index(path).get((name, KIND_FUNC))
+
+
 def resolve_attach_btf_id(attach_to: str, expected_attach_type: int | None, path: str = VMLINUX_BTF) -> int:
     """The kernel BTF type id a program attaching to ``attach_to`` must pass as ``attach_btf_id``."""
     name, kind = btf_name_and_kind(attach_to, expected_attach_type)

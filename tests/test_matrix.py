@@ -19,7 +19,7 @@ from kernel_loader.syscall import BpfError
 from pyverifier import uapi
 from pyverifier.insn import Insn, encode
 from pyverifier.program import MapSpec, Program
-from pyverifier.result import Result
+from pyverifier.result import Result, parse_log_stats
 
 R0_0 = Insn(0xB7, 0, 0, 0, 0)
 EXIT = Insn(0x95, 0, 0, 0, 0)
@@ -79,6 +79,33 @@ def test_batch_decode_refuses_truncated_and_trailing_bytes():
         batch.decode_batch(data + b"\0")
 
 
+def test_batch_carries_the_repeat_count():
+    progs = [(0, prog([R0_0, EXIT]), 0), (3, lookup_prog(), 0)]
+    data = batch.encode_batch(progs, 6, repeat=5)
+    assert data[:4] == b"VDB3"
+    b = batch.read_batch(data)
+    assert (b.log_level, b.repeat, [e.index for e in b.entries]) == (6, 5, [0, 3])
+    assert batch.decode_batch(data) == (6, b.entries)  # the two-field form still reads it
+    assert batch.read_batch(batch.encode_batch(progs, 6)).repeat == 1  # the default: one load
+    for bad in (0, -1, batch.MAX_REPEAT + 1):
+        with pytest.raises(ValueError, match="repeat"):
+            batch.encode_batch(progs, 6, repeat=bad)
+    zero = bytearray(data)
+    struct.pack_into("<I", zero, 12, 0)  # the repeat field of the header
+    with pytest.raises(batch.BatchFormatError, match="0 repetitions"):
+        batch.read_batch(bytes(zero))
+
+
+def test_version_2_batch_reads_as_one_load_each():
+    progs = [(0, prog([R0_0, EXIT]), 0), (3, lookup_prog(), 7)]
+    v3 = batch.encode_batch(progs, 6, repeat=4)
+    v2 = b"VDB2" + v3[4:12] + v3[16:]  # the previous header: no repeat field
+    b2, b3 = batch.read_batch(v2), batch.read_batch(v3)
+    assert (b2.log_level, b2.repeat, b2.entries) == (6, 1, b3.entries)
+    with pytest.raises(batch.BatchFormatError, match="VDB3"):
+        batch.read_batch(b"VDB1" + v3[4:])
+
+
 def test_initramfs_holds_init_batch_and_console():
     arc = initramfs.build(b"\x7fELF...", {"batch": b"VDB1xyz"})
     files = initramfs.read(arc)
@@ -130,6 +157,33 @@ def test_output_record_without_its_leading_magic_is_not_read():
     assert out.results == {} and out.release == "r"
 
 
+def test_timed_result_round_trip():
+    timed = [
+        output.RawResult(0, output.LOADED, 4, 0, 9000, 3, "ok\n", 0, (2, 16, 11), ((4, 120), (5, 80), (4, 95))),
+        output.RawResult(1, output.LOADED, -E.EACCES, 0, 800, 0, "", 0, None, ((-E.EACCES, None), (-E.EACCES, 7))),
+        output.RawResult(2, output.MAP_FAILED, -E.EINVAL, 1, 10, 0, "", 0, None, ()),  # no load ran
+        output.RawResult(3, output.LOADED, 6, 0, 1, 0, "", 0, None, ((6, 1 << 40),)),  # u64 times
+    ]
+    recs = [output.result(r) for r in timed]
+    assert all(rec[3] == output.TIMED_RESULT for rec in recs)
+    assert output.result(RAWS[0])[3] == output.RESULT  # no repetitions: the previous record kind
+    old = raw(9, output.LOADED, 4, "verification time 5 usec\n")
+    out = output.parse(stream(output.hello(5, "6.12.1"), *recs, output.result(old), output.done(5)))
+    assert out.garbage_at is None and out.order == [0, 1, 2, 3, 9]
+    assert [out.results[i] for i in (0, 1, 2, 3)] == timed
+    assert out.results[9] == old and out.results[9].reps is None  # a RESULT record is still read
+
+
+def test_timed_result_with_damaged_repetitions_is_not_read():
+    good = output.RawResult(0, output.LOADED, 4, 0, 1, 3, "ok\n", 0, None, ((4, 1), (5, 2)))
+    rec = bytearray(output.result(good))
+    struct.pack_into("<I", rec, 8 + 48, 9)  # rep_count beyond the record
+    assert output.parse(stream(output.hello(1, "r"), bytes(rec))).garbage_at is not None
+    other = output.RawResult(0, output.LOADED, 4, 0, 1, 3, "ok\n", 0, None, ((-1, 1), (5, 2)))
+    out = output.parse(stream(output.hello(1, "r"), output.result(other)))  # the first rep is not the record's load
+    assert out.results == {} and out.garbage_at is not None
+
+
 def test_output_fatal_and_full_records():
     out = output.parse(stream(output.hello(2, "r"), output.full(1), output.done(1), output.fatal("boom")))
     assert (out.full_at, out.done, out.fatal) == (1, 1, "boom")
@@ -166,6 +220,33 @@ def test_outcome_rules_are_kernel_loaders():
         assert (got.verdict, got.stage, got.errno, got.message) == (want.verdict, want.stage, want.errno, want.message)
     rej = from_raw(p, output.RawResult(0, output.LOADED, -E.EACCES, 0, 1, 0, "R0 !read_ok\n"))
     assert (rej.verdict, rej.message) == ("reject", "R0 !read_ok")
+
+
+def test_every_repetition_time_is_kept():
+    p = prog([R0_0, EXIT])
+    log = "0: (b7) r0 = 0\nverification time 12 usec\nstack depth 0\n"
+    r = from_raw(p, output.RawResult(0, output.LOADED, 5, 0, 2000, len(log), log, 0, None,
+                                     ((5, 12), (6, 9), (5, None), (7, 11))))
+    assert (r.verdict, r.stage, r.stack_depth) == ("accept", "verifier", [0])
+    assert r.verify_us == [12.0, 9.0, 11.0]  # a load whose log had no time adds none, as on the host
+    rej = from_raw(p, output.RawResult(0, output.LOADED, -E.EACCES, 0, 1, 12, "R0 !read_ok\n", 0, None,
+                                       ((-E.EACCES, 3), (-E.EACCES, 4))))
+    assert (rej.verdict, rej.message, rej.verify_us) == ("reject", "R0 !read_ok", [3.0, 4.0])
+
+
+def test_verdict_changing_between_repetitions_is_an_error_as_on_the_host():
+    from kernel_loader.outcome import repetition_changed
+
+    p = prog([R0_0, EXIT])
+    log = "0: (b7) r0 = 0\nverification time 12 usec\n"
+    r = from_raw(p, output.RawResult(0, output.LOADED, 5, 0, 1, len(log), log, 0, (2, 16, 11),
+                                     ((5, 12), (5, 10), (-E.ENOMEM, None))))
+    assert (r.verdict, r.stage, r.message) == ("error", "verifier", repetition_changed(2, -E.ENOMEM))
+    assert r.message == f"kernel verdict changed between repetitions (rep 2: {-E.ENOMEM})"
+    assert r.log == log and r.verified_insns == 2 and r.verify_us == []
+    back = from_raw(p, output.RawResult(0, output.LOADED, -E.EACCES, 0, 1, 0, "", 0, None,
+                                        ((-E.EACCES, 1), (4, 1))))
+    assert back.verdict == "error" and back.message == repetition_changed(1, 4)
 
 
 def test_map_failures_read_like_kernel_loaders():
@@ -241,14 +322,21 @@ class ScriptedGuest:
     def __init__(self, script):
         self.script = list(script)  # per boot: "crash_after:N" | "all" | "full_after:N" | "no_boot" | "fatal"
         self.batches: list[list[int]] = []
+        self.repeats: list[int] = []
+        self.timeouts: list[float] = []
 
     def __call__(self, image, initrd, timeout, out_size=0, memory_mb=0):
-        _, entries = batch.decode_batch(initramfs.read(initrd)["batch"][1])
-        idx = [e.index for e in entries]
+        b = batch.read_batch(initramfs.read(initrd)["batch"][1])
+        idx = [e.index for e in b.entries]
         self.batches.append(idx)
+        self.repeats.append(b.repeat)
+        self.timeouts.append(timeout)
         step = self.script.pop(0)
         parts = [] if step == "no_boot" else [output.hello(len(idx), "9.9.9-test")]
-        res = lambda i: output.result(output.RawResult(i, output.LOADED, 3, 0, 10, 0, ""))  # noqa: E731
+
+        def res(i):  # every load accepted, the k-th taking 100 * (i + 1) + k usec
+            reps = tuple((3, 100 * (i + 1) + k) for k in range(b.repeat))
+            return output.result(output.RawResult(i, output.LOADED, 3, 0, 10, 0, "", 0, None, reps))
         if step == "all":
             parts += [res(i) for i in idx] + [output.done(len(idx))]
         elif step.startswith("crash_after:"):
@@ -323,6 +411,35 @@ def test_repeated_crashes_stop(scripted):
     res = batchrun.verify_batch("9.9", [prog([R0_0, EXIT], name=f"p{i}") for i in range(n)])
     assert len(g.batches) == batchrun.MAX_CRASH_REBOOTS + 1
     assert all(r.verdict == "error" for r in res) and len(res) == n
+
+
+def test_repeat_reaches_the_guest_and_every_time_comes_back(scripted):
+    g = scripted(["crash_after:1", "all"])
+    progs = [prog([R0_0, EXIT], name=f"p{i}") for i in range(4)]
+    res = batchrun.verify_batch("9.9", progs, repeat=3)
+    assert g.repeats == [3, 3] and g.batches == [[0, 1, 2, 3], [2, 3]]
+    assert g.timeouts[0] == batchrun.BASE_TIMEOUT_S + batchrun.PER_PROGRAM_TIMEOUT_S * 4 * 3
+    assert [r.verdict for r in res] == ["accept", "error", "accept", "accept"]
+    assert res[0].verify_us == [100.0, 101.0, 102.0] and res[3].verify_us == [400.0, 401.0, 402.0]
+    with pytest.raises(ValueError, match="repeat"):
+        batchrun.verify_batch("9.9", progs, repeat=0)
+
+
+def test_run_fills_the_timing_statistics_of_a_matrix_kernel(scripted, tmp_path):
+    import json
+
+    from compare.runner import RunOptions, run
+
+    scripted(["all"])
+    progs = [prog([R0_0, EXIT], name=f"p{i}") for i in range(2)]
+    run(progs, tmp_path / "run", RunOptions(verifiers=["kernel-9.9"], repeat=3, render=False))
+    rows = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert [(r["program_id"], r["verifier_kind"]) for r in rows] == [(p.id, "kernel-9.9") for p in progs]
+    first = rows[0]
+    assert json.loads(first["verify_us"]) == [100.0, 101.0, 102.0]
+    assert first["verify_us_mean"] == 101.0 and first["verify_us_p95"] == 102.0
+    assert first["verify_us_std"] == pytest.approx((2 / 3) ** 0.5)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["repeat"] == 3
 
 
 # ---------------------------------------------------------------- boot images
@@ -437,3 +554,58 @@ def test_boot_61_verdicts():
     assert spin.verdict == "accept", spin.message
     assert fe.verdict == "accept", fe.message
     assert fe.attach_btf_id and fe.verified_insns == 2 and fe.jited_prog_len
+
+
+@pytest.mark.bpf
+def test_boot_61_repeats_each_load():
+    _kernel_61_or_skip()
+    progs = [prog([R0_0, EXIT], name="ok"), prog([EXIT], name="no_r0"), lookup_prog("lookup")]
+    st = batchrun.BatchStats()
+    res = batchrun.verify_batch("6.1", progs, stats=st, repeat=2)
+    assert st.boots == 1
+    ok, no_r0, lookup = res
+    assert (ok.verdict, no_r0.verdict, lookup.verdict) == ("accept", "reject", "accept"), [r.message for r in res]
+    assert no_r0.message == "R0 !read_ok" and ok.verified_insns == 2
+    for r in res:
+        assert len(r.verify_us) == 2 and all(t >= 0 for t in r.verify_us), (r.program_id, r.verify_us)
+        # the first load's time is the one its (kept) log states; the second load's log is not kept
+        assert r.verify_us[0] == parse_log_stats(r.log)["verification_time_us"]
+        assert r.log.count("verification time ") == 1
+
+
+def test_kfunc_calls_get_the_guest_kernels_btf_ids(tmp_path):
+    """A kfunc call carries the host kernel's BTF id; the guest gets its own kernel's id, by name."""
+    from pathlib import Path as _P
+
+    from kernel_loader.btf import BtfBuilder
+    from kernel_loader.matrix.batchrun import guest_kfuncs
+    from kernel_loader.vmlinux import func_id
+    from pyverifier.insn import Insn, decode, encode
+    from pyverifier.program import Program
+    from pyverifier.result import Result
+
+    if not _P("/sys/kernel/btf/vmlinux").exists():
+        pytest.skip("no /sys/kernel/btf/vmlinux on this kernel")
+    host_id = func_id("bpf_rcu_read_lock")
+    if host_id is None:
+        pytest.skip("this kernel has no bpf_rcu_read_lock kfunc")
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    b.func("something_else", b.func_proto(i, []))
+    guest_id = b.func("bpf_rcu_read_lock", b.func_proto(0, []))
+    guest = tmp_path / "guest.btf"
+    guest.write_bytes(b.encode())
+    prog = Program(id="t/k", source="t", name="k", prog_type=1,
+                   insns=encode([Insn(0x85, 0, 2, 0, host_id), Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]))
+    res = Result(program_id="t/k", verifier="kernel-x", verdict="error")
+    out = guest_kfuncs(prog, str(guest), res)
+    assert out is not None and decode(out.insns)[0].imm == guest_id != host_id
+    b2 = BtfBuilder()
+    b2.int("int", 4)
+    older = tmp_path / "older.btf"
+    older.write_bytes(b2.encode())
+    assert guest_kfuncs(prog, str(older), res) is None
+    assert res.message == "load not attempted: kfunc bpf_rcu_read_lock is not a function of this kernel's BTF"
+    assert guest_kfuncs(prog.__class__(id="t/n", source="t", name="n", prog_type=1,
+                                       insns=encode([Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)])),
+                        str(older), res) is not None

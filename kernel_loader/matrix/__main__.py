@@ -1,7 +1,7 @@
 """``python -m kernel_loader.matrix``: set up the kernel matrix, or run a corpus on other kernels.
 
     python -m kernel_loader.matrix setup [6.1 6.12]      build the loader, fetch kernels (idempotent)
-    python -m kernel_loader.matrix verify 6.1 [6.12] [--corpus builtin] [--compare-host]
+    python -m kernel_loader.matrix verify 6.1 [6.12] [--corpus builtin] [--compare-host] [--repeat N]
 """
 from __future__ import annotations
 
@@ -48,14 +48,14 @@ def cmd_verify(args) -> int:
 
         ok, why = bpf_status()
         if ok:
-            host = [load(p, log_level=args.log_level) for p in programs]
+            host = [load(p, log_level=args.log_level, repeat=args.repeat) for p in programs]
         else:
             print(f"host kernel unavailable: {why}", file=sys.stderr)
     for v in args.versions:
         stats = BatchStats()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
-        res = verify_batch(v, programs, log_level=args.log_level, stats=stats)
+        res = verify_batch(v, programs, log_level=args.log_level, stats=stats, repeat=args.repeat)
         el = time.monotonic() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -63,6 +63,11 @@ def cmd_verify(args) -> int:
         print(f"kernel {v} ({stats.release}): {len(programs)} programs in {el:.2f} s (QEMU CPU {cpu:.2f} s), {stats.boots} boot(s) "
               f"({', '.join(f'{s:.2f}' for s in stats.boot_seconds)} s), {stats.output_bytes} bytes of output; "
               + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())))
+        timed = [r.verify_us for r in res if r.verify_us]
+        if timed:
+            total_us = sum(sum(t) for t in timed)
+            print(f"  verification time (the kernel's own): {total_us / 1e6:.2f} s in all, "
+                  f"{sum(map(len, timed))} loads of {len(timed)} programs ({args.repeat} a program asked)")
         for p, r in zip(programs, res):
             if r.verdict == "error":
                 print(f"  error {p.id}: {r.message}")
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--corpus", default="builtin")
     v.add_argument("--log-level", type=int, default=2, choices=(1, 2))
     v.add_argument("--compare-host", action="store_true", help="also load on the running kernel and list differences")
+    v.add_argument("--repeat", type=int, default=1, help="loads of each program (each one's verification time is kept)")
     v.set_defaults(fn=cmd_verify)
     args = ap.parse_args(argv)
     return args.fn(args)

@@ -2,7 +2,7 @@
 
 Little-endian throughout::
 
-    "VDB2"  u32 log_level (the statistics flag already added)  u32 count
+    "VDB3"  u32 log_level (the statistics flag already added)  u32 count  u32 repeat
     count times, a program:
       u32 index  u32 prog_type  u32 expected_attach_type  u32 prog_flags  u32 attach_btf_id
       u32 insn_count  u32 map_count  u16 name_length  u16 license_length  name  license  insns (8 bytes a slot)
@@ -12,6 +12,11 @@ Little-endian throughout::
         u32 btf_value_type_id  u8 frozen  u8 has_inner  u16 name_length
         name  init  btf  [the inner map template, the same layout, when has_inner]
 
+``repeat`` is how many times the guest loads each program (``--repeat``: the timing statistics); the
+first load's log is the one reported, the others add their ``verification time``. A ``"VDB2"`` batch
+(the previous version) has no ``repeat`` field and means one load a program; the guest and
+``read_batch`` accept both.
+
 ``index`` is the program's position in the caller's list, echoed in its result record. Names are
 sent already cleaned the way ``kernel_loader`` cleans them for the running kernel; ``attach_btf_id``
 is already resolved against the guest kernel's own BTF.
@@ -20,15 +25,19 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pyverifier.program import MapSpec, Program
 
 from ..maps import _map_name
 
-MAGIC = b"VDB2"
+MAGIC = b"VDB3"
+MAGIC_V2 = b"VDB2"  # without the repeat count: one load a program
 ABSENT = 0xFFFFFFFF
+MAX_REPEAT = 100_000  # vdload.c refuses more
 
-_HEAD = struct.Struct("<4sII")
+_HEAD_V2 = struct.Struct("<4sII")
+_HEAD = struct.Struct("<4sIII")
 _PROG = struct.Struct("<IIIIIIIHH")
 _MAP = struct.Struct("<IIIIIIIIIBBH")
 
@@ -73,9 +82,14 @@ def _encode_map(spec: MapSpec, parts: list[bytes]) -> None:
         _encode_map(spec.inner, parts)
 
 
-def encode_batch(programs: list[tuple[int, Program, int]], log_level: int) -> bytes:
-    """The batch file for ``(index, program, attach_btf_id)`` triples; ``log_level`` is sent as given."""
-    parts = [_HEAD.pack(MAGIC, log_level, len(programs))]
+def encode_batch(programs: list[tuple[int, Program, int]], log_level: int, repeat: int = 1) -> bytes:
+    """The batch file for ``(index, program, attach_btf_id)`` triples; ``log_level`` is sent as given.
+
+    ``repeat``: loads of each program in the guest (1 to ``MAX_REPEAT``).
+    """
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise ValueError(f"repeat must be between 1 and {MAX_REPEAT}, not {repeat}")
+    parts = [_HEAD.pack(MAGIC, log_level, len(programs), repeat)]
     for index, p, attach_btf_id in programs:
         name = prog_name(p)
         lic = p.license.encode()[:255]
@@ -117,12 +131,27 @@ def _decode_map(r: _Reader) -> MapSpec:
                    btf_value_type_id=value_id)
 
 
-def decode_batch(data: bytes) -> tuple[int, list[BatchEntry]]:
-    """(log_level, entries): what the guest reads. For tests and debugging; the guest is C."""
+class Batch(NamedTuple):
+    """A decoded batch: what the guest reads."""
+
+    log_level: int
+    repeat: int
+    entries: list[BatchEntry]
+
+
+def read_batch(data: bytes) -> Batch:
+    """Decode a batch of either version (``"VDB2"``: repeat 1). For tests and debugging; the guest is C."""
     r = _Reader(data)
-    magic, log_level, count = r.unpack(_HEAD, "header")
-    if magic != MAGIC:
-        raise BatchFormatError(f"batch starts with {magic!r}, not {MAGIC!r}")
+    magic = bytes(data[:4])
+    if magic == MAGIC:
+        _, log_level, count, repeat = r.unpack(_HEAD, "header")
+        if not 1 <= repeat <= MAX_REPEAT:
+            raise BatchFormatError(f"batch asks for {repeat} repetitions (1 to {MAX_REPEAT})")
+    elif magic == MAGIC_V2:
+        _, log_level, count = r.unpack(_HEAD_V2, "header")
+        repeat = 1
+    else:
+        raise BatchFormatError(f"batch starts with {magic!r}, not {MAGIC!r} or {MAGIC_V2!r}")
     out = []
     for _ in range(count):
         index, ptype, eat, flags, btf_id, n_insns, n_maps, nlen, llen = r.unpack(_PROG, "program")
@@ -133,4 +162,10 @@ def decode_batch(data: bytes) -> tuple[int, list[BatchEntry]]:
         out.append(BatchEntry(index, ptype, eat, flags, btf_id, name, lic, insns, maps))
     if r.pos != len(data):
         raise BatchFormatError(f"{len(data) - r.pos} bytes after the last program")
-    return log_level, out
+    return Batch(log_level, repeat, out)
+
+
+def decode_batch(data: bytes) -> tuple[int, list[BatchEntry]]:
+    """(log_level, entries) of a batch of either version; ``read_batch`` also gives the repeat count."""
+    b = read_batch(data)
+    return b.log_level, b.entries

@@ -10,6 +10,8 @@ up, the rest go into another boot. Every program gets exactly one Result.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from dataclasses import dataclass, field
 
@@ -21,7 +23,7 @@ from .. import syscall as sc
 from ..btf import BtfLoadError
 from ..loader import LOG_STATS, attach_btf_id_of, patch_map_fds
 from ..maps import MapCreateError
-from ..outcome import STAGE_ATTACH_TARGET, STAGE_MAPS, STAGE_PROGRAM, apply_outcome
+from ..outcome import STAGE_ATTACH_TARGET, STAGE_MAPS, STAGE_PROGRAM, STAGE_VERIFIER, apply_outcome, repetition_changed
 from ..vmlinux import BTF_ATTACHED_PROG_TYPES, AttachTargetError, resolve_attach_btf_id
 from . import batch, initramfs, output, qemu
 from .kernels import CachedKernel, KernelUnavailable, fetch
@@ -47,6 +49,31 @@ def guest_attach_btf_id(program: Program, btf_path: str) -> int:
     if program.prog_type in BTF_ATTACHED_PROG_TYPES and program.attach_to:
         return resolve_attach_btf_id(program.attach_to, program.expected_attach_type, path=btf_path)
     return attach_btf_id_of(program)  # 0, or the refusal of ext/struct_ops programs
+
+
+def guest_kfuncs(program: Program, btf_path: str, res: Result) -> Program | None:
+    """``program`` with its kfunc calls' BTF ids (the host kernel's) changed to the guest kernel's,
+    found by name; None after filling ``res`` when the guest kernel has no such function."""
+    from pyverifier.insn import encode as encode_insns
+
+    from ..vmlinux import func_id, func_name
+
+    insns = decode(program.insns)
+    if not any(i.code == 0x85 and i.src == 2 for i in insns):
+        return program
+    out = []
+    for ins in insns:
+        if ins.code == 0x85 and ins.src == 2:
+            name = func_name(ins.imm)
+            gid = func_id(name, btf_path) if name else None
+            if gid is None:
+                res.stage = STAGE_ATTACH_TARGET
+                res.message = (f"load not attempted: kfunc {name or f'with BTF id {ins.imm}'} "
+                               f"is not a function of this kernel's BTF")
+                return None
+            ins = ins._replace(imm=gid)
+        out.append(ins)
+    return dataclasses.replace(program, insns=encode_insns(out))
 
 
 def prepare(program: Program, btf_path: str, res: Result) -> int | None:
@@ -100,12 +127,22 @@ def result_from_raw(program: Program, raw: output.RawResult, res: Result) -> Res
     if raw.status != output.LOADED:
         res.message = f"the guest reports an unknown status {raw.status}"
         return res
-    apply_outcome(res, raw.ret, raw.log)
-    vtime = parse_log_stats(raw.log).get("verification_time_us")
-    if vtime is not None:
-        res.verify_us = [float(vtime)]
     if raw.info is not None:
         res.verified_insns, res.xlated_prog_len, res.jited_prog_len = raw.info
+    if raw.reps is None:  # a RESULT record: one load, its time in its log
+        vtime = parse_log_stats(raw.log).get("verification_time_us")
+        times = [float(vtime)] if vtime is not None else []
+    else:  # every load's time, read by the guest from each load's log; the verdict must not change
+        first_ok = raw.ret >= 0
+        for rep, (ret, _) in enumerate(raw.reps[1:], start=1):
+            if (ret >= 0) != first_ok:  # as kernel_loader.load_here reports it
+                res.stage, res.message = STAGE_VERIFIER, repetition_changed(rep, ret)
+                res.log = raw.log
+                return res
+        times = [float(t) for _, t in raw.reps if t is not None]
+    apply_outcome(res, raw.ret, raw.log)
+    if times:
+        res.verify_us = times
     if raw.log_cut:
         res.log = (f"[verifier-diff: the first {raw.log_cut} of the log's {raw.log_total} bytes did not fit in the "
                    f"guest's output region]\n" + res.log)
@@ -118,14 +155,20 @@ def _error(program: Program, verifier: str, message: str, log_level: int, log: s
 
 
 def verify_batch(version: str, programs: list[Program], log_level: int = 2, timeout: float | None = None,
-                 stats: BatchStats | None = None, out_size: int = qemu.DEFAULT_OUT_SIZE) -> list[Result]:
+                 stats: BatchStats | None = None, out_size: int = qemu.DEFAULT_OUT_SIZE,
+                 repeat: int = 1) -> list[Result]:
     """Verify ``programs`` with Debian's kernel ``version`` (``"6.1"``, ``"6.12"``) booted under QEMU.
 
     Returns one Result per program, in order; ``Result.verifier`` is ``kernel-<release>`` as the
     booted kernel's uname reports it. Never raises for a bad program or a failed boot: those are
-    error rows saying why. ``timeout`` bounds one boot (default: 90 s + 3 s a program); ``out_size``
-    is the guest's output region (a power of two; a batch whose logs do not fit takes several boots).
+    error rows saying why. ``timeout`` bounds one boot (default: 90 s + 3 s a program and repetition);
+    ``out_size`` is the guest's output region (a power of two; a batch whose logs do not fit takes
+    several boots). ``repeat``: loads of each program, each one's ``verification time`` in
+    ``Result.verify_us`` (the log, statistics and info are the first load's), as ``kernel_loader.load``
+    does on the host.
     """
+    if not 1 <= repeat <= batch.MAX_REPEAT:
+        raise ValueError(f"repeat must be between 1 and {batch.MAX_REPEAT}, not {repeat}")
     stats = stats if stats is not None else BatchStats()
     if not programs:
         return []
@@ -140,20 +183,24 @@ def verify_batch(version: str, programs: list[Program], log_level: int = 2, time
 
     pending: list[int] = []
     btf_ids: dict[int, int] = {}
+    guest_programs: dict[int, Program] = {}  # with the guest kernel's kfunc ids
     for i, p in enumerate(programs):
         res = Result(program_id=p.id, verifier=verifier, verdict=ERROR, log_level=log_level)
         btf_id = prepare(p, str(kernel.btf), res)
-        if btf_id is None:
+        gp = guest_kfuncs(p, str(kernel.btf), res) if btf_id is not None else None
+        if btf_id is None or gp is None:
             results[i] = res
         else:
             btf_ids[i] = btf_id
+            guest_programs[i] = gp
             pending.append(i)
 
     crashes = 0
     while pending:
-        data = batch.encode_batch([(i, programs[i], btf_ids[i]) for i in pending], log_level | LOG_STATS)
+        data = batch.encode_batch([(i, guest_programs[i], btf_ids[i]) for i in pending], log_level | LOG_STATS,
+                                  repeat)
         initrd = initramfs.build(loader, {"batch": data})
-        limit = timeout if timeout is not None else BASE_TIMEOUT_S + PER_PROGRAM_TIMEOUT_S * len(pending)
+        limit = timeout if timeout is not None else BASE_TIMEOUT_S + PER_PROGRAM_TIMEOUT_S * len(pending) * repeat
         boot = qemu.boot(kernel.image, initrd, limit, out_size=out_size)
         stats.boots += 1
         stats.boot_seconds.append(boot.seconds)

@@ -17,6 +17,13 @@ Kinds and payloads (little-endian):
           status MAP_BTF_FAILED: the BTF of map #detail was refused, ret is -errno, the log is the BTF log;
           status BAD_MAP_REF: instruction #detail refers to a map the program does not have;
           log_length < log_total: a log too large for the whole region, of which only the end is sent
+  TIMED_RESULT  the RESULT fields up to jited_prog_len, then u32 rep_count and rep_count times
+          (i32 ret, u32 has_time, u64 verification_time_us), then the log: every load of a repeated
+          program (``batch.py``'s repeat count) with the ``verification time`` the guest read from its
+          log, the first being the load that ret, the info and the log belong to. The loads stop at the
+          first whose verdict (fd or not) differs from the first's. rep_count is 0 when no load ran
+          (status other than LOADED). The guest writes this kind; RESULT (the previous version, one load,
+          the time read from the log here) is still read.
   DONE    u32 programs_attempted
   FULL    u32 index of the first program whose record did not fit (the region is full)
   FATAL   a message: the loader could not go on
@@ -26,11 +33,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-HELLO, RESULT, DONE, FULL, FATAL = 1, 2, 3, 4, 5
+HELLO, RESULT, DONE, FULL, FATAL, TIMED_RESULT = 1, 2, 3, 4, 5, 6
 LOADED, MAP_FAILED, NO_MEMORY, MAP_BTF_FAILED, BAD_MAP_REF = 0, 1, 2, 3, 4
 
 _FRAME = struct.Struct("<3sBI")
 _RESULT = struct.Struct("<IIiIQIIIIII")
+_REP = struct.Struct("<iIQ")
 _U32 = struct.Struct("<I")
 
 
@@ -47,6 +55,9 @@ class RawResult:
     log: str
     log_cut: int = 0  # bytes missing from the start of ``log`` (0: it is complete)
     info: tuple[int, int, int] | None = None  # bpf_prog_info: (verified_insns, xlated_prog_len, jited_prog_len)
+    # every load's (ret, verification time in usec or None), the first being this record's; None for a
+    # RESULT record (one load, its time to be read from ``log``)
+    reps: tuple[tuple[int, int | None], ...] | None = None
 
 
 @dataclass
@@ -73,10 +84,15 @@ def hello(count: int, release: str) -> bytes:
 
 
 def result(raw: RawResult) -> bytes:
+    """A TIMED_RESULT record when ``raw.reps`` is set, else a RESULT record."""
     log = raw.log.encode()
     info = raw.info or (0, 0, 0)
-    return frame(RESULT, _RESULT.pack(raw.index, raw.status, raw.ret, raw.detail, raw.wall_ns, raw.log_total,
-                                      len(log), int(raw.info is not None), *info) + log)
+    head = _RESULT.pack(raw.index, raw.status, raw.ret, raw.detail, raw.wall_ns, raw.log_total, len(log),
+                        int(raw.info is not None), *info)
+    if raw.reps is None:
+        return frame(RESULT, head + log)
+    reps = b"".join(_REP.pack(ret, t is not None, t or 0) for ret, t in raw.reps)
+    return frame(TIMED_RESULT, head + _U32.pack(len(raw.reps)) + reps + log)
 
 
 def done(n: int) -> bytes:
@@ -123,14 +139,24 @@ def _apply(out: GuestOutput, kind: int, payload: bytes) -> None:
         count, rlen = struct.unpack_from("<II", payload)
         out.count = count
         out.release = payload[8:8 + rlen].decode("utf-8", "replace")
-    elif kind == RESULT:
+    elif kind in (RESULT, TIMED_RESULT):
         (index, status, ret, detail, wall_ns, log_total, log_len, info_ok, verified, xlated,
          jited) = _RESULT.unpack_from(payload)
-        if _RESULT.size + log_len != len(payload) or log_len > log_total:
+        at, reps = _RESULT.size, None
+        if kind == TIMED_RESULT:
+            (n,) = _U32.unpack_from(payload, at)
+            at += _U32.size
+            if at + n * _REP.size > len(payload):
+                raise ValueError("timed result shorter than its repetitions")
+            reps = tuple((r, t if has else None) for r, has, t in _REP.iter_unpack(payload[at:at + n * _REP.size]))
+            at += n * _REP.size
+            if reps and reps[0][0] != ret:
+                raise ValueError("the first repetition is not the record's load")
+        if at + log_len != len(payload) or log_len > log_total:
             raise ValueError("result log length does not match its record")
-        log = payload[_RESULT.size:].decode("utf-8", "replace")
+        log = payload[at:].decode("utf-8", "replace")
         out.results[index] = RawResult(index, status, ret, detail, wall_ns, log_total, log, log_total - log_len,
-                                       (verified, xlated, jited) if info_ok else None)
+                                       (verified, xlated, jited) if info_ok else None, reps)
         out.order.append(index)
     elif kind == DONE:
         (out.done,) = _U32.unpack_from(payload)

@@ -2,14 +2,17 @@
  * vdload: /init of the throw-away initramfs that kernel_loader.matrix boots under QEMU.
  *
  * It reads /batch (format: kernel_loader/matrix/batch.py), creates each program's maps, loads the
- * program with BPF_PROG_LOAD at the requested log level (growing the log buffer on ENOSPC), and
- * writes one framed record per program (format: kernel_loader/matrix/output.py) into the shared
- * memory BAR of an ivshmem-plain PCI device, which QEMU backs with a host file. Then it powers off.
+ * program with BPF_PROG_LOAD at the requested log level (growing the log buffer on ENOSPC), as many
+ * times as the batch's repeat count asks (closing each fd; the log of the first load is kept, of the
+ * others only their `verification time`), and writes one framed record per program (format:
+ * kernel_loader/matrix/output.py) into the shared memory BAR of an ivshmem-plain PCI device, which
+ * QEMU backs with a host file. Then it powers off.
  *
  * Static, no libbpf: the raw bpf() syscall with the same bpf_attr offsets kernel_loader/syscall.py uses.
  * Everything it cannot do becomes a record (or, before the output exists, a line on the console).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +49,7 @@
 #define REC_DONE 3
 #define REC_FULL 4
 #define REC_FATAL 5
+#define REC_TIMED_RESULT 6 /* a result with every repetition's return value and verification time */
 
 /* result status, shared with output.py */
 #define ST_LOADED 0      /* BPF_PROG_LOAD was called: ret is the fd or -errno */
@@ -54,8 +58,14 @@
 #define ST_MAP_BTF_FAIL 3 /* the BTF of map #detail was refused: ret is -errno, the log is the BTF log */
 #define ST_BAD_MAP_REF 4 /* insn #detail refers to a map the program does not have */
 
-#define INITIAL_LOG_SIZE (1u << 20)
+#define MAX_REPEAT 100000 /* what batch.py accepts */
+
 #define MAX_LOG_SIZE (1u << 28) /* the guest's memory bounds the log buffer: 256 MiB */
+/* A log buffer is only address space until the kernel writes into it, so the first load gets the
+ * largest: a log that does not fit costs a whole verification again (several on 6.1, which does not
+ * say how large the log is, so the buffer doubles). FALLBACK_LOG_SIZE when that cannot be allocated. */
+#define INITIAL_LOG_SIZE MAX_LOG_SIZE
+#define FALLBACK_LOG_SIZE (1u << 20)
 
 static uint8_t *out_base;
 static size_t out_size, out_pos;
@@ -360,24 +370,40 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* Result payload head (48 bytes): u32 index, u32 status, i32 ret, u32 detail, u64 wall_ns, u32 log_total,
- * u32 log_len, u32 info_ok, u32 verified_insns, u32 xlated_prog_len, u32 jited_prog_len; then log_len
- * bytes: the log, or its last log_len bytes when the whole log could never fit in the output region.
- * Returns -1 (nothing written) when it does not fit in what is left. */
+/* Timed result payload: a 48-byte head (u32 index, u32 status, i32 ret, u32 detail, u64 wall_ns,
+ * u32 log_total, u32 log_len, u32 info_ok, u32 verified_insns, u32 xlated_prog_len, u32 jited_prog_len),
+ * u32 rep_count, rep_count times (i32 ret, u32 has_time, u64 verification time in usec), then log_len
+ * bytes: the first load's log, or its last log_len bytes when the whole log could never fit in the
+ * output region. Returns -1 (nothing written) when it does not fit in what is left. */
 static size_t first_result_pos;
 
 struct prog_info {
 	uint32_t ok, verified_insns, xlated_len, jited_len;
 };
 
+struct rep {
+	int32_t ret;
+	uint32_t has_time;
+	uint64_t time_us;
+};
+
+#define RESULT_HEAD 48
+#define REP_SIZE 16
+
 static int emit_result(uint32_t idx, uint32_t status, int32_t ret, uint32_t detail, uint64_t wall_ns,
-		       const struct prog_info *info, const char *log, size_t log_len)
+		       const struct prog_info *info, const struct rep *reps, uint32_t n_reps,
+		       const char *log, size_t log_len)
 {
-	uint8_t head[48] = {0};
-	size_t total = log_len, fixed = 8 + sizeof(head) + 4;
+	size_t head_len = RESULT_HEAD + 4 + (size_t)n_reps * REP_SIZE;
+	uint8_t *head = calloc(1, head_len);
+	if (!head)
+		emit_fatal("cannot allocate a %zu-byte result record", head_len);
+	size_t total = log_len, fixed = 8 + head_len + 4;
 	if (out_pos + fixed + log_len + CONTROL_RESERVE > out_size) {
-		if (out_pos > first_result_pos)
+		if (out_pos > first_result_pos || out_pos + fixed + CONTROL_RESERVE > out_size) {
+			free(head);
 			return -1; /* a later boot, with an empty region, may hold it */
+		}
 		size_t room = out_size - out_pos - fixed - CONTROL_RESERVE;
 		log += log_len - room; /* it never fits: keep the end, where the reason and statistics are */
 		log_len = room;
@@ -395,7 +421,38 @@ static int emit_result(uint32_t idx, uint32_t status, int32_t ret, uint32_t deta
 		put_u32(head + 40, info->xlated_len);
 		put_u32(head + 44, info->jited_len);
 	}
-	return emit(REC_RESULT, head, sizeof(head), log, log_len);
+	put_u32(head + RESULT_HEAD, n_reps);
+	for (uint32_t i = 0; i < n_reps; i++) {
+		uint8_t *r = head + RESULT_HEAD + 4 + (size_t)i * REP_SIZE;
+		put_u32(r, (uint32_t)reps[i].ret);
+		put_u32(r + 4, reps[i].has_time);
+		put_u64(r + 8, reps[i].time_us);
+	}
+	int rc = emit(REC_TIMED_RESULT, head, head_len, log, log_len);
+	free(head);
+	return rc;
+}
+
+/* The kernel's `verification time N usec`, found the way pyverifier.result.parse_log_stats finds it:
+ * the first one at the start of a line or glued to a message that lacks its newline. */
+static int verification_time(const char *log, uint64_t *us)
+{
+	static const char key[] = "verification time ";
+	for (const char *p = strstr(log, key); p; p = strstr(p + 1, key)) {
+		if (p != log && p[-1] != '\n' && isspace((unsigned char)p[-1]))
+			continue;
+		const char *d = p + sizeof(key) - 1;
+		if (!isdigit((unsigned char)*d))
+			continue;
+		uint64_t v = 0;
+		while (isdigit((unsigned char)*d))
+			v = v * 10 + (uint64_t)(*d++ - '0');
+		if (strncmp(d, " usec", 5))
+			continue;
+		*us = v;
+		return 1;
+	}
+	return 0;
 }
 
 static void read_prog_info(int fd, struct prog_info *pi)
@@ -412,8 +469,64 @@ static void read_prog_info(int fd, struct prog_info *pi)
 	memcpy(&pi->verified_insns, info + 216, 4);
 }
 
-/* Verify one program read from the batch; returns -1 when the output region is full. */
-static int one_program(uint32_t log_level)
+/* What BPF_PROG_LOAD gets for one program (the same for every repetition). */
+struct load_req {
+	uint32_t prog_type, n_insns;
+	const uint8_t *insns;
+	const char *license;
+	uint32_t log_level, prog_flags;
+	const uint8_t *name;
+	uint16_t name_len;
+	uint32_t attach, attach_btf_id;
+	const int *fds; /* NULL without maps */
+};
+
+/* One BPF_PROG_LOAD with its log in *log (*size bytes), the buffer regrown until the log fits (or
+ * MAX_LOG_SIZE). Returns the fd or -errno; *log is NULL when no buffer of *size bytes could be had. */
+static int load_prog(const struct load_req *q, char **log, uint32_t *size)
+{
+	for (;;) {
+		if (!*log && !(*log = malloc(*size))) {
+			if (*size <= FALLBACK_LOG_SIZE)
+				return -ENOMEM;
+			*size = FALLBACK_LOG_SIZE;
+			continue;
+		}
+		(*log)[0] = 0;
+		uint8_t attr[ATTR_SIZE] = {0};
+		put_u32(attr + 0, q->prog_type);
+		put_u32(attr + 4, q->n_insns);
+		put_u64(attr + 8, (uintptr_t)q->insns);
+		put_u64(attr + 16, (uintptr_t)q->license);
+		put_u32(attr + 24, q->log_level);
+		put_u32(attr + 28, q->log_level ? *size : 0);
+		put_u64(attr + 32, q->log_level ? (uintptr_t)*log : 0);
+		put_u32(attr + 44, q->prog_flags);
+		memcpy(attr + 48, q->name, q->name_len < 15 ? q->name_len : 15);
+		put_u32(attr + 68, q->attach);
+		put_u32(attr + 108, q->attach_btf_id);
+		if (q->fds)
+			put_u64(attr + 120, (uintptr_t)q->fds);
+		long r = sys_bpf(BPF_PROG_LOAD, attr);
+		int ret = r < 0 ? -errno : (int)r;
+		uint32_t true_size;
+		memcpy(&true_size, attr + 140, 4);
+		if (ret == -ENOSPC && q->log_level && *size < MAX_LOG_SIZE) {
+			/* 6.4+ says how large the log is; older kernels leave the field zero: double the buffer */
+			if (true_size > *size)
+				*size = true_size < MAX_LOG_SIZE ? true_size + 1 : MAX_LOG_SIZE;
+			else
+				*size *= 2;
+			free(*log);
+			*log = NULL;
+			continue;
+		}
+		return ret;
+	}
+}
+
+/* Verify one program read from the batch `repeat` times; returns -1 when the output region is full. */
+static int one_program(uint32_t log_level, uint32_t repeat)
 {
 	uint32_t idx = get_u32("program index");
 	uint32_t prog_type = get_u32("prog_type");
@@ -437,7 +550,8 @@ static int one_program(uint32_t log_level)
 	int n_all = 0, rc = 0;
 	struct btf_cache btfs = {.n = 0};
 	uint8_t *insns = NULL;
-	char *log = NULL;
+	char *log = NULL, *rlog = NULL;
+	struct rep *reps = NULL;
 	for (uint32_t i = 0; i < n_maps; i++) {
 		int inner_fd = 0, fd, btf_fd;
 		if (maps[i].inner) {
@@ -458,11 +572,11 @@ static int one_program(uint32_t log_level)
 		continue;
 map_fail:;
 		int err = errno;
-		rc = emit_result(idx, ST_MAP_FAIL, -err, i, now_ns() - t0, NULL, NULL, 0);
+		rc = emit_result(idx, ST_MAP_FAIL, -err, i, now_ns() - t0, NULL, NULL, 0, NULL, 0);
 		goto out;
 btf_fail:
 		err = errno;
-		rc = emit_result(idx, ST_MAP_BTF_FAIL, -err, i, now_ns() - t0, NULL, btf_log, strlen(btf_log));
+		rc = emit_result(idx, ST_MAP_BTF_FAIL, -err, i, now_ns() - t0, NULL, NULL, 0, btf_log, strlen(btf_log));
 		goto out;
 	}
 	for (int i = 0; i < btfs.n; i++) /* a map keeps its own reference to its BTF */
@@ -479,7 +593,7 @@ btf_fail:
 			int32_t imm;
 			memcpy(&imm, ins + 4, 4);
 			if (imm < 0 || (uint32_t)imm >= n_maps) {
-				rc = emit_result(idx, ST_BAD_MAP_REF, -EINVAL, i, now_ns() - t0, NULL, NULL, 0);
+				rc = emit_result(idx, ST_BAD_MAP_REF, -EINVAL, i, now_ns() - t0, NULL, NULL, 0, NULL, 0);
 				goto out;
 			}
 			memcpy(ins + 4, &fds[imm], 4);
@@ -488,54 +602,51 @@ btf_fail:
 	char license[256] = {0};
 	memcpy(license, lic, lic_len < 255 ? lic_len : 255);
 
+	struct load_req q = {prog_type, n_insns, insns, license, log_level, prog_flags, name, name_len, attach,
+			     attach_btf_id, n_maps ? fds : NULL};
 	uint32_t size = INITIAL_LOG_SIZE;
-	int ret;
-	for (;;) {
-		free(log);
-		log = malloc(size);
-		if (!log) {
-			rc = emit_result(idx, ST_NO_MEMORY, -ENOMEM, size, now_ns() - t0, NULL, NULL, 0);
-			goto out;
-		}
-		log[0] = 0;
-		uint8_t attr[ATTR_SIZE] = {0};
-		put_u32(attr + 0, prog_type);
-		put_u32(attr + 4, n_insns);
-		put_u64(attr + 8, (uintptr_t)insns);
-		put_u64(attr + 16, (uintptr_t)license);
-		put_u32(attr + 24, log_level);
-		put_u32(attr + 28, log_level ? size : 0);
-		put_u64(attr + 32, log_level ? (uintptr_t)log : 0);
-		put_u32(attr + 44, prog_flags);
-		memcpy(attr + 48, name, name_len < 15 ? name_len : 15);
-		put_u32(attr + 68, attach);
-		put_u32(attr + 108, attach_btf_id);
-		if (n_maps)
-			put_u64(attr + 120, (uintptr_t)fds);
-		long r = sys_bpf(BPF_PROG_LOAD, attr);
-		ret = r < 0 ? -errno : (int)r;
-		uint32_t true_size;
-		memcpy(&true_size, attr + 140, 4);
-		if (ret == -ENOSPC && log_level && size < MAX_LOG_SIZE) {
-			/* 6.4+ says how large the log is; older kernels leave the field zero: double the buffer */
-			if (true_size > size)
-				size = true_size < MAX_LOG_SIZE ? true_size + 1 : MAX_LOG_SIZE;
-			else
-				size *= 2;
-			continue;
-		}
-		break;
+	int ret = load_prog(&q, &log, &size);
+	if (!log) {
+		rc = emit_result(idx, ST_NO_MEMORY, -ENOMEM, size, now_ns() - t0, NULL, NULL, 0, NULL, 0);
+		goto out;
 	}
+	log[size - 1] = 0;
 	struct prog_info info = {0};
 	if (ret >= 0) {
 		read_prog_info(ret, &info);
 		close(ret);
 	}
+	reps = calloc(repeat, sizeof(*reps));
+	if (!reps)
+		emit_fatal("cannot allocate %u repetition records", repeat);
+	uint32_t n_reps = 1;
+	reps[0].ret = ret;
+	reps[0].has_time = (uint32_t)verification_time(log, &reps[0].time_us);
+	/* the other repetitions: the same load into a second buffer, of which only the time is kept; a
+	 * verdict that changes ends them (the host reports it, as kernel_loader.load does) */
+	uint32_t rsize = size;
+	for (; n_reps < repeat; n_reps++) {
+		int r = load_prog(&q, &rlog, &rsize);
+		if (!rlog) {
+			rc = emit_result(idx, ST_NO_MEMORY, -ENOMEM, rsize, now_ns() - t0, NULL, NULL, 0, NULL, 0);
+			goto out;
+		}
+		rlog[rsize - 1] = 0;
+		if (r >= 0)
+			close(r);
+		reps[n_reps].ret = r;
+		reps[n_reps].has_time = (uint32_t)verification_time(rlog, &reps[n_reps].time_us);
+		if ((r >= 0) != (ret >= 0)) {
+			n_reps++;
+			break;
+		}
+	}
 	uint64_t wall = now_ns() - t0;
-	log[size - 1] = 0;
-	rc = emit_result(idx, ST_LOADED, ret, 0, wall, &info, log, strlen(log));
+	rc = emit_result(idx, ST_LOADED, ret, 0, wall, &info, reps, n_reps, log, strlen(log));
 out:
 	free(log);
+	free(rlog);
+	free(reps);
 	free(insns);
 	for (int i = 0; i < btfs.n; i++)
 		close(btfs.fd[i]);
@@ -575,10 +686,15 @@ int main(void)
 	in = batch;
 	in_end = batch + got;
 
-	if (memcmp(get_bytes(4, "magic"), "VDB2", 4))
-		emit_fatal("/batch does not start with VDB2");
+	const uint8_t *magic = get_bytes(4, "magic");
+	int v3 = !memcmp(magic, "VDB3", 4);
+	if (!v3 && memcmp(magic, "VDB2", 4))
+		emit_fatal("/batch starts with neither VDB3 nor VDB2");
 	uint32_t log_level = get_u32("log level");
 	uint32_t count = get_u32("program count");
+	uint32_t repeat = v3 ? get_u32("repeat count") : 1; /* VDB2 has none: one load a program */
+	if (repeat < 1 || repeat > MAX_REPEAT)
+		emit_fatal("/batch asks for %u repetitions (1 to %u)", repeat, MAX_REPEAT);
 
 	uint8_t hello[8 + sizeof(u.release)];
 	put_u32(hello, count);
@@ -589,7 +705,7 @@ int main(void)
 
 	uint32_t done = 0;
 	for (; done < count; done++) {
-		if (one_program(log_level) < 0) {
+		if (one_program(log_level, repeat) < 0) {
 			uint8_t full[4];
 			put_u32(full, done);
 			emit(REC_FULL, full, 4, NULL, 0);
