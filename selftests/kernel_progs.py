@@ -94,6 +94,7 @@ from pyverifier import uapi
 from pyverifier.insn import INSN_SIZE
 from pyverifier.program import Expect, Program
 
+from .ctext import skip_comment_or_literal
 from . import kernel_selftests as ks
 from .btf import DECL_TAG, FUNC, KERNEL_BTF, Btf, BtfError, encode_subset
 from .corpus import write_jsonl
@@ -761,21 +762,11 @@ def _block(text: str, start: int) -> str | None:
         start = prev_start
     depth, n = 0, len(text)
     while i < n:
+        j = skip_comment_or_literal(text, i)
+        if j != i:
+            i = j
+            continue
         c = text[i]
-        if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
-            continue
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-            continue
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-            continue
         if c == "{":
             depth += 1
         elif c == "}":

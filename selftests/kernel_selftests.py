@@ -89,6 +89,7 @@ from pyverifier import uapi
 from pyverifier.insn import INSN_SIZE, decode
 from pyverifier.program import Expect, MapSpec, Program
 
+from .ctext import skip_comment_or_literal
 from .asmfile import size_class
 from .corpus import write_jsonl
 
@@ -471,22 +472,12 @@ def _top_level_blocks(text: str) -> list[str]:
                 i = j + 1
                 continue
         at_line_start = False
+        j = skip_comment_or_literal(text, i)
+        if j != i:
+            i = j
+            continue
         if c == "\n":
             at_line_start = True
-        elif text.startswith("/*", i):
-            e = text.find("*/", i + 2)
-            i = n if e < 0 else e + 2
-            continue
-        elif text.startswith("//", i):
-            e = text.find("\n", i)
-            i = n if e < 0 else e
-            continue
-        elif c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
-            continue
         elif c == "{":
             if depth == 0:
                 start = i
