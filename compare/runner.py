@@ -133,27 +133,74 @@ def _longest_first(tasks: list) -> list:
     return sorted(tasks, key=key)
 
 
-def _divergence_task(arg: tuple[str, str, bytes]) -> dict | None:
-    kernel_log, py_log, insns_b = arg
+def _compare_logs(kernel_log: str, py_log: str, insns_b: bytes) -> dict | None:
     try:
         insns = decode(insns_b)
     except ValueError:
         insns = None
-    div = first_divergence(Path(kernel_log).read_text(errors="replace"), Path(py_log).read_text(errors="replace"),
-                           insns)
+    div = first_divergence(kernel_log, py_log, insns)
     return None if div is None else div.to_dict()
 
 
+def _divergence_task(arg: tuple[str, str, bytes]) -> dict | None:
+    kernel_log, py_log, insns_b = arg
+    return _compare_logs(Path(kernel_log).read_text(errors="replace"), Path(py_log).read_text(errors="replace"),
+                         insns_b)
+
+
+class _EarlyComparisons:
+    """Log comparisons made in the parent while the pool runs, as soon as both logs of a program arrived.
+
+    The parent mostly waits on the workers; comparing there saves reading every
+    log back from disk after the pool. Only programs in ``both_pending`` (both
+    verifiers still to run) are compared here; a log waits in memory for its partner
+    up to ``budget`` characters in all, beyond that its program is compared after the pool.
+    """
+
+    KINDS = ("kernel", "pyverifier")
+
+    def __init__(self, by_id: dict[str, Program], both_pending: set[str], budget: int = 1 << 29):
+        self.by_id = by_id
+        self.both_pending = both_pending
+        self.budget = budget
+        self.waiting: dict[str, tuple[str, str]] = {}  # program id -> (kind, log) of the first log to arrive
+        self.held = 0
+        self.results: dict[str, dict | None | TaskFailure] = {}
+
+    def add(self, pid: str, kind: str, log: str) -> None:
+        if kind not in self.KINDS or pid not in self.both_pending:
+            return
+        first = self.waiting.pop(pid, None)
+        if first is None:
+            if self.held + len(log) <= self.budget:
+                self.waiting[pid] = (kind, log)
+                self.held += len(log)
+            return
+        self.held -= len(first[1])
+        if first[0] == kind:  # the same verifier again (not expected): keep the newer log
+            self.add(pid, kind, log)
+            return
+        logs = {first[0]: first[1], kind: log}
+        try:
+            self.results[pid] = _compare_logs(logs["kernel"], logs["pyverifier"], self.by_id[pid].insns)
+        except Exception as e:  # noqa: BLE001 - a failed comparison is a signature, not a lost run
+            self.results[pid] = TaskFailure(f"exception: {type(e).__name__}: {e}")
+
+
 def _with_divergences(out: Path, programs: list[Program], comp: pd.DataFrame, jobs: int = 1,
-                      timeout: float = DEFAULT_TIMEOUT) -> pd.DataFrame:
+                      timeout: float = DEFAULT_TIMEOUT,
+                      known: dict[str, dict | None | TaskFailure] | None = None) -> pd.DataFrame:
     """Add where the kernel's and pyverifier's logs first differ, and a signature to group by.
 
-    The logs are compared in ``jobs`` worker processes: the logs of programs near the
+    ``known`` holds comparisons already made (``_EarlyComparisons``); the others are
+    made in ``jobs`` worker processes from the log files: the logs of programs near the
     instruction limit are tens of megabytes each.
     """
+    known = known or {}
     by_id = {p.id: p for p in programs}
     rows: dict[str, dict] = {}
     tasks = []
+    made: list[tuple[str, dict | None | TaskFailure]] = []
     not_modelled_msg: dict[str, str] = {}
     for pid, cls, py_msg in zip(comp["program_id"], comp["class"], comp.get("py_message", [""] * len(comp))):
         rows[pid] = {"program_id": pid, "logs_identical": False}
@@ -163,9 +210,12 @@ def _with_divergences(out: Path, programs: list[Program], comp: pd.DataFrame, jo
             continue
         if cls == NOT_MODELLED_CLASS:
             not_modelled_msg[pid] = str(py_msg)
-        tasks.append((pid, (str(kp), str(pp), by_id[pid].insns)))
+        if pid in known:
+            made.append((pid, known[pid]))
+        else:
+            tasks.append((pid, (str(kp), str(pp), by_id[pid].insns)))
     tasks.sort(key=lambda t: -(os.path.getsize(t[1][0]) + os.path.getsize(t[1][1])))  # longest logs first
-    for pid, div in run_tasks(_divergence_task, tasks, jobs=jobs, timeout=timeout):
+    for pid, div in [*made, *run_tasks(_divergence_task, tasks, jobs=jobs, timeout=timeout)]:
         row = rows[pid]
         if isinstance(div, TaskFailure):
             row["signature"] = f"log comparison failed: {div.reason.splitlines()[0]}"
@@ -272,12 +322,17 @@ def run(
     bar = Progress(len(tasks) + len(skipped_kernel) + sum(map(len, matrix_pending.values())))
     matrix_stats: dict[str, dict] = {}
     t_run = time.monotonic()
+    pending = {}
+    for (pid, kind), _ in tasks:
+        pending.setdefault(pid, set()).add(kind)
+    early = _EarlyComparisons(by_id, {pid for pid, kinds in pending.items() if kinds >= set(_EarlyComparisons.KINDS)})
     with results_path.open("a") as rf:
         def record(pid: str, kind: str, res: dict) -> None:
             log = res.get("log") or ""
             lp = out / log_relpath(kind, pid)
             lp.parent.mkdir(parents=True, exist_ok=True)
             lp.write_text(log)
+            early.add(pid, kind, log)
             row = _row(res, kind)
             rf.write(json.dumps(row) + "\n")
             rf.flush()
@@ -298,7 +353,8 @@ def run(
 
             def one_kernel(kind: str):
                 st = BatchStats()
-                res = verify_batch(matrix_series(kind), matrix_pending[kind], log_level=options.log_level, stats=st)
+                res = verify_batch(matrix_series(kind), matrix_pending[kind], log_level=options.log_level, stats=st,
+                                   repeat=options.repeat)
                 return kind, res, st
 
             with ThreadPoolExecutor(max_workers=max(1, min(len(matrix_pending), options.jobs))) as ex:
@@ -328,7 +384,7 @@ def run(
     )
     comp = comparison_table(results, prog_df)
     # before any Parquet write: the comparison forks workers, which is safest before pyarrow starts threads
-    comp = _with_divergences(out, programs, comp, jobs=options.jobs, timeout=options.timeout)
+    comp = _with_divergences(out, programs, comp, jobs=options.jobs, timeout=options.timeout, known=early.results)
     results.to_csv(out / "results.csv", index=False)
     results.to_parquet(out / "results.parquet", index=False)
     comp.to_csv(out / "comparison.csv", index=False)

@@ -498,18 +498,26 @@ def insn_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[
     return use, d
 
 
+# use/def of every instruction but calls (whose arguments depend on the program type): the
+# instruction alone decides it, and programs repeat instructions, so it is kept across programs
+_USE_DEF: dict[Insn, tuple[int, int]] = {}
+_USE_DEF_MAX = 1 << 16
+
+
 def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
     n = len(insns)
-    if n < 512:
-        ud = [insn_use_def(ins, call_params) for ins in insns]
-    else:  # big programs repeat instructions: use/def depends on the instruction alone
-        cache: dict = {}
-        ud = []
-        for ins in insns:
-            u = cache.get(ins)
-            if u is None:
-                u = cache[ins] = insn_use_def(ins, call_params)
-            ud.append(u)
+    cache = _USE_DEF
+    ud = []
+    append = ud.append
+    for ins in insns:
+        u = cache.get(ins)
+        if u is None:
+            u = insn_use_def(ins, call_params)
+            code = ins.code
+            if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)) and \
+                    len(cache) < _USE_DEF_MAX:
+                cache[ins] = u
+        append(u)
     live_in = [0] * n
     live_out = [0] * n
     succ = cfg.succ

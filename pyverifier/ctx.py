@@ -534,9 +534,21 @@ def supported(prog_type: int) -> bool:
     return prog_type in _BY_TYPE
 
 
+# the answers so far: the rules are fixed tables, so an access is decided once per process
+_ACCESS: dict[tuple, object] = {}
+_ACCESS_MAX = 1 << 16
+
+
 def check_ctx_access(prog_type: int, attach_type, off: int, size: int, write: bool):
     """None: refused; NOT_MODELLED: pyverifier does not know; else the loaded register's type."""
+    key = (prog_type, attach_type, off, size, write)
+    rt = _ACCESS.get(key, _ACCESS)
+    if rt is not _ACCESS:
+        return rt
     fn = _BY_TYPE.get(prog_type)
     if fn is None:
         return NOT_MODELLED
-    return fn(off, size, write, effective_attach_type(prog_type, attach_type or 0))
+    rt = fn(off, size, write, effective_attach_type(prog_type, attach_type or 0))
+    if len(_ACCESS) < _ACCESS_MAX:
+        _ACCESS[key] = rt
+    return rt

@@ -32,6 +32,7 @@ class DecodeError(ValueError):
 
 
 _SLOTS_ARE_U64 = array("Q").itemsize == INSN_SIZE
+_SHARE_FROM = 1024 * INSN_SIZE  # programs from this many bytes on share the Insn of equal slots
 
 
 def decode(data: bytes) -> list[Insn]:
@@ -40,10 +41,11 @@ def decode(data: bytes) -> list[Insn]:
             f"program is {len(data)} bytes, not a multiple of {INSN_SIZE}: truncated instruction at byte "
             f"{len(data) - len(data) % INSN_SIZE}"
         )
-    if not _SLOTS_ARE_U64:
-        return [Insn(code, regs & 0xF, regs >> 4, off, imm) for code, regs, off, imm in _STRUCT.iter_unpack(data)]
-    # Insn is immutable: equal slots share one object (programs near the instruction
-    # limit repeat a few instructions hundreds of thousands of times)
+    if len(data) < _SHARE_FROM or not _SLOTS_ARE_U64:
+        new = tuple.__new__
+        return [new(Insn, (code, regs & 0xF, regs >> 4, off, imm)) for code, regs, off, imm in _STRUCT.iter_unpack(data)]
+    # Insn is immutable: equal slots of a long program share one object (programs near
+    # the instruction limit repeat a few instructions hundreds of thousands of times)
     seen: dict[int, Insn] = {}
     out = []
     append = out.append

@@ -1158,9 +1158,19 @@ def coerce_to_size(s: Scalar, size: int) -> Scalar:
     """Keep the low ``size`` bytes (1, 2, 4; 8 is the identity): a zero-extending load."""
     if size >= 8:
         return s
-    r = _regs(s)
-    _coerce(r, size)
-    return _mk(r)
+    key = (s, size)
+    out = _COERCED.get(key)
+    if out is None:
+        r = _regs(s)
+        _coerce(r, size)
+        out = _mk(r)
+        if len(_COERCED) < 4096:
+            _COERCED[key] = out
+    return out
+
+
+# coerce_to_size's answers (Scalars are immutable values; loads mostly coerce the same few, e.g. unknown)
+_COERCED: dict[tuple[Scalar, int], Scalar] = {}
 
 
 def coerce_to_size_sx(s: Scalar, size: int) -> Scalar:

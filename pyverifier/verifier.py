@@ -759,23 +759,27 @@ class _Verifier:
 
     def _mark_ptr_or_null(self, st, id_: int, is_null: bool) -> None:
         maybe_null = R.PTR_MAYBE_NULL
-
-        def hit(r) -> bool:
-            return r is not None and bool(r.type & maybe_null) and r.id == id_
-
-        def fix(r):
-            if not hit(r):
-                return r
-            if is_null:
-                return R.scalar_const(0)
-            return not_null_reg(r)
-
         for f in st.frames:
             # new lists only where a register or spill changes (the lists are the frame's own)
-            if any(hit(r) for r in f.regs):
-                f.regs = [fix(r) for r in f.regs]
-            if any(hit(s.spilled) for s in f.stack):
-                f.stack = [Slot(s.types, fix(s.spilled)) if s.spilled is not None else s for s in f.stack]
+            regs = f.regs
+            new = None
+            for i, r in enumerate(regs):
+                if r is not None and r.type & maybe_null and r.id == id_:
+                    if new is None:
+                        new = regs[:]
+                    new[i] = R.scalar_const(0) if is_null else not_null_reg(r)
+            if new is not None:
+                f.regs = new
+            stack = f.stack
+            new = None
+            for i, slot in enumerate(stack):
+                r = slot.spilled
+                if r is not None and r.type & maybe_null and r.id == id_:
+                    if new is None:
+                        new = stack[:]
+                    new[i] = Slot(slot.types, R.scalar_const(0) if is_null else not_null_reg(r))
+            if new is not None:
+                f.stack = new
         if st.refs:
             on_null_check(st, id_, is_null)
 
