@@ -748,15 +748,6 @@ class _Verifier:
             self.print_insn_state()
         self.insn_idx += 1
 
-    @staticmethod
-    def _not_null(r) -> bool:
-        from . import regs as R
-
-        if r.type & R.PTR_MAYBE_NULL:
-            return False
-        return R.base_type(r.type) in (R.PTR_TO_SOCKET, R.PTR_TO_TCP_SOCK, R.PTR_TO_MAP_VALUE, R.PTR_TO_MAP_KEY,
-                                       R.PTR_TO_SOCK_COMMON, R.PTR_TO_MEM)
-
     def _mark_ptr_or_null(self, st, id_: int, is_null: bool) -> None:
         maybe_null = R.PTR_MAYBE_NULL
         for f in st.frames:
