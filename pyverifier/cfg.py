@@ -53,6 +53,7 @@ class Cfg:
     jmp_points: set[int] = field(default_factory=set)
     force_checkpoints: set[int] = field(default_factory=set)
     calls_callback: set[int] = field(default_factory=set)  # helper calls that run a callback
+    iter_next_calls: set[int] = field(default_factory=set)  # kfunc calls of an iterator's _next
     postorder: list[int] = field(default_factory=list)
     postorder_starts: list[int] = field(default_factory=list)  # per subprogram, plus the end
     scc: list[int] = field(default_factory=list)
@@ -318,6 +319,13 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
                 elif ins.src == 0 and ins.imm == _TIMER_SET_CALLBACK:
                     cfg.calls_callback.add(t)
                     prune.add(t)
+                elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
+                    from .kfuncs import name_of
+
+                    if name_of(ins.imm) == "bpf_iter_num_next":  # a loop's convergence point
+                        cfg.iter_next_calls.add(t)
+                        cfg.force_checkpoints.add(t)
+                        prune.add(t)
                 r = push(t, t + 1, _FALLTHROUGH)
                 prune.add(t + 1)
                 jmpp.add(t + 1)

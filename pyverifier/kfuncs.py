@@ -2,7 +2,7 @@
 
 A kfunc's rules live in the kernel's kfunc id sets (flags such as KF_ACQUIRE), not in its
 BTF, so each modelled kfunc is an entry here; any other kfunc is "not modelled". Modelled:
-the RCU read-side section (``bpf_rcu_read_lock``/``_unlock``: one level, no nesting) and
+the numeric open-coded iterator (``bpf_iter_num_*``, ``pyverifier.iters``), the RCU read-side section (``bpf_rcu_read_lock``/``_unlock``: one level, no nesting) and
 preemption (``bpf_preempt_disable``/``_enable``: nested, counted). The main program may
 not exit inside either (``refs.check_resource_leak``), and states are equal only with
 the same counts (``prune.states_equal``).
@@ -13,8 +13,10 @@ from . import kbtf
 from . import regs as R
 
 EINVAL = 22
+_ITERS = {"bpf_iter_num_new": "iter_new", "bpf_iter_num_next": "iter_next", "bpf_iter_num_destroy": "iter_destroy"}
 
-MODELLED = frozenset({"bpf_rcu_read_lock", "bpf_rcu_read_unlock", "bpf_preempt_disable", "bpf_preempt_enable"})
+MODELLED = frozenset({"bpf_rcu_read_lock", "bpf_rcu_read_unlock", "bpf_preempt_disable", "bpf_preempt_enable",
+                      "bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy"})
 
 
 def name_of(btf_id: int) -> str | None:
@@ -42,6 +44,11 @@ def not_modelled_reason(ins) -> str | None:
 def check_kfunc_call(v, ins) -> None:
     name = name_of(ins.imm)
     st = v.state
+    if name in _ITERS:
+        from . import iters
+
+        getattr(iters, _ITERS[name])(v, ins)
+        return
     if name == "bpf_rcu_read_lock":
         if st.active_rcu_locks:
             v.err(f"nested rcu read lock (kernel function {name})", EINVAL)

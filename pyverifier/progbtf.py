@@ -119,7 +119,7 @@ def _check_ld_abs_returns_int(prog, starts: list[int], insns) -> None:
                    for i in range(bounds[k], bounds[k + 1])):
             continue
         try:
-            _, ret = btf.skip_mods(btf.type(btf.type(tid).size_type).size_type)
+            _, ret = btf.skip_mods_and_typedefs(btf.type(btf.type(tid).size_type).size_type)
         except BtfError:
             continue
         if ret.kind != INT:
@@ -202,12 +202,12 @@ def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False):
     if len(proto.members) > MAX_BPF_FUNC_REG_ARGS:
         return None, (f"Global function {func.name}() with {len(proto.members)} > {MAX_BPF_FUNC_REG_ARGS} "
                       "args. Buggy compiler.")
-    _, ret = btf.skip_mods(proto.size_type)
+    _, ret = btf.skip_mods_and_typedefs(proto.size_type)
     if ret.kind not in (INT, ENUM, ENUM64):
         return None, f"Global function {func.name}() doesn't return scalar. Only those are supported."
     args = []
     for i, (_name, ptid) in enumerate(proto.members):
-        _, t = btf.skip_mods(ptid)
+        _, t = btf.skip_mods_and_typedefs(ptid)
         if t.kind == PTR and _is_ctx(btf, t, prog_type):
             args.append(ARG_CTX)
         elif t.kind == PTR:
@@ -253,12 +253,12 @@ def _static_args(btf: Btf, func, prog_type: int) -> tuple[str, ...] | None:
         proto = btf.type(func.size_type)
         if proto.kind != FUNC_PROTO or len(proto.members) > MAX_BPF_FUNC_REG_ARGS:
             return None
-        _, ret = btf.skip_mods(proto.size_type)
+        _, ret = btf.skip_mods_and_typedefs(proto.size_type)
         if ret.kind not in (INT, ENUM, ENUM64):
             return None
         args = []
         for _name, ptid in proto.members:
-            _, t = btf.skip_mods(ptid)
+            _, t = btf.skip_mods_and_typedefs(ptid)
             if t.kind == PTR and _is_ctx(btf, t, prog_type):
                 args.append(ARG_CTX)
             elif t.kind in (INT, ENUM, ENUM64):

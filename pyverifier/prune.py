@@ -19,10 +19,11 @@ Explored states are bucketed like the kernel's hash table
 from __future__ import annotations
 
 from . import regs as R
+from . import iters
 from . import precision as P
 from .regs import NOT_INIT_REG
 from .scalar import Scalar, range_within
-from .stack import EMPTY_SLOT, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO
+from .stack import STACK_ITER, EMPTY_SLOT, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO
 from .state import FuncState, VerifierState
 from .tnum import in_ as tnum_in
 
@@ -369,8 +370,13 @@ def stacksafe(old, cur, idmap: IdMap, exact: int) -> bool:
                 return False
         elif k in (STACK_MISC, STACK_ZERO, STACK_INVALID):
             pass
+        elif k == STACK_ITER:
+            oi, ci = oslot.spilled, cslot.spilled
+            # the depth is not compared: iterations must be able to converge
+            if oi is None or ci is None or oi.state != ci.state or not idmap.check(oi.ref_obj_id, ci.ref_obj_id):
+                return False
         else:
-            raise P._not_modelled("comparison of special stack slots (dynptr/iterator/irq)")
+            raise P._not_modelled("comparison of special stack slots (dynptr/irq)")
         i += 1
     return True
 
@@ -525,6 +531,7 @@ def is_state_visited(v, idx: int) -> bool:
     loop = False
     is_may_goto = v.insns[idx].code == 0xE5
     calls_cb = idx in v.cfg.calls_callback
+    is_iter_next = idx in v.cfg.iter_next_calls
     force_cp = idx in v.cfg.force_checkpoints
     cur_depth = cur.may_goto_depth
     for sl in bucket:
@@ -537,11 +544,17 @@ def is_state_visited(v, idx: int) -> bool:
                 loop = True
                 hit = sl
                 break
-            if calls_cb:  # a callback returned to its call: the iterations converge on a RANGE_WITHIN match
+            if is_iter_next:  # an open-coded iterator's loop converges here
+                if states_equal(v, st, cur, RANGE_WITHIN) and iters.active_iter_of_r1(cur):
+                    loop = True
+                    hit = sl
+                    break
+            elif calls_cb:  # a callback returned to its call: the iterations converge on a RANGE_WITHIN match
                 if states_equal(v, st, cur, RANGE_WITHIN):
                     hit = sl  # no SCC backedge: the call and its callback form no loop in the CFG
                     break
             elif _states_maybe_looping(st, cur) and states_equal(v, st, cur, EXACT) and \
+                    not (v.cfg.iter_next_calls and iters.active_depths_differ(st, cur)) and \
                     st.may_goto_depth == cur_depth and st.callback_unroll_depth == cur.callback_unroll_depth:
                 _infinite_loop(v, idx, cur, st)
             if not force_new and v.jmps_processed - pr.prev_jmps < 20 and v.insn_processed - pr.prev_insns < 100:

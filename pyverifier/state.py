@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .regs import NOT_INIT_REG, PTR_TO_CTX, PTR_TO_STACK, Reg, fmt_reg, pointer
-from .stack import EMPTY_SLOT, STACK_SPILL, Slot
+from .stack import EMPTY_SLOT, STACK_ITER, STACK_SPILL, Slot
 
 MAX_BPF_REG = 11
 
@@ -134,6 +134,13 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
         spi = 0
         for slot in f.stack:
             if (scratched_stack >> spi) & 1:
+                if slot.types[7] == STACK_ITER:
+                    if slot.spilled is not None:
+                        from .iters import slot_text
+
+                        out.append((_FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}=") + slot_text(slot.spilled))
+                    spi += 1
+                    continue
                 txt = slot.text()
                 if txt or slot.types[7] == STACK_SPILL:
                     name = _FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}="

@@ -83,9 +83,9 @@ def test_kfuncs_need_the_kernels_btf(kernel_btf_given):
 def test_other_kfuncs_are_not_modelled(kernel_btf_given):
     from pyverifier.btf import FUNC
 
-    bid = kernel_btf_given.find("bpf_iter_num_new", FUNC)[0]
-    p = Program(id="t/iter", source="t", name="iter", prog_type=1, insns=encode([I(0x85, 0, 2, 0, bid), R0, EXIT]))
-    assert verify(p, 2).message == "not modelled: kfunc bpf_iter_num_new"
+    bid = kernel_btf_given.find("bpf_dynptr_from_mem", FUNC)[0]
+    p = Program(id="t/dynptr", source="t", name="dynptr", prog_type=1, insns=encode([I(0x85, 0, 2, 0, bid), R0, EXIT]))
+    assert verify(p, 2).message == "not modelled: kfunc bpf_dynptr_from_mem"
 
 
 @pytest.mark.bpf
@@ -93,3 +93,63 @@ def test_other_kfuncs_are_not_modelled(kernel_btf_given):
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_against_kernel(name, kernel_btf_given):
     same_as_kernel(_prog(name, kernel_btf_given))
+
+
+# open-coded iterators (pyverifier.iters): the loop converges at bpf_iter_num_next
+ITER_LOOP = """r1 = r10
+r1 += -8
+r2 = 0
+r3 = {end}
+call bpf_iter_num_new
+r6 = 0
+loop:
+r1 = r10
+r1 += -8
+call bpf_iter_num_next
+if r0 == 0x0 goto done
+{body}
+goto loop
+done:
+r1 = r10
+r1 += -8
+call bpf_iter_num_destroy
+r0 = 0
+exit
+"""
+ITER_PROGRAMS = {
+    "count": ITER_LOOP.format(end=3, body="r6 += 1"),
+    "read_element": ITER_LOOP.format(end=10, body="r7 = *(u32 *)(r0 +0)\nr6 += r7"),
+    "leak": "r1 = r10\nr1 += -8\nr2 = 0\nr3 = 3\ncall bpf_iter_num_new\nr0 = 0\nexit\n",
+    "next_uninitialized": "r1 = r10\nr1 += -8\ncall bpf_iter_num_next\nr0 = 0\nexit\n",
+    "new_twice": "r1 = r10\nr1 += -8\nr2 = 0\nr3 = 3\ncall bpf_iter_num_new\n"
+                 "r1 = r10\nr1 += -8\nr2 = 0\nr3 = 3\ncall bpf_iter_num_new\nr0 = 0\nexit\n",
+    # the element pointer is read-only memory of 4 bytes
+    "read_past_element": ITER_LOOP.format(end=4, body="r7 = *(u32 *)(r0 +4)"),
+}
+
+
+def _iter_prog(name, kb):
+    from pyverifier.asm import assemble
+    from pyverifier.btf import FUNC
+
+    kf = {n: kb.find(n, FUNC)[0] for n in ("bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy")}
+    return Program(id=f"t/{name}", source="t", name=name, prog_type=1,
+                   insns=encode(assemble(ITER_PROGRAMS[name], kfuncs=kf)))
+
+
+@needs_btf
+def test_iterator_rules_without_a_kernel(kernel_btf_given):
+    r = verify(_iter_prog("count", kernel_btf_given), 2)
+    assert r.verdict == "accept"
+    assert "fp-8=iter_num(ref_id=1,state=drained,depth=0)" in r.log and "SCC backedge (1)" in r.log
+    r = verify(_iter_prog("next_uninitialized", kernel_btf_given), 2)
+    assert r.message == "expected an initialized iter_num as arg #0"
+    r = verify(_iter_prog("leak", kernel_btf_given), 2)
+    assert r.message == "BPF_EXIT instruction in main prog would lead to reference leak"
+
+
+@pytest.mark.bpf
+@needs_btf
+@pytest.mark.parametrize("name", sorted(ITER_PROGRAMS))
+def test_iterators_against_kernel(name, kernel_btf_given):
+    same_as_kernel(_iter_prog(name, kernel_btf_given))
