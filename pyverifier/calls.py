@@ -639,6 +639,11 @@ def _check_map_func_compat(v, m, fid: int, name: str) -> None:
         return
     M = _maps()
     ok = M.func_allowed_for_map(m.type, fid)
+    if ok is None and fid == 3 and v.prog.prog_type != M.uapi.PROG_TYPES["tracing"]:
+        if M.may_delete_from_sockmap(v.prog.prog_type, v.prog.expected_attach_type or 0):
+            return
+        v.log.write("cannot update sockmap in this context\n")
+        ok = False
     if ok is None:
         _nm(f"{name} on map type {m.type}")
     if not ok:

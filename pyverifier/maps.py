@@ -114,6 +114,17 @@ _BY_FUNC: dict[int, frozenset[int]] = {
 }
 
 
+_P = uapi.PROG_TYPES
+# program types that may delete from a sockmap/sockhash: no locked struct sock is reachable there
+_SOCKMAP_DELETERS = frozenset(_P[n] for n in ("socket_filter", "sched_cls", "sched_act", "xdp", "sk_reuseport",
+                                              "flow_dissector", "sk_lookup", "sock_ops"))
+
+
+def may_delete_from_sockmap(prog_type: int, attach_type: int) -> bool:
+    """may_update_sockmap for bpf_map_delete_elem (tracing iterators also may; not modelled here)."""
+    return prog_type in _SOCKMAP_DELETERS
+
+
 def func_allowed_for_map(map_type: int, func_id: int) -> bool | None:
     """Whether the kernel lets helper ``func_id`` take a map of ``map_type``; None: not modelled."""
     if map_type in _SOCKMAP_FUNCS:

@@ -236,6 +236,12 @@ CASES = [
           "call bpf_fib_lookup#69\nr0 = *(u64 *)(r10 -64)\nr0 = 0\nexit", ptype="sched_cls"), "accept", None, ""),
     (prog("fib_lookup_size_past_stack", "r2 = r10\nr2 += -64\nr3 = 72\nr4 = 0\ncall bpf_fib_lookup#69\nr0 = 0\nexit",
           ptype="xdp"), "reject", 22, "invalid write to stack R2 off=-64 size=72"),
+    # deleting from a sockmap: only where no locked socket is reachable
+    (prog("sockmap_delete_socket_filter", STACK_KEY + "r1 = map[sm]\ncall bpf_map_delete_elem#3\nr0 = 0\nexit",
+          maps=[MapSpec(name="sm", type=15, key_size=4, value_size=4, max_entries=4)]), "accept", None, ""),
+    (prog("sockmap_delete_raw_tp", STACK_KEY + "r1 = map[sm]\ncall bpf_map_delete_elem#3\nr0 = 0\nexit",
+          ptype="raw_tracepoint", maps=[MapSpec(name="sm", type=15, key_size=4, value_size=4, max_entries=4)]),
+     "reject", 22, "cannot pass map_type 15 into func bpf_map_delete_elem#3"),
     (prog("getsockopt_uninit_buf", "r4 = r10\nr4 += -16\nr5 = 8\nr2 = 1\nr3 = 2\ncall bpf_getsockopt#57\n"
           "r0 = 1\nexit", ptype="sock_ops"), "accept", None, ""),
 ]
