@@ -181,12 +181,7 @@ def _tail_call_in_subprog(v) -> None:
     from .packet import clear_all_pkt_pointers
 
     clear_all_pkt_pointers(v.state)  # the tail-called program may have changed the packet
-    v.push_stack(v.insn_idx + 1, v.insn_idx, v.state.copy())
-    v.state.cur.regs[0] = R.scalar_unknown()
-    v.scratched_regs |= 1
-    subprog.prepare_func_exit(v)
-    v.returned_from_callee = False  # the log goes on with the caller's next instruction, no "from" line
-    v.insn_idx -= 1  # the loop steps past the call
+    subprog.leave_subprog_early(v, R.scalar_unknown())
 
 
 _BPF_LOOP, _FOR_EACH_MAP_ELEM = 181, 164

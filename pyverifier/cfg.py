@@ -320,9 +320,10 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
                     cfg.calls_callback.add(t)
                     prune.add(t)
                 elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
+                    from .iters import ITER_NUM_NEXT
                     from .kfuncs import name_of
 
-                    if name_of(ins.imm) == "bpf_iter_num_next":  # a loop's convergence point
+                    if name_of(ins.imm) == ITER_NUM_NEXT:  # a loop's convergence point
                         cfg.iter_next_calls.add(t)
                         cfg.force_checkpoints.add(t)
                         prune.add(t)

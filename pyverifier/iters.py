@@ -20,7 +20,6 @@ EINVAL = 22
 ACTIVE, DRAINED = 1, 2
 _STATE_NAMES = {ACTIVE: "active", DRAINED: "drained"}
 ITER_NUM_NEXT = "bpf_iter_num_next"
-NAMES = frozenset({"bpf_iter_num_new", ITER_NUM_NEXT, "bpf_iter_num_destroy"})
 _ITER_TYPES = (STACK_ITER,) * 8
 
 
@@ -40,28 +39,38 @@ def slot_text(st: IterState) -> str:
     return f"iter_num(ref_id={st.ref_obj_id},state={_STATE_NAMES[st.state]},depth={st.depth})"
 
 
-def _slot(v, name: str, initialized: bool):
-    """The frame and spi R1 points at, checked like is_iter_reg_valid_(un)init."""
+def _iter_at(slot) -> IterState | None:
+    """The iterator a stack slot holds, or None."""
+    return slot.spilled if slot.types[7] == STACK_ITER else None
+
+
+def _spi(reg) -> int | None:
+    """The slot a constant, 8-byte aligned stack pointer points to (None: another offset)."""
+    off = reg.off + _sval(reg.s.var_off.value)
+    return (-off - 1) // 8 if off < 0 and not off % 8 else None
+
+
+def _sval(x: int) -> int:
+    return x - (1 << 64) if x >> 63 else x
+
+
+def _slot(v, initialized: bool):
+    """R1, its frame and the slot it points at, checked like is_iter_reg_valid_(un)init."""
+    from .verifier import NotModelled
+
     reg = v.check_reg_read(1)
     if reg.type != R.PTR_TO_STACK or reg.s.var_off.mask:
-        from .verifier import NotModelled
-
         raise NotModelled("an iterator argument that is not a constant stack pointer")
-    off = reg.off + reg.s.var_off.value
-    if off >= 0 or off % 8 and off < 0:
-        from .verifier import NotModelled
-
+    spi = _spi(reg)
+    if spi is None:
         raise NotModelled("a misaligned iterator on the stack")
-    off = off - (1 << 64) if off >= 1 << 63 else off
     f = v.state.frames[reg.frameno]
-    spi = (-off - 1) // 8
-    cur = f.stack[spi] if spi < len(f.stack) else EMPTY_SLOT
-    is_iter = cur.types[7] == STACK_ITER and cur.spilled is not None
+    is_iter = spi < len(f.stack) and _iter_at(f.stack[spi]) is not None
     if initialized and not is_iter:
-        v.err(f"expected an initialized iter_num as arg #0", EINVAL)
+        v.err("expected an initialized iter_num as arg #0", EINVAL)
     if not initialized and is_iter:
-        v.err(f"expected uninitialized iter_num as arg #0", EINVAL)
-    return reg, f, spi, off
+        v.err("expected uninitialized iter_num as arg #0", EINVAL)
+    return reg, f, spi
 
 
 def _clobber(v) -> list:
@@ -75,12 +84,11 @@ def _clobber(v) -> list:
 def iter_new(v, ins) -> None:
     from . import memory, refs
 
-    reg, f, spi, off = _slot(v, "bpf_iter_num_new", False)
+    reg, f, spi = _slot(v, False)
     v.check_reg_read(2)
     v.check_reg_read(3)
     memory.check_stack_access(v, reg, 1, 0, 8, True, -1, ins)  # a write: grows the stack, marks it
     rid = refs.acquire_reference(v, v.insn_idx)
-    f = v.state.frames[reg.frameno]
     f.stack[spi] = Slot(_ITER_TYPES, IterState(rid, ACTIVE, 0))
     v.scratched_stack |= 1 << spi
     regs = _clobber(v)
@@ -88,7 +96,7 @@ def iter_new(v, ins) -> None:
 
 
 def iter_next(v, ins) -> None:
-    reg, f, spi, _off = _slot(v, ITER_NUM_NEXT, True)
+    reg, f, spi = _slot(v, True)
     v.live.mark_read(v.insn_idx, 1 << spi, reg.frameno)
     it = f.stack[spi].spilled
     regs = _clobber(v)
@@ -116,7 +124,7 @@ def iter_next(v, ins) -> None:
 def iter_destroy(v, ins) -> None:
     from . import refs
 
-    reg, f, spi, _off = _slot(v, "bpf_iter_num_destroy", True)
+    reg, f, spi = _slot(v, True)
     it = f.stack[spi].spilled
     v.live.mark_read(v.insn_idx, 1 << spi, reg.frameno)
     f.stack[spi] = EMPTY_SLOT
@@ -129,23 +137,19 @@ def iter_destroy(v, ins) -> None:
 def active_iter_of_r1(st) -> bool:
     """At an iter_next call: is the iterator R1 points to active (is_state_visited's loop test)?"""
     reg = st.cur.regs[1]
-    if reg.type != R.PTR_TO_STACK:
-        return False
-    off = reg.off + reg.s.var_off.value
-    off = off - (1 << 64) if off >= 1 << 63 else off
-    spi = (-off - 1) // 8
-    f = st.frames[reg.frameno]
-    if spi >= len(f.stack):
-        return False
-    slot = f.stack[spi]
-    return slot.types[7] == STACK_ITER and slot.spilled is not None and slot.spilled.state == ACTIVE
+    spi = _spi(reg) if reg.type == R.PTR_TO_STACK else None
+    stack = st.frames[reg.frameno].stack if spi is not None else ()
+    it = _iter_at(stack[spi]) if spi is not None and spi < len(stack) else None
+    return it is not None and it.state == ACTIVE
 
 
 def active_depths_differ(old, cur) -> bool:
     """iter_active_depths_differ: an active iterator at another depth is not an infinite loop."""
     for fo, fc in zip(old.frames[: old.curframe + 1], cur.frames[: cur.curframe + 1]):
         for so, sc in zip(fo.stack, fc.stack):
-            if so.types[7] == STACK_ITER and so.spilled is not None and so.spilled.state == ACTIVE:
-                if sc.spilled is None or getattr(sc.spilled, "depth", None) != so.spilled.depth:
+            io = _iter_at(so)
+            if io is not None and io.state == ACTIVE:
+                ic = _iter_at(sc)
+                if ic is None or ic.depth != io.depth:
                     return True
     return False

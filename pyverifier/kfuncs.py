@@ -15,8 +15,8 @@ from . import regs as R
 EINVAL = 22
 _ITERS = {"bpf_iter_num_new": "iter_new", "bpf_iter_num_next": "iter_next", "bpf_iter_num_destroy": "iter_destroy"}
 
-MODELLED = frozenset({"bpf_rcu_read_lock", "bpf_rcu_read_unlock", "bpf_preempt_disable", "bpf_preempt_enable",
-                      "bpf_iter_num_new", "bpf_iter_num_next", "bpf_iter_num_destroy"})
+MODELLED = frozenset({"bpf_rcu_read_lock", "bpf_rcu_read_unlock", "bpf_preempt_disable",
+                      "bpf_preempt_enable"}) | frozenset(_ITERS)
 
 
 def name_of(btf_id: int) -> str | None:

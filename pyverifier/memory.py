@@ -671,16 +671,11 @@ def mem_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno
 
 
 # ---- legacy packet loads -----------------------------------------------------
-_SKB_TYPES = None
+_SKB_TYPES = frozenset(uapi.PROG_TYPES[n] for n in ("socket_filter", "sched_cls", "sched_act"))
 
 
 def check_ld_abs(v, ins) -> None:
     """check_ld_abs: BPF_LD | BPF_ABS / BPF_IND, with the skb in R6, result in R0, R1-R5 clobbered."""
-    global _SKB_TYPES
-    from . import uapi
-
-    if _SKB_TYPES is None:
-        _SKB_TYPES = {uapi.PROG_TYPES[n] for n in ("socket_filter", "sched_cls", "sched_act")}
     if v.prog.prog_type not in _SKB_TYPES:
         v.err("BPF_LD_[ABS|IND] instructions not allowed for this program type", EINVAL)
     mode = ins.code & 0xE0
@@ -713,9 +708,4 @@ def _ld_abs_early_exit(v) -> None:
     subprogram with R0 = 0, the other goes on after the load with the loaded value."""
     from . import subprog
 
-    v.push_stack(v.insn_idx + 1, v.insn_idx, v.state.copy())
-    v.state.cur.regs[0] = R.scalar_const(0)
-    v.scratched_regs |= 1
-    subprog.prepare_func_exit(v)
-    v.returned_from_callee = False  # the log goes on with the caller's next instruction, no "from" line
-    v.insn_idx -= 1  # the loop steps past the load
+    subprog.leave_subprog_early(v, R.scalar_const(0))

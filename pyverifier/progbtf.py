@@ -14,6 +14,8 @@ line_info (source lines in the log) is not modelled.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from . import regs as R
 from . import uapi
 from .btf import DECL_TAG, ENUM, ENUM64, FUNC, FUNC_GLOBAL, FUNC_PROTO, INT, PTR, STRUCT, TYPEDEF, UNION, Btf, BtfError
@@ -58,6 +60,19 @@ class FuncBtf:
         self.problem: str | None = None  # what the kernel logs when it gives up on a global prototype
 
 
+@lru_cache(maxsize=8)
+def _parse(blob: bytes) -> Btf:
+    return Btf.parse(blob)
+
+
+def _btf_of(prog) -> Btf:
+    """The program's BTF, parsed once for all the checks and readers here."""
+    try:
+        return _parse(prog.btf)
+    except BtfError as e:
+        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+
+
 def check_func_info_early(prog) -> None:
     """The kernel's checks of func_info before it looks at the subprograms (records in order,
     FUNC types); raises ``CfgError`` with its message, which the kernel prints without a newline
@@ -66,10 +81,7 @@ def check_func_info_early(prog) -> None:
 
     if prog.btf is None or not prog.func_info:
         return
-    try:
-        btf = Btf.parse(prog.btf)
-    except BtfError as e:
-        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    btf = _btf_of(prog)
     prev = -1
     for i, (off, tid) in enumerate(prog.func_info):
         if i == 0 and off:
@@ -107,10 +119,7 @@ def _check_ld_abs_returns_int(prog, starts: list[int], insns) -> None:
     """A failed LD_ABS/LD_IND returns 0 from its subprogram: the subprogram must return an int."""
     from .cfg import CfgError
 
-    try:
-        btf = Btf.parse(prog.btf)
-    except BtfError as e:
-        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    btf = _btf_of(prog)
     bounds = list(starts) + [len(insns)]
     for k, (_off, tid) in enumerate(prog.func_info):
         if k == 0:
@@ -129,10 +138,7 @@ def _check_ld_abs_returns_int(prog, starts: list[int], insns) -> None:
 def _check_line_info(prog, starts: list[int], insns) -> None:
     from .cfg import CfgError
 
-    try:
-        btf = Btf.parse(prog.btf)
-    except BtfError as e:
-        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    btf = _btf_of(prog)
     n = len(insns)
     s = 0
     prev = 0
@@ -157,25 +163,17 @@ def _check_line_info(prog, starts: list[int], insns) -> None:
 
 
 def read_func_info(prog, subprog_starts: list[int]) -> list[FuncBtf] | None:
-    """The BTF FUNC of each subprogram (None when the program has no func_info)."""
+    """The BTF FUNC of each subprogram (None when the program has no func_info), after the checks."""
     if prog.btf is None or not prog.func_info:
         if prog.line_info:
             raise NotModelledBtf("line_info without func_info")
         return None
-    try:
-        btf = Btf.parse(prog.btf)
-    except BtfError as e:
-        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
-    if [off for off, _ in prog.func_info] != list(subprog_starts):
-        raise NotModelledBtf("func_info that does not match the subprograms")
+    btf = _btf_of(prog)
     out = []
+    # check_func_info_early and check_func_info_layout already refused records that are out of
+    # place or name no FUNC
     for k, (_off, tid) in enumerate(prog.func_info):
-        try:
-            t = btf.type(tid)
-        except BtfError:
-            raise NotModelledBtf(f"func_info with invalid type id {tid}") from None
-        if t.kind != FUNC:
-            raise NotModelledBtf(f"func_info type id {tid} that is not a FUNC")
+        t = btf.type(tid)
         if t.vlen == FUNC_GLOBAL:
             f = FuncBtf(t.name, t.vlen, None)
             f.args, f.problem = _global_args(btf, t, prog.prog_type, is_main=k == 0)
@@ -349,10 +347,7 @@ class LineInfo:
 def read_line_info(prog) -> LineInfo | None:
     if prog.btf is None or not prog.line_info:
         return None
-    try:
-        btf = Btf.parse(prog.btf)
-    except BtfError as e:
-        raise NotModelledBtf(f"program BTF the kernel would refuse ({e})") from None
+    btf = _btf_of(prog)
     offs, texts, where = [], [], []
     for insn_off, file_off, line_off, line_col in prog.line_info:
         try:

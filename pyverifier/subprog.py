@@ -39,6 +39,20 @@ def _frame_view(st, fr: int):
     return st if fr == st.curframe else _FrameView(st, fr)
 
 
+def _setup_func_entry(v, st, sub: int) -> FuncState:
+    """A new frame for subprogram ``sub`` called from the current instruction, on top of ``st``:
+    every register uninitialized but its own frame pointer."""
+    if st.curframe + 1 >= MAX_CALL_FRAMES:
+        v.err(f"the call stack of {st.curframe + 2} frames is too deep", E2BIG)
+    frameno = st.curframe + 1
+    regs = [R.NOT_INIT_REG] * 11
+    regs[10] = R.pointer(R.PTR_TO_STACK, frameno=frameno)
+    callee = FuncState(regs, [], frameno=frameno, subprogno=sub, callsite=v.insn_idx)
+    st.frames.append(callee)
+    st.curframe = frameno
+    return callee
+
+
 def check_func_call(v, ins) -> None:
     st = v.state
     target = v.insn_idx + ins.imm + 1
@@ -54,16 +68,10 @@ def check_func_call(v, ins) -> None:
         if is_global(v, sub):
             _global_call(v, st, sub, ok)
             return
-    if st.curframe + 1 >= MAX_CALL_FRAMES:
-        v.err(f"the call stack of {st.curframe + 2} frames is too deep", E2BIG)
     caller = st.cur
-    frameno = st.curframe + 1
-    regs = [R.NOT_INIT_REG] * 11
-    regs[10] = R.pointer(R.PTR_TO_STACK, frameno=frameno)
-    for i in range(1, 6):
-        regs[i] = caller.regs[i]
-    st.frames.append(FuncState(regs, [], frameno=frameno, subprogno=sub, callsite=v.insn_idx))
-    st.curframe = frameno
+    callee = _setup_func_entry(v, st, sub)
+    frameno = callee.frameno
+    callee.regs[1:6] = caller.regs[1:6]
     for i in range(6):
         caller.regs[i] = R.NOT_INIT_REG
         v.scratched_regs |= 1 << i
@@ -92,6 +100,17 @@ def prepare_func_exit(v) -> bool:
     _return_to_caller(v, st, callee.callsite + 1)
     v.returned_from_callee = True
     return False
+
+
+def leave_subprog_early(v, r0) -> None:
+    """An instruction that may end its subprogram at once (a tail call, a failed LD_ABS/LD_IND):
+    one path goes on after it, the other returns ``r0`` to the caller right away."""
+    v.push_stack(v.insn_idx + 1, v.insn_idx, v.state.copy())
+    v.state.cur.regs[0] = r0
+    v.scratched_regs |= 1
+    prepare_func_exit(v)
+    v.returned_from_callee = False  # the log goes on with the caller's next instruction, no "from" line
+    v.insn_idx -= 1  # the loop steps past the instruction
 
 
 def _return_to_caller(v, st, insn_idx: int) -> None:
@@ -209,17 +228,11 @@ def push_callback_call(v, subprog: int, set_state) -> None:
     v.entered_subprogs.add(subprog)
     cb = st.copy()
     v.push_stack(v.cfg.subprog_starts[subprog], v.insn_idx, cb)
-    if cb.curframe + 1 >= MAX_CALL_FRAMES:
-        v.err(f"the call stack of {cb.curframe + 2} frames is too deep", E2BIG)
-    frameno = cb.curframe + 1
-    regs = [R.NOT_INIT_REG] * 11
-    regs[10] = R.pointer(R.PTR_TO_STACK, frameno=frameno)
-    callee = FuncState(regs, [], frameno=frameno, subprogno=subprog, callsite=v.insn_idx)
+    callee = _setup_func_entry(v, cb, subprog)
+    frameno = callee.frameno
     callee.in_callback_fn = True
     callee.callback_ret = (0, 1)
-    set_state(v, cb.cur, callee)
-    cb.frames.append(callee)
-    cb.curframe = frameno
+    set_state(v, cb.frames[frameno - 1], callee)
     cb.callback_unroll_depth += 1
     cb.frames[frameno - 1].callback_depth += 1
     caller.callback_depth = 0
