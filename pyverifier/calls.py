@@ -157,9 +157,7 @@ def check_helper_call(v, ins) -> None:
             v.err("tail_call would lead to reference leak", EINVAL)
     elif fid in _CALLBACK_HELPERS:
         _push_callback(v, fid, meta, regs)
-    for i in range(6):
-        regs[i] = R.NOT_INIT_REG
-        v.scratched_regs |= 1 << i
+    v.clear_caller_saved(regs)
     _set_return(v, proto, meta, fid, name)
     _check_map_func_compat(v, meta.map, fid, name)
     if fid == 173 and prog.prog_type != _KPROBE:  # check_get_func_ip (tracing programs need BTF)

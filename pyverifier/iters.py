@@ -75,9 +75,7 @@ def _slot(v, initialized: bool):
 
 def _clobber(v) -> list:
     regs = v.state.cur.regs
-    for i in range(6):
-        regs[i] = R.NOT_INIT_REG
-    v.scratched_regs |= 0x3F
+    v.clear_caller_saved(regs)
     return regs
 
 

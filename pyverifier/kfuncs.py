@@ -10,7 +10,6 @@ the same counts (``prune.states_equal``).
 from __future__ import annotations
 
 from . import kbtf
-from . import regs as R
 
 EINVAL = 22
 _ITERS = {"bpf_iter_num_new": "iter_new", "bpf_iter_num_next": "iter_next", "bpf_iter_num_destroy": "iter_destroy"}
@@ -63,7 +62,4 @@ def check_kfunc_call(v, ins) -> None:
         if not st.active_preempt_locks:
             v.err(f"unmatched attempt to enable preemption (kernel function {name})", EINVAL)
         st.active_preempt_locks -= 1
-    regs = st.cur.regs
-    for i in range(6):  # caller-saved registers; these kfuncs return nothing
-        regs[i] = R.NOT_INIT_REG
-    v.scratched_regs |= 0x3F
+    v.clear_caller_saved(st.cur.regs)  # these kfuncs return nothing

@@ -695,9 +695,7 @@ def check_ld_abs(v, ins) -> None:
     if r6.s.var_off.mask or r6.s.var_off.value:
         v.err(f"variable ctx access var_off={_tnum_str(r6.s.var_off)} disallowed")
     regs = v.state.cur.regs
-    for i in range(6):
-        regs[i] = R.NOT_INIT_REG
-        v.scratched_regs |= 1 << i
+    v.clear_caller_saved(regs)
     regs[0] = R.scalar_unknown()
     if v.state.curframe:
         _ld_abs_early_exit(v)

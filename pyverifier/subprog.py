@@ -72,9 +72,7 @@ def check_func_call(v, ins) -> None:
     callee = _setup_func_entry(v, st, sub)
     frameno = callee.frameno
     callee.regs[1:6] = caller.regs[1:6]
-    for i in range(6):
-        caller.regs[i] = R.NOT_INIT_REG
-        v.scratched_regs |= 1 << i
+    v.clear_caller_saved(caller.regs)
     v.insn_idx = target - 1  # the loop steps to the callee's first instruction
     v.live.reset_callchain()
     if v.log.level1:
@@ -142,10 +140,8 @@ def _global_call(v, st, sub: int, args_ok: bool) -> None:
         clear_all_pkt_pointers(st)
     v.global_called.add(sub)
     regs = st.cur.regs
-    for i in range(6):
-        regs[i] = R.NOT_INIT_REG
+    v.clear_caller_saved(regs)
     regs[0] = R.scalar_unknown()
-    v.scratched_regs |= 0x3F
 
 
 def _changes_pkt_data(v, sub: int, seen: set) -> bool:

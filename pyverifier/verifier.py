@@ -387,6 +387,11 @@ class _Verifier:
         if regno == 10:
             self.err("frame pointer is read only")
 
+    def clear_caller_saved(self, regs) -> None:
+        """R0-R5 of ``regs`` after a call: uninitialized (clear_caller_saved_regs), and scratched."""
+        regs[0:6] = _NOT_INIT6
+        self.scratched_regs |= 0x3F
+
     def set_reg(self, regno: int, r) -> None:
         self.state.cur.regs[regno] = r
 
@@ -780,6 +785,9 @@ class _Verifier:
 
     def check_exit(self) -> bool:
         return retval.check_exit(self)
+
+
+_NOT_INIT6 = [R.NOT_INIT_REG] * 6
 
 
 def _gpl_compatible(lic: str) -> bool:
