@@ -233,7 +233,7 @@ def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None, map_used
 
 
 # helpers that call a callback synchronously (for_each_map_elem, find_vma, loop, user_ringbuf_drain)
-_SYNC_CALLBACK_HELPERS = frozenset({164, 180, 181, 209})
+SYNC_CALLBACK_HELPERS = frozenset({164, 180, 181, 209})
 _TIMER_SET_CALLBACK = 170
 
 
@@ -311,7 +311,7 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
             if o == op.BPF_EXIT:
                 r = 0
             elif o == op.BPF_CALL:
-                if ins.src == 0 and ins.imm in _SYNC_CALLBACK_HELPERS:
+                if ins.src == 0 and ins.imm in SYNC_CALLBACK_HELPERS:
                     cfg.force_checkpoints.add(t)
                     cfg.calls_callback.add(t)
                     prune.add(t)

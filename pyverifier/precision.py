@@ -25,6 +25,7 @@ is a list of ``(idx, prev_idx, flags, linked_regs)`` tuples.
 from __future__ import annotations
 
 from . import opcodes as op
+from .cfg import SYNC_CALLBACK_HELPERS
 from .regs import SCALAR
 from .stack import STACK_SPILL, Slot, fmt_stack_mask
 
@@ -284,7 +285,6 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
 
 
 _END = object()
-_SYNC_CB_HELPERS = frozenset({164, 180, 181, 209})  # for_each_map_elem, find_vma, loop, user_ringbuf_drain
 # opcode fields of _backtrack's hot tests, as plain globals (classes are the literal numbers
 # of the instruction set: LD 0, LDX 1, ST 2, STX 3, ALU 4, JMP 5, JMP32 6, ALU64 7)
 _END_OP, _NEG_OP, _MOV_OP, _CALL_OP, _EXIT_OP = op.BPF_END, op.BPF_NEG, op.BPF_MOV, op.BPF_CALL, op.BPF_EXIT
@@ -387,7 +387,7 @@ def _backtrack(ins, hist, bt: Backtrack, subseq_idx: int = -1, insns=None, idx: 
                 regs[fr] = 0
                 bt.frame = fr - 1
                 return None
-            if ins.src == 0 and ins.imm in _SYNC_CB_HELPERS and idx != subseq_idx - 1:
+            if ins.src == 0 and ins.imm in SYNC_CALLBACK_HELPERS and idx != subseq_idx - 1:
                 # back over a callback's return to the helper that called it: r1-r5 were set by
                 # the helper, not passed by the caller, so nothing of them goes to the caller
                 if regs[fr] & ~REGMASK_ARGS:
