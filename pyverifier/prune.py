@@ -18,6 +18,8 @@ Explored states are bucketed like the kernel's hash table
 """
 from __future__ import annotations
 
+from operator import attrgetter
+
 from . import regs as R
 from . import iters
 from . import precision as P
@@ -393,13 +395,14 @@ _ID_ATTRS = tuple(n for n in ("active_irq_id", "active_lock_id") if hasattr(Veri
 _HAS_LOCK_PTR = hasattr(VerifierState, "active_lock_ptr")
 _HAS_SLEEPABLE = hasattr(VerifierState, "in_sleepable")
 _HAS_CB_DEPTH = hasattr(FuncState, "callback_depth")
+_counts = attrgetter(*_COUNT_ATTRS) if _COUNT_ATTRS else (lambda st: None)
 
 
 def refsafe(old, cur, idmap: IdMap) -> bool:
     orefs, crefs = old.refs, cur.refs
-    if len(orefs) != len(crefs):
+    if len(orefs) != len(crefs) or _counts(old) != _counts(cur):
         return False
-    if not orefs and not _COUNT_ATTRS and not _ID_ATTRS and not _HAS_LOCK_PTR:
+    if not orefs and not _ID_ATTRS and not _HAS_LOCK_PTR:
         return True
     for a, b in zip(orefs, crefs):
         if not idmap.check(_ref_id(a), _ref_id(b)):
@@ -407,9 +410,6 @@ def refsafe(old, cur, idmap: IdMap) -> bool:
         if getattr(a, "type", None) != getattr(b, "type", None):
             return False
         if getattr(a, "ptr", None) is not getattr(b, "ptr", None):
-            return False
-    for name in ("active_locks", "active_preempt_locks", "active_rcu_locks"):
-        if getattr(old, name, 0) != getattr(cur, name, 0):
             return False
     for name in ("active_irq_id", "active_lock_id"):
         if not idmap.check(getattr(old, name, 0), getattr(cur, name, 0)):
@@ -425,9 +425,7 @@ def states_equal(v, old, cur, exact: int) -> bool:
         return False
     if _HAS_SLEEPABLE and getattr(old, "in_sleepable", False) != getattr(cur, "in_sleepable", False):
         return False
-    if not refsafe(old, cur, idmap):
-        return False
-    if old.active_rcu_locks != cur.active_rcu_locks or old.active_preempt_locks != cur.active_preempt_locks:
+    if not refsafe(old, cur, idmap):  # references, lock/RCU/preemption state
         return False
     live = v.cfg.live_regs_before
     for i in range(old.curframe + 1):
