@@ -48,11 +48,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pyverifier import uapi
-from pyverifier.btf import FUNC, BtfError
 from pyverifier.insn import encode
 from pyverifier.program import VERDICTS, Expect, MapSpec, Program
-
-from .btf import kernel_btf
 
 SIZE_CLASSES = ("simple", "medium", "complex", "maximum")
 _SIZE_LIMITS = ((100, "simple"), (1000, "medium"), (10000, "complex"))
@@ -236,10 +233,15 @@ class _KernelFuncs(Mapping):
     call names neither a helper nor a label (the ids belong to this kernel's build)."""
 
     def __getitem__(self, name: str) -> int:
-        ids = self._kernel().find(name, FUNC) if self._kernel() is not None else []
-        if not ids:
+        from kernel_loader.vmlinux import func_id  # the index the matrix resolves kfuncs with
+
+        try:
+            bid = func_id(name)
+        except (OSError, ValueError):  # no kernel BTF, or a malformed one
+            bid = None
+        if bid is None:
             raise KeyError(name)
-        return ids[0]
+        return bid
 
     def __contains__(self, name) -> bool:
         try:
@@ -253,13 +255,6 @@ class _KernelFuncs(Mapping):
 
     def __len__(self) -> int:
         return 0
-
-    @staticmethod
-    def _kernel():
-        try:
-            return kernel_btf()
-        except (OSError, BtfError):
-            return None
 
 
 def parse_asm_text(text: str, file: str | Path = "<text>", source: str = "builtin",
