@@ -115,7 +115,7 @@ _OPCODE = re.compile(r"^\(([0-9a-fA-F]{2})\)\s+")
 _LABEL_DEF = re.compile(rf"^({_LABEL}):$")
 
 _RE_GOTO = re.compile(rf"^(goto|gotol|may_goto) {_TARGET}$")
-_RE_CALL = re.compile(rf"^call (?:pc(?P<pc>[-+]\d+)|(?P<name>[\w.$-]+)(?:#(?P<id>{_NUM}))?)$")
+_RE_CALL = re.compile(rf"^call (?:pc(?P<pc>[-+]\d+)|(?P<name>[\w.$-]*)(?:#(?P<id>{_NUM}))?)$")
 _RE_IF = re.compile(
     rf"^if (?P<w>[rw])(?P<dst>\d+) (?P<op>[^ ]+) (?:(?P<sw>[rw])(?P<src>\d+)|(?P<imm>{_NUM})) goto {_TARGET}$"
 )
@@ -227,7 +227,11 @@ def _parse_call(s: str, kfuncs: Mapping[str, int] | None) -> _Stmt:
         return _Stmt([Insn(CALL, 0, BPF_PSEUDO_CALL, 0, _s32(_int(m.group("pc")), "call offset"))])
     name, ident = m.group("name"), m.group("id")
     if ident is None:
+        if not name:
+            raise _Bad("malformed call")
         return _Stmt([Insn(CALL, 0, 0, 0, 0)], name, "call")
+    if not name:  # ``call #ID``: a kfunc whose BTF type has no name (the log prints BTF id 0 so)
+        return _Stmt([Insn(CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, _s32(_int(ident), "call id"))])
     imm = _s32(_int(ident), "call id")
     if name == "unknown":
         return _Stmt([Insn(CALL, 0, 0, 0, imm)])

@@ -61,9 +61,10 @@ FIELDS_MAX = 11
 MAX_DEPTH = B.MAX_RESOLVE_DEPTH
 
 # the kinds pyverifier models: direct access to them is refused (measured for each on the live kernel),
-# the spin lock and timer helpers checked; bpf_res_spin_lock is not (the kernel's size and rules for it in
-# map values were not confirmed), nor kptrs and graph roots (they need the kernel's BTF)
-MODELLED = frozenset((SPIN_LOCK, TIMER, WORKQUEUE, TASK_WORK))
+# the spin lock and timer helpers checked; kptrs to kernel structs (pyverifier.kptr, with the kernel's BTF);
+# bpf_res_spin_lock is not (the kernel's size and rules for it in map values were not confirmed), nor
+# per-CPU kptrs, uptrs and graph roots
+MODELLED = frozenset((SPIN_LOCK, TIMER, WORKQUEUE, TASK_WORK, KPTR_UNREF, KPTR_REF))
 
 
 class FieldsError(Exception):
@@ -74,6 +75,7 @@ class Field(NamedTuple):
     kind: str
     offset: int
     size: int
+    target: str = ""  # a kptr: the name of the struct it points to (looked up in the kernel's BTF)
 
 
 class Record(NamedTuple):
@@ -136,6 +138,9 @@ def _one(btf: B.Btf, tid: int, off: int, expected_size: int, seen: set, level: i
         kind = _KPTR_TAGS.get(tag.name)
         if kind is None:
             raise FieldsError(f"pointer tagged {tag.name!r}")
+        target = btf.skip_mods_and_typedefs(tag.size_type)[1]
+        if target.kind != B.STRUCT:
+            raise FieldsError(f"a {kind} to a {target.kind_name}")
         size, align = 8, 8
     else:
         size, align = _STRUCT_FIELDS[kind]
@@ -145,7 +150,7 @@ def _one(btf: B.Btf, tid: int, off: int, expected_size: int, seen: set, level: i
         return []
     if kind not in KPTR_KINDS and (t.kind != B.STRUCT or t.size_type != size):
         return []  # named like a special field, but not the kernel's struct: plain data
-    found = [Field(kind, off, size)]
+    found = [Field(kind, off, size, target.name if kind in KPTR_KINDS else "")]
     return _repeat(found, nelems, size) if nelems > 1 else found
 
 
@@ -263,11 +268,7 @@ def map_record(spec) -> tuple[Record | None, str | None, bool]:
             kinds & {TIMER, WORKQUEUE, TASK_WORK} and spec.type not in _TIMER_MAPS:
         return None, (f"maps with BTF the kernel refuses ({what}: {', '.join(sorted(kinds))} in a map of type "
                       f"{spec.type})"), True
-    kptrs = sorted(k for k in kinds if k in KPTR_KINDS)
-    other = sorted(k for k in kinds if k not in MODELLED and k not in KPTR_KINDS)
-    if kptrs:
-        return None, (f"map value kptr fields ({what}: {', '.join(kptrs)}; their checks need the kernel's "
-                      f"BTF of the pointed-to types)"), False
+    other = sorted(k for k in kinds if k not in MODELLED)
     if other:
         return None, f"map value {', '.join(other)} fields ({what})", False
     return rec, None, False

@@ -81,6 +81,10 @@ _COMPATIBLE = {
     H.ARG_PTR_TO_FUNC: (R.PTR_TO_FUNC,),
     H.ARG_PTR_TO_SPIN_LOCK: (R.PTR_TO_MAP_VALUE, R.PTR_TO_BTF_ID | R.MEM_ALLOC),
     H.ARG_PTR_TO_TIMER: (R.PTR_TO_MAP_VALUE,),
+    H.ARG_KPTR_XCHG_DEST: (R.PTR_TO_MAP_VALUE, R.PTR_TO_BTF_ID | R.MEM_ALLOC),
+    H.ARG_PTR_TO_BTF_ID: (R.PTR_TO_BTF_ID, R.PTR_TO_BTF_ID | R.PTR_TRUSTED, R.PTR_TO_BTF_ID | R.MEM_RCU),
+    H.ARG_PTR_TO_PERCPU_BTF_ID: (R.PTR_TO_BTF_ID | R.MEM_PERCPU, R.PTR_TO_BTF_ID | R.MEM_PERCPU | R.MEM_RCU,
+                                 R.PTR_TO_BTF_ID | R.MEM_PERCPU | R.PTR_TRUSTED),
 }
 # register types that may carry a fixed and variable offset into a helper (check_func_arg_reg_off)
 _OFF_OK = frozenset({R.PTR_TO_STACK, R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_MAP_KEY, R.PTR_TO_MAP_VALUE,
@@ -90,7 +94,7 @@ _OFF_OK = frozenset({R.PTR_TO_STACK, R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PT
 
 class Meta:
     __slots__ = ("map", "raw_mode", "access_size", "regno", "release_regno", "ref_obj_id", "mem_size",
-                 "msize_max_value", "const_map_key", "pkt_access", "func_id", "subprogno")
+                 "msize_max_value", "const_map_key", "pkt_access", "func_id", "subprogno", "kptr_field")
 
     def __init__(self, func_id: int, pkt_access: bool):
         self.map = None
@@ -105,6 +109,7 @@ class Meta:
         self.pkt_access = pkt_access
         self.func_id = func_id
         self.subprogno = -1
+        self.kptr_field = None  # bpf_kptr_xchg: the map value's kptr field
 
 
 def _is_null(r) -> bool:
@@ -183,6 +188,7 @@ def _tail_call_in_subprog(v) -> None:
 
 
 _BPF_LOOP, _FOR_EACH_MAP_ELEM = 181, 164
+_KPTR_XCHG = 194
 _BLOOM_FILTER = 30
 _CALLBACK_HELPERS = frozenset({_BPF_LOOP, _FOR_EACH_MAP_ELEM, 170, 180, 209})
 
@@ -256,6 +262,12 @@ def _set_return(v, proto, meta, fid: int, name: str) -> None:
         regs[0] = R.pointer(R.PTR_TO_TCP_SOCK | flags)
     elif base == H.RET_PTR_TO_MEM:
         regs[0] = R.pointer(R.PTR_TO_MEM | flags, mem_size=meta.mem_size)
+    elif base == H.RET_PTR_TO_BTF_ID and proto.ret_btf:
+        regs[0] = R.pointer(R.PTR_TO_BTF_ID | flags, mem_size=_kernel_struct_id(v, proto.ret_btf))
+    elif base == H.RET_PTR_TO_BTF_ID and fid == _KPTR_XCHG:
+        from .kptr import target_id
+
+        regs[0] = R.pointer(R.PTR_TO_BTF_ID | flags, mem_size=target_id(v, meta.kptr_field))
     else:
         _nm(f"return type of {name}")
     if regs[0].type != R.NOT_INIT and regs[0].type & R.PTR_MAYBE_NULL:
@@ -268,6 +280,16 @@ def _set_return(v, proto, meta, fid: int, name: str) -> None:
 
         rid = refs.acquire_reference(v, v.insn_idx)
         regs[0] = regs[0].replace(id=rid, ref_obj_id=rid)
+
+
+def _kernel_struct_id(v, name: str) -> int:
+    from .btf import STRUCT
+    from .btf_access import kernel_btf
+
+    ids = kernel_btf(v).find(name, STRUCT)
+    if not ids:
+        _nm(f"struct {name} is not in the kernel's BTF")
+    return ids[0]
 
 
 def _refine_by_size(meta):
@@ -301,10 +323,15 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
         pt = v.prog.prog_type
         if pt != _SOCKOPT and not (meta.pkt_access and may_access_direct(pt, False)):
             v.err("helper access to the packet is not allowed")
-    if base == H.ARG_PTR_TO_MAP_VALUE and meta.map is not None and meta.map.type in _maps().SOCK_MAP_TYPES:
-        _nm("sockmap/sockhash values")
+    if base == H.ARG_PTR_TO_MAP_VALUE:  # resolve_map_arg_type: a sockmap's value is a socket
+        if meta.map is None:
+            v.err("invalid map_ptr to access map->type")
+        if meta.map.type in _maps().SOCK_MAP_TYPES:
+            if at != H.ARG_PTR_TO_MAP_VALUE:
+                v.err("invalid arg_type for sockmap/sockhash", EINVAL)
+            at = base = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
     if not (_is_null(reg) and at & H.PTR_MAYBE_NULL):
-        _check_reg_type(v, regno, reg, at)
+        _check_reg_type(v, regno, reg, at, meta)
         _check_reg_off(v, reg, regno, at)
     if at & H.OBJ_RELEASE:
         if not reg.ref_obj_id and not _is_null(reg):
@@ -367,11 +394,19 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
         process_timer(v, regno, meta)
     elif base == H.ARG_PTR_TO_FUNC:
         meta.subprogno = reg.range  # a PTR_TO_FUNC register keeps its subprogram there
+    elif base == H.ARG_KPTR_XCHG_DEST:
+        if reg.type != R.PTR_TO_MAP_VALUE:
+            _nm("bpf_kptr_xchg into an allocated object")
+        from .kptr import xchg_dest
+
+        meta.kptr_field = xchg_dest(v, reg, regno)
+    elif base == H.ARG_PTR_TO_BTF_ID:
+        pass
     else:
         _nm(f"helper argument kind {base}")
 
 
-def _check_reg_type(v, regno: int, reg, at: int) -> None:
+def _check_reg_type(v, regno: int, reg, at: int, meta: Meta) -> None:
     base = at & H.BASE
     compat = _COMPATIBLE.get(base)
     if compat is None:
@@ -383,10 +418,48 @@ def _check_reg_type(v, regno: int, reg, at: int) -> None:
         t &= ~R.PTR_MAYBE_NULL
     if t in compat:
         if R.base_type(t) == R.PTR_TO_BTF_ID:
-            _nm("BTF pointer helper arguments")
+            _check_btf_arg(v, regno, reg, at, compat, meta)
         return
     exp = ", ".join(R.type_str(c) for c in compat)
     v.err(f"R{regno} type={R.type_str(reg.type)} expected={exp}")
+
+
+# the kernel struct a BTF pointer argument must start with, per argument kind
+_ARG_BTF_STRUCT = {H.ARG_PTR_TO_BTF_ID_SOCK_COMMON: "sock_common"}
+_BTF_ARG_TYPES = frozenset({R.PTR_TO_BTF_ID, R.PTR_TO_BTF_ID | R.PTR_TRUSTED,
+                            R.PTR_TO_BTF_ID | R.PTR_TRUSTED | R.PTR_MAYBE_NULL, R.PTR_TO_BTF_ID | R.MEM_RCU,
+                            R.PTR_TO_BTF_ID | R.PTR_MAYBE_NULL, R.PTR_TO_BTF_ID | R.PTR_MAYBE_NULL | R.MEM_RCU})
+
+
+def _check_btf_arg(v, regno: int, reg, at: int, compat, meta: Meta) -> None:
+    """A pointer to a kernel object passed to a helper (check_reg_type's BTF part)."""
+    if compat is _MEM_TYPES:
+        if not at & H.MEM_RDONLY:
+            v.err(f"{func_name(meta.func_id)}() may write into memory pointed by R{regno} type={R.type_str(reg.type)}")
+        return
+    if reg.type not in _BTF_ARG_TYPES:
+        _nm(f"helper argument of type {R.type_str(reg.type)}")
+    release = bool(at & H.OBJ_RELEASE)
+    strict = release and meta.func_id != 86  # bpf_sk_release takes any socket: it matches the first member
+    if reg.type & R.PTR_MAYBE_NULL and (not at & H.PTR_MAYBE_NULL or release):
+        v.err(f"Possibly NULL pointer passed to helper arg{regno}")
+    if meta.func_id == _KPTR_XCHG:
+        from .kptr import match_type
+
+        match_type(v, meta.kptr_field, reg, regno)
+        return
+    need_name = _ARG_BTF_STRUCT.get(at & H.BASE)
+    if need_name is None:
+        _nm(f"helper argument kind {at & H.BASE} with a BTF pointer")
+    from .btf_access import kernel_btf, struct_ids_match, type_name
+
+    btf = kernel_btf(v)
+    need = _kernel_struct_id(v, need_name)
+    ok, lines = struct_ids_match(btf, reg.mem_size, reg.off, need, strict)
+    for line in lines:
+        v.log.write(line + "\n")
+    if not ok:
+        v.err(f"R{regno} is of type {type_name(btf, reg.mem_size)} but {need_name} is expected")
 
 
 def _check_reg_off(v, reg, regno: int, at: int) -> None:
@@ -518,7 +591,7 @@ def _map_value_access(v, reg, regno: int, size: int, write: bool, zero_ok: bool)
     if m.record is not None:  # spin lock, timer, ...: helpers may not touch them either
         from .mapvalue import check_fields
 
-        check_fields(v, reg, reg.off, size)
+        check_fields(v, reg, reg.off, size, direct=False)
 
 
 def check_stack_range(v, reg, regno: int, off: int, size: int, zero_ok: bool, write: bool, meta) -> None:
@@ -632,8 +705,8 @@ def _check_map_func_compat(v, m, fid: int, name: str) -> None:
         return
     M = _maps()
     ok = M.func_allowed_for_map(m.type, fid)
-    if ok is None and fid == 3 and v.prog.prog_type != M.uapi.PROG_TYPES["tracing"]:
-        if M.may_delete_from_sockmap(v.prog.prog_type, v.prog.expected_attach_type or 0):
+    if ok is None:  # update or delete on a sockmap/sockhash
+        if M.may_update_sockmap(v.prog.prog_type, v.prog.expected_attach_type or 0, fid):
             return
         v.log.write("cannot update sockmap in this context\n")
         ok = False

@@ -153,7 +153,7 @@ def _raw_tp_writable(off: int, size: int, write: bool, eat):
     if off == 0:
         if size != 8 or write:
             return None
-        return NOT_MODELLED  # PTR_TO_TP_BUFFER
+        return R.PTR_TO_TP_BUFFER  # the tracepoint's writable buffer
     return _raw_tp(off, size, write, eat)
 
 
@@ -423,6 +423,19 @@ def _sockopt(off: int, size: int, write: bool, eat):
     return R.SCALAR if size == 4 else None
 
 
+class BtfCtxField(tuple):
+    """A context field that is a pointer to a kernel object: (register type, kernel struct name)."""
+
+    __slots__ = ()
+
+
+def _netfilter(off: int, size: int, write: bool, eat):
+    # struct bpf_nf_ctx: two read-only pointers to trusted kernel objects
+    if off < 0 or off >= 16 or off % size or write or size != 8:
+        return None
+    return BtfCtxField((R.PTR_TO_BTF_ID | R.PTR_TRUSTED, "nf_hook_state" if off == 0 else "sk_buff"))
+
+
 _BY_TYPE = {
     uapi.PROG_TYPES["socket_filter"]: _sk_filter,
     uapi.PROG_TYPES["sched_cls"]: _tc,
@@ -449,6 +462,7 @@ _BY_TYPE = {
     uapi.PROG_TYPES["sk_lookup"]: _sk_lookup,
     uapi.PROG_TYPES["sk_reuseport"]: _sk_reuseport,
     uapi.PROG_TYPES["cgroup_sockopt"]: _sockopt,
+    uapi.PROG_TYPES["netfilter"]: _netfilter,
 }
 
 

@@ -224,7 +224,7 @@ def call_target_name(insn: Insn, kfuncs: Mapping[int, str] | None = None) -> str
         return HELPER_NAMES[insn.imm]
     if insn.src == BPF_PSEUDO_KFUNC_CALL:
         name = kfuncs.get(insn.imm) if kfuncs is not None else None
-        return name or KFUNC_UNNAMED
+        return name if name is not None else KFUNC_UNNAMED
     return "unknown"
 
 

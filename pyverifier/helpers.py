@@ -40,6 +40,8 @@ ARG_PTR_TO_STACK = 19
 ARG_PTR_TO_CONST_STR = 20
 ARG_PTR_TO_TIMER = 21
 ARG_PTR_TO_DYNPTR = 23
+ARG_KPTR_XCHG_DEST = 26
+ARG_PTR_TO_PERCPU_BTF_ID = 17
 
 BASE = 0xFF
 # ---- flags (shared bit positions with regs for MAYBE_NULL / RDONLY / RINGBUF) ----
@@ -70,6 +72,8 @@ RET_PTR_TO_SOCKET_OR_NULL = RET_PTR_TO_SOCKET | PTR_MAYBE_NULL
 RET_PTR_TO_TCP_SOCK_OR_NULL = RET_PTR_TO_TCP_SOCK | PTR_MAYBE_NULL
 RET_PTR_TO_SOCK_COMMON_OR_NULL = RET_PTR_TO_SOCK_COMMON | PTR_MAYBE_NULL
 RET_PTR_TO_RINGBUF_MEM_OR_NULL = RET_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RINGBUF
+RET_PTR_TO_BTF_ID_OR_NULL = RET_PTR_TO_BTF_ID | PTR_MAYBE_NULL
+RET_PTR_TO_BTF_ID_TRUSTED = RET_PTR_TO_BTF_ID | R.PTR_TRUSTED
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Proto:
     args: tuple[int, ...]
     pkt_access: bool = False
     arg_size: tuple[int, ...] = ()  # for MEM_FIXED_SIZE arguments, by position
+    ret_btf: str = ""  # RET_PTR_TO_BTF_ID: the kernel struct the result points to
 
 
 P = Proto
@@ -229,6 +234,23 @@ PROTOS: dict[int, Proto] = {
     69: P(I, (C, ARG_PTR_TO_MEM | MEM_WRITE, S, A)),  # fib_lookup (writes its results into the params)
     107: P(RET_PTR_TO_MAP_VALUE_OR_NULL, (K, BSC, MV | PTR_MAYBE_NULL, A)),  # sk_storage_get
     108: P(I, (K, BSC)),  # sk_storage_delete
+    # socket casts: a pointer to the kernel's socket object of that kind, or NULL
+    136: P(RET_PTR_TO_BTF_ID_OR_NULL, (BSC,), ret_btf="tcp6_sock"),  # skc_to_tcp6_sock
+    137: P(RET_PTR_TO_BTF_ID_OR_NULL, (BSC,), ret_btf="tcp_sock"),  # skc_to_tcp_sock
+    138: P(RET_PTR_TO_BTF_ID_OR_NULL, (BSC,), ret_btf="tcp_timewait_sock"),  # skc_to_tcp_timewait_sock
+    139: P(RET_PTR_TO_BTF_ID_OR_NULL, (BSC,), ret_btf="tcp_request_sock"),  # skc_to_tcp_request_sock
+    140: P(RET_PTR_TO_BTF_ID_OR_NULL, (BSC,), ret_btf="udp6_sock"),  # skc_to_udp6_sock
+    178: P(RET_PTR_TO_BTF_ID_OR_NULL, (BSC,), ret_btf="unix_sock"),  # skc_to_unix_sock
+    196: P(RET_PTR_TO_BTF_ID_OR_NULL, (SC,), ret_btf="mptcp_sock"),  # skc_to_mptcp_sock
+    158: P(RET_PTR_TO_BTF_ID_TRUSTED, (), ret_btf="task_struct"),  # get_current_task_btf
+    # the old value of a referenced kptr field (pyverifier.kptr), a new reference
+    194: P(RET_PTR_TO_BTF_ID_OR_NULL, (ARG_KPTR_XCHG_DEST, ARG_PTR_TO_BTF_ID | PTR_MAYBE_NULL | OBJ_RELEASE)),
+    # the MTU is read from and written to a u32 (root may pass it uninitialized, as any stack read)
+    163: P(I, (C, A, ARG_PTR_TO_MEM | MEM_FIXED_SIZE | MEM_WRITE | MEM_ALIGNED, A, A),
+           arg_size=(0, 0, 4, 0, 0)),  # check_mtu
+    # per-CPU kernel variables: only the argument's type check is modelled (a per-CPU pointer is not)
+    153: P(RET_PTR_TO_MEM_OR_BTF_ID | PTR_MAYBE_NULL | MEM_RDONLY, (ARG_PTR_TO_PERCPU_BTF_ID, A)),  # per_cpu_ptr
+    154: P(RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY, (ARG_PTR_TO_PERCPU_BTF_ID,)),  # this_cpu_ptr
 }
 
 # prototypes that differ per program type: (helper id, program type) -> Proto
@@ -251,9 +273,9 @@ BPF_FUNC_spin_lock = 93
 BPF_FUNC_spin_unlock = 94
 
 # acquire functions: a non-null result holds a reference
-ACQUIRE = frozenset({84, 85, 99, 131})
+ACQUIRE = frozenset({84, 85, 99, 131, 194})
 # pointer casts: the result carries the argument's reference
-PTR_CAST = frozenset({95, 96})
+PTR_CAST = frozenset({95, 96, 136, 137, 138, 139, 140, 196})
 # helpers whose integer result is bounded by a size argument (do_refine_retval_range)
 RET_BOUNDED_BY_SIZE = frozenset({67, 141, 45, 114, 115})
 CHANGES_PKT_DATA = frozenset({9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 63, 65, 73, 74, 75, 76, 90, 91,

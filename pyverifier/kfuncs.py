@@ -1,7 +1,9 @@
 """kfunc calls (BPF_PSEUDO_KFUNC_CALL): the kernel functions pyverifier models, by name.
 
 A kfunc's rules live in the kernel's kfunc id sets (flags such as KF_ACQUIRE), not in its
-BTF, so each modelled kfunc is an entry here; any other kfunc is "not modelled". Modelled:
+BTF, so each modelled kfunc is an entry here; any other kfunc is "not modelled". A call of BTF id 0
+(a weak kfunc libbpf could not resolve) is accepted as long as no path reaches it; a program where
+one does is refused after its verification, as the kernel does when it patches kfunc calls. Modelled:
 the numeric open-coded iterator (``bpf_iter_num_*``, ``pyverifier.iters``), the RCU read-side section (``bpf_rcu_read_lock``/``_unlock``: one level, no nesting) and
 preemption (``bpf_preempt_disable``/``_enable``: nested, counted). The main program may
 not exit inside either (``refs.check_resource_leak``), and states are equal only with
@@ -30,6 +32,8 @@ def num_params(btf_id: int) -> int | None:
 
 def not_modelled_reason(ins) -> str | None:
     """Why pyverifier cannot verify this kfunc call, or None when it can."""
+    if ins.imm == 0 and ins.off == 0:
+        return None  # a call libbpf left unresolved (a weak kfunc): fine while no path reaches it
     if kbtf.get() is None:
         return "kfunc calls (the kernel's BTF was not given to pyverifier)"
     name = name_of(ins.imm)
@@ -41,6 +45,9 @@ def not_modelled_reason(ins) -> str | None:
 
 
 def check_kfunc_call(v, ins) -> None:
+    if ins.imm == 0:  # an unresolved call: nothing happens now, the program is refused after verification
+        v.kfunc_zero_reached = True
+        return
     name = name_of(ins.imm)
     st = v.state
     if name in _ITERS:

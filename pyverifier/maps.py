@@ -115,14 +115,20 @@ _BY_FUNC: dict[int, frozenset[int]] = {
 
 
 _P = uapi.PROG_TYPES
-# program types that may delete from a sockmap/sockhash: no locked struct sock is reachable there
-_SOCKMAP_DELETERS = frozenset(_P[n] for n in ("socket_filter", "sched_cls", "sched_act", "xdp", "sk_reuseport",
-                                              "flow_dissector", "sk_lookup", "sock_ops"))
+# program types that may update and delete sockmap/sockhash elements: no locked struct sock is reachable there
+_SOCKMAP_UPDATERS = frozenset(_P[n] for n in ("socket_filter", "sched_cls", "sched_act", "xdp", "sk_reuseport",
+                                              "flow_dissector", "sk_lookup"))
 
 
-def may_delete_from_sockmap(prog_type: int, attach_type: int) -> bool:
-    """may_update_sockmap for bpf_map_delete_elem (tracing iterators also may; not modelled here)."""
-    return prog_type in _SOCKMAP_DELETERS
+def may_update_sockmap(prog_type: int, attach_type: int, func_id: int) -> bool:
+    """may_update_sockmap: bpf_map_update_elem (2) and bpf_map_delete_elem (3) on a sockmap/sockhash."""
+    if func_id not in (2, 3):
+        return False
+    if prog_type == _P["tracing"]:
+        return attach_type == uapi.ATTACH_TYPES["trace_iter"]
+    if prog_type == _P["sock_ops"]:
+        return func_id == 3  # sock_ops updates through its own helpers
+    return prog_type in _SOCKMAP_UPDATERS
 
 
 def func_allowed_for_map(map_type: int, func_id: int) -> bool | None:

@@ -93,8 +93,9 @@ def direct_read(v, m, off: int, size: int, is_sx: bool) -> int:
 _U64 = (1 << 64) - 1
 
 
-def check_fields(v, reg, off: int, size: int) -> None:
-    """check_map_access's special fields: a load, store or helper access may not touch any of them.
+def check_fields(v, reg, off: int, size: int, direct: bool = True) -> None:
+    """check_map_access's special fields: a load, store or helper access may not touch any of them but a
+    kptr, which a load or store (``direct``) may access whole (``pyverifier.kptr``).
 
     ``off`` includes ``reg.off``; the access spans ``[smin + off, umax + off + size)``.
     """
@@ -104,7 +105,12 @@ def check_fields(v, reg, off: int, size: int) -> None:
     for f in reg.map.record.fields:
         p = f.offset
         if lo < p + f.size and p < hi:
-            v.err(f"{f.kind} cannot be accessed directly by load/store")
+            if f.target:
+                from .kptr import check_field_access
+
+                check_field_access(v, f, reg, off, size, direct)
+            else:
+                v.err(f"{f.kind} cannot be accessed directly by load/store")
 
 
 _TRACING = None

@@ -201,16 +201,11 @@ for _names, _struct in ((("array", "percpu_array", "prog_array", "perf_event_arr
         _MAP_STRUCT[_MT[_n]] = _struct
 
 
-def map_ptr_access(v, reg, regno: int, off: int, write: bool) -> None:
+def map_ptr_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int) -> None:
     """check_ptr_to_map_access: reading the kernel's map structure (root only; ``off`` includes ``reg.off``)."""
-    tname = _MAP_STRUCT.get(reg.map.type)
-    if tname is None:
-        raise _nm("map_ptr access for this map type")
-    if off < 0:
-        v.err(f"R{regno} is {tname} invalid negative access: off={off}")
-    if write:
-        v.err(f"only read from {tname} is supported")
-    raise _nm(f"map_ptr reads of struct {tname} (needs kernel BTF)")
+    from .btf_access import check_ptr_to_map_access
+
+    check_ptr_to_map_access(v, reg, regno, off, size, write, value_regno, _MAP_STRUCT.get(reg.map.type))
 
 
 # ---- one instruction, one kind of pointer ---------------------------------------
@@ -311,8 +306,15 @@ def map_value_access(v, reg, regno: int, off: int, size: int, write: bool, value
     m = reg.map
     mapvalue.check_access_type(v, m, off, size, write)
     check_mem_region_access(v, reg, regno, off, size, m.value_size)
-    if m.record is not None:  # spin lock, timer, ...: never touched directly
+    if m.record is not None:  # spin lock, timer, ...: never touched directly; kptrs only whole
         mapvalue.check_fields(v, reg, off, size)
+        if not reg.s.var_off.mask:
+            from . import kptr
+
+            f = kptr.find(m.record, off + reg.s.var_off.value)
+            if f is not None:
+                kptr.access(v, f, v.insns[v.insn_idx], value_regno)
+                return
     if not write and value_regno >= 0:
         vo = reg.s.var_off
         if not vo.mask and mapvalue.reads_as_constant(m):
@@ -668,6 +670,18 @@ def mem_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno
         check_mem_region_access(v, reg, regno, off, size, reg.mem_size)
     if value_regno >= 0 and (not write or rdonly):
         v.state.cur.regs[value_regno] = R.scalar_unknown()
+
+
+def tp_buffer_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int) -> None:
+    """A writable raw tracepoint's buffer (``off`` includes ``reg.off``): a constant, non-negative offset; its
+    size is checked when the program is attached, not here."""
+    if off < 0:
+        v.err(f"R{regno} invalid tracepoint buffer access: off={off}, size={size}")
+    vo = reg.s.var_off
+    if vo.mask or vo.value:
+        v.err(f"R{regno} invalid variable buffer offset: off={off}, var_off={fmt_tnum(vo.value, vo.mask)}")
+    if not write and value_regno >= 0:
+        v.set_reg(value_regno, R.scalar_unknown())
 
 
 # ---- legacy packet loads -----------------------------------------------------

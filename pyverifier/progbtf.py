@@ -8,9 +8,12 @@ express (a pointer that is not the context, more than five arguments, a non-inte
 return) marks the function "unreliable" silently; a supported one logs the first
 mismatch (``R2 is not a scalar``, ``arg#0 expects pointer to ctx``) and marks it
 unreliable too. Neither stops the call. A global function is verified on its own
-after the main program, with arguments from its prototype (scalars and the context;
-pointers to memory are not modelled), and a call of it only checks the arguments.
-line_info (source lines in the log) is not modelled.
+after the main program, with arguments from its prototype (scalars, the context, and
+pointers to memory of the pointee's size, maybe NULL unless tagged ``arg:nonnull``),
+and a call of it only checks the arguments (memory readable and writable for that
+size). The ``arg:ctx``, ``arg:nonnull`` and ``arg:nullable`` decl tags are read as the
+kernel reads them (a static function may not have any); ``arg:trusted`` and
+``arg:arena`` are not modelled. line_info gives the source lines of the log.
 """
 from __future__ import annotations
 
@@ -21,10 +24,28 @@ from . import uapi
 from .btf import DECL_TAG, ENUM, ENUM64, FUNC, FUNC_GLOBAL, FUNC_PROTO, INT, PTR, STRUCT, TYPEDEF, UNION, Btf, BtfError
 from .cfg import NotModelled
 
+EINVAL = 22
+EOPNOTSUPP = 95
+# prototype problems the kernel reports with EOPNOTSUPP (the others: EINVAL)
+_EOPNOTSUPP_PROBLEMS = ("has unsupported set of tags", "type tag is not supported in static functions")
+
 MAX_BPF_FUNC_REG_ARGS = 5
 ARG_SCALAR = "scalar"
 ARG_CTX = "ctx"
 ARG_MEM = "mem"  # the main program's pointer argument that is not its context: never matched
+
+
+class ArgMem:
+    """A global function's pointer to memory of ``size`` bytes (maybe NULL unless tagged ``arg:nonnull``)."""
+
+    __slots__ = ("size", "nullable")
+
+    def __init__(self, size: int, nullable: bool):
+        self.size = size
+        self.nullable = nullable
+
+
+_KNOWN_ARG_TAGS = ("ctx", "trusted", "nonnull", "nullable", "arena")
 
 # the context struct a program type's functions may take (the kernel's prog_ctx_type), and the
 # kernel struct it is a projection of
@@ -174,12 +195,17 @@ def read_func_info(prog, subprog_starts: list[int]) -> list[FuncBtf] | None:
     # place or name no FUNC
     for k, (_off, tid) in enumerate(prog.func_info):
         t = btf.type(tid)
+        tags = _arg_tags(btf, tid)
         if t.vlen == FUNC_GLOBAL:
             f = FuncBtf(t.name, t.vlen, None)
-            f.args, f.problem = _global_args(btf, t, prog.prog_type, is_main=k == 0)
+            f.args, f.problem = _global_args(btf, t, prog.prog_type, is_main=k == 0, tags=tags,
+                                             attach_type=prog.expected_attach_type or 0)
             out.append(f)
             continue
-        out.append(FuncBtf(t.name, t.vlen, _static_args(btf, t, prog.prog_type)))
+        f = FuncBtf(t.name, t.vlen, _static_args(btf, t, prog.prog_type, tags))
+        if f.args is None and tags:
+            f.problem = _static_tag_problem(btf, t, prog.prog_type, tags)
+        out.append(f)
     return out
 
 
@@ -187,7 +213,60 @@ _KIND_STR = ("UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD",
              "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64")
 
 
-def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False):
+def _arg_tags(btf: Btf, func_id: int) -> dict[int, tuple[str, ...]]:
+    """The ``arg:<tag>`` decl tags on each argument of FUNC ``func_id``, in BTF order, ``arg:`` cut off."""
+    out: dict[int, list[str]] = {}
+    for t in btf.types[1:]:
+        if t.kind == DECL_TAG and t.size_type == func_id and t.name.startswith("arg:") and t.extra >= 0:
+            out.setdefault(t.extra, []).append(t.name[4:])
+    return {i: tuple(v) for i, v in out.items()}
+
+
+def _static_tag_problem(btf: Btf, func, prog_type: int, tags) -> str | None:
+    """The line the kernel logs when a static function's argument carries a decl tag (it checks the
+    arguments in order and may give up silently on an earlier one)."""
+    proto = btf.type(func.size_type)
+    if proto.kind != FUNC_PROTO or len(proto.members) > MAX_BPF_FUNC_REG_ARGS:
+        return None
+    _, ret = btf.skip_mods_and_typedefs(proto.size_type)
+    if ret.kind not in (INT, ENUM, ENUM64):
+        return None
+    for i, (_name, ptid) in enumerate(proto.members):
+        if tags.get(i):
+            return f"arg#{i} type tag is not supported in static functions"
+        _, t = btf.skip_mods_and_typedefs(ptid)
+        if not (t.kind == PTR and _is_ctx(btf, t, prog_type)) and t.kind not in (INT, ENUM, ENUM64):
+            return None
+    return None
+
+
+def _tagged_ctx_ok(btf: Btf, ptr, prog_type: int, attach_type: int) -> bool:
+    """btf_validate_prog_ctx_type's accepted spellings of an ``arg:ctx`` pointer besides the context struct:
+    ``void *``, the kprobe/perf_event register typedef or struct, ``u64 *`` for raw tracepoints."""
+    t = btf.type(ptr.size_type)
+    if prog_type in (_T["kprobe"], _T["perf_event"]):
+        while t.kind in _MODS_NO_TYPEDEF:
+            t = btf.type(t.size_type)
+        if t.kind == TYPEDEF and t.name == "bpf_user_pt_regs_t":
+            return True
+    while t.kind in _MODS_NO_TYPEDEF or t.kind == TYPEDEF:
+        t = btf.type(t.size_type)
+    if t.kind == 0:  # void *
+        return True
+    u64 = t.kind == INT and t.size_type == 8
+    if prog_type in (_T["kprobe"], _T["perf_event"]):
+        return t.kind == STRUCT and t.name == "pt_regs"
+    if prog_type in (_T["raw_tracepoint"], _T["raw_tracepoint_writable"]):
+        return u64
+    if prog_type == _T["tracing"] and attach_type == uapi.ATTACH_TYPES["trace_raw_tp"]:
+        return u64 or (t.kind == STRUCT and t.name == "bpf_raw_tracepoint_args")
+    return False
+
+
+_MODS_NO_TYPEDEF = frozenset((9, 10, 11, 18))  # volatile, const, restrict, type tag
+
+
+def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False, tags=None, attach_type: int = 0):
     """btf_prepare_func_args for a global function (here: the main program's own FUNC).
 
     Returns (argument kinds or None, the line the kernel logs when it gives up or None).
@@ -195,8 +274,6 @@ def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False):
     proto = btf.type(func.size_type)
     if proto.kind != FUNC_PROTO:
         raise NotModelledBtf("a FUNC whose type is not a FUNC_PROTO")
-    if any(t.kind == DECL_TAG for t in btf.types[1:]):
-        raise NotModelledBtf("BTF decl tags on function arguments (arg:ctx, arg:nonnull, ...)")
     if len(proto.members) > MAX_BPF_FUNC_REG_ARGS:
         return None, (f"Global function {func.name}() with {len(proto.members)} > {MAX_BPF_FUNC_REG_ARGS} "
                       "args. Buggy compiler.")
@@ -205,10 +282,26 @@ def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False):
         return None, f"Global function {func.name}() doesn't return scalar. Only those are supported."
     args = []
     for i, (_name, ptid) in enumerate(proto.members):
+        arg_tags = (tags or {}).get(i, ())
+        for tag in arg_tags:
+            if tag not in _KNOWN_ARG_TAGS:
+                return None, f"arg#{i} has unsupported set of tags"
+        if {"trusted", "arena"} & set(arg_tags):
+            raise NotModelledBtf(f"the BTF decl tag arg:{sorted({'trusted', 'arena'} & set(arg_tags))[0]} on a "
+                                 "function argument")
         _, t = btf.skip_mods_and_typedefs(ptid)
-        if t.kind == PTR and _is_ctx(btf, t, prog_type):
+        if t.kind != PTR and arg_tags:
+            return None, f"arg#{i} has pointer tag, but is not a pointer type"
+        is_ctx = t.kind == PTR and _is_ctx(btf, t, prog_type)
+        if t.kind == PTR and ("ctx" in arg_tags or is_ctx):
+            if set(arg_tags) - {"ctx"}:
+                return None, f"arg#{i} has invalid combination of tags"
+            if not is_ctx and not _tagged_ctx_ok(btf, t, prog_type, attach_type):
+                raise NotModelledBtf("arg:ctx on a pointer to a type other than the program type's context")
             args.append(ARG_CTX)
         elif t.kind == PTR:
+            if "nullable" in arg_tags:
+                return None, f"arg#{i} has invalid combination of tags"
             # a pointer to memory of the pointee's size: the size must be known
             size = None
             if t.size_type:
@@ -223,9 +316,7 @@ def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False):
                 kind = _KIND_STR[pt.kind] if pt is not None and pt.kind < len(_KIND_STR) else "UNKNOWN"
                 return None, f"arg#{i} reference type('{kind} {pt.name if pt is not None else ''}') " \
                              "size cannot be determined: -22"
-            if not is_main:
-                raise NotModelledBtf("a global function's pointer-to-memory argument")
-            args.append(ARG_MEM)
+            args.append(ARG_MEM if is_main else ArgMem(size, "nonnull" not in arg_tags))
         elif t.kind in (INT, ENUM, ENUM64):
             args.append(ARG_SCALAR)
         else:
@@ -245,8 +336,11 @@ def check_main(v) -> None:
         v.btf_unreliable.add(0)
 
 
-def _static_args(btf: Btf, func, prog_type: int) -> tuple[str, ...] | None:
-    """btf_prepare_func_args for a static function: None where the kernel gives up silently."""
+def _static_args(btf: Btf, func, prog_type: int, tags=None) -> tuple[str, ...] | None:
+    """btf_prepare_func_args for a static function: None where the kernel gives up (silently, or for
+    a decl tag on an argument with ``_static_tag_problem``'s line)."""
+    if tags:
+        return None
     try:
         proto = btf.type(func.size_type)
         if proto.kind != FUNC_PROTO or len(proto.members) > MAX_BPF_FUNC_REG_ARGS:
@@ -282,21 +376,23 @@ def _is_ctx(btf: Btf, ptr, prog_type: int) -> bool:
     return False
 
 
-def check_subprog_call(v, subprog: int, regs) -> bool:
+def check_subprog_call(v, subprog: int, regs) -> int:
     """btf_check_subprog_call: log the first argument that does not match the prototype.
 
-    Returns False on a mismatch (fatal for a global function, only logged for a static one).
+    Returns 0, or on a mismatch the error (fatal for a global function, only logged for a static one).
     """
     funcs = v.func_btf
     if funcs is None or subprog in v.btf_unreliable:
-        return True
+        return 0
     f = funcs[subprog]
     args = f.args
     if args is None:
         if f.problem:
             v.log.write(f.problem + "\n")
         v.btf_unreliable.add(subprog)
-        return False
+        return EOPNOTSUPP if f.problem and f.problem.endswith(_EOPNOTSUPP_PROBLEMS) else EINVAL
+    from .verifier import Reject
+
     for i, kind in enumerate(args):
         regno = i + 1
         reg = regs[regno]
@@ -304,14 +400,43 @@ def check_subprog_call(v, subprog: int, regs) -> bool:
             if reg.type != R.SCALAR:
                 v.log.write(f"R{regno} is not a scalar\n")
                 v.btf_unreliable.add(subprog)
-                return False
+                return EINVAL
+        elif isinstance(kind, ArgMem):
+            try:
+                _check_mem_arg(v, regno, reg, kind, i)
+            except Reject:
+                v.btf_unreliable.add(subprog)
+                return EINVAL
         elif reg.type != R.PTR_TO_CTX:
             v.log.write(f"arg#{i} expects pointer to ctx\n")
             v.btf_unreliable.add(subprog)
-            return False
+            return EINVAL
         elif reg.off or reg.s.var_off.mask or reg.s.var_off.value:
             raise NotModelledBtf("a modified context pointer passed to a function with BTF")
-    return True
+    return 0
+
+
+def _check_mem_arg(v, regno: int, reg, arg: ArgMem, i: int) -> None:
+    """A pointer to memory passed to a global function: readable and writable for the argument's
+    size (check_mem_reg), NULL only where the prototype allows it. Refusals raise ``Reject``."""
+    from . import calls
+    from . import helpers as H
+
+    if reg.type == R.PTR_TO_CTX:  # 6.18 checks it field by field (its log was not matched yet)
+        raise NotModelledBtf("the context passed as a global function's pointer-to-memory argument")
+    calls._check_reg_off(v, reg, regno, H.ARG_DONTCARE)
+    if not (reg.type == R.SCALAR and not reg.s.var_off.mask and reg.s.var_off.value == 0):
+        regs = v.state.cur.regs
+        saved = regs[regno]
+        if reg.type & R.PTR_MAYBE_NULL:  # checked as if it were not NULL
+            regs[regno] = reg.replace(type=reg.type & ~R.PTR_MAYBE_NULL)
+        try:
+            calls.check_helper_mem_access(v, regno, arg.size, False, True, None)
+            calls.check_helper_mem_access(v, regno, arg.size, True, True, None)
+        finally:
+            regs[regno] = saved
+    if not arg.nullable and reg.type & R.PTR_MAYBE_NULL:
+        v.err(f"arg#{i} is expected to be non-NULL", EINVAL)
 
 
 def is_global(v, subprog: int) -> bool:

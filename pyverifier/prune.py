@@ -84,6 +84,11 @@ class Pruner:
         self.max_states_per_insn = done.max_states_per_insn
         self.prev_jmps = done.prev_jmps
         self.prev_insns = done.prev_insns
+        # the kernel frees a pass's states without lowering its counts of them: the next pass's
+        # peak starts from there
+        self.explored_size = done.explored_size
+        self.free_list_size = done.free_list_size
+        self.num_backedges = done.num_backedges
 
     def update_peak(self) -> None:
         n = self.explored_size + self.free_list_size + self.num_backedges
@@ -464,7 +469,11 @@ def _states_maybe_looping(old, cur) -> bool:
 def _stack_live(v, st, frame: int) -> int:
     """Slots of ``frame`` that may still be read after ``st`` (the 6.18 live-stack query)."""
     if st.curframe == 0:
-        return v.live.live_before[st.insn_idx]
+        if st.frames[0].subprogno == 0:
+            return v.live.live_before[st.insn_idx]
+        inst = v.live.lookup_state(st, 0)  # a global function verified on its own
+        m = inst.frames[0]
+        return m[3][st.insn_idx - inst.start] if m is not None else 0
     alive = getattr(v.live, "alive_mask", None)
     if alive is None:
         raise P._not_modelled("stack liveness of subprogram frames")

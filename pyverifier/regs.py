@@ -4,7 +4,8 @@ A register is a type (base type plus flag bits, as in the kernel's
 ``enum bpf_reg_type``) and, for every type, a ``Scalar`` (``s``): the value of
 a scalar, or the variable part of a pointer's offset. Pointers also carry a
 fixed offset ``off``, an ``id`` (shared by copies, for null checks), the map
-they point into, a packet ``range`` and a ``mem_size``.
+they point into, a packet ``range`` and a ``mem_size`` (for a pointer to a kernel
+object, ``mem_size`` holds the object's BTF type id: the kernel keeps both in one union).
 
 ``Reg`` objects are never changed after construction, so states share them
 freely; writing a register means putting a new ``Reg`` in its slot. Never assign
@@ -225,6 +226,16 @@ def pointer(t: int, off: int = 0, **kw: Any) -> Reg:
 _ZERO_S = sc.Scalar.const(0)
 
 
+def btf_type_name(tid: int) -> str:
+    """The name of kernel BTF type ``tid`` (what the log prints after ``ptr_``)."""
+    from . import kbtf
+
+    btf = kbtf.get()
+    if btf is None or not 0 <= tid < len(btf.types):
+        return ""
+    return btf.types[tid].name
+
+
 def fmt_reg(r: Reg, frameno: int = 0) -> str:
     """What the log prints after ``R<n>=`` (or ``fp-8=``) for ``r`` in a frame ``frameno``."""
     txt = r.txt
@@ -244,6 +255,8 @@ def _fmt_reg(r: Reg, frameno: int) -> str:
         return sc.format(r.s, r.id, None, r.precise)
     vo = r.s.var_off
     name = type_str(t)
+    if t & BASE_MASK == PTR_TO_BTF_ID:
+        name += btf_type_name(r.mem_size)
     if t == PTR_TO_STACK:
         if r.frameno != frameno:
             name += f"[{r.frameno}]"

@@ -64,9 +64,9 @@ def check_func_call(v, ins) -> None:
     if v.func_btf is not None:
         from .progbtf import check_subprog_call, is_global
 
-        ok = check_subprog_call(v, sub, st.cur.regs)
+        err = check_subprog_call(v, sub, st.cur.regs)
         if is_global(v, sub):
-            _global_call(v, st, sub, ok)
+            _global_call(v, st, sub, err)
             return
     caller = st.cur
     callee = _setup_func_entry(v, st, sub)
@@ -124,14 +124,14 @@ def _return_to_caller(v, st, insn_idx: int) -> None:
 
 
 # ---- global functions ---------------------------------------------------------
-def _global_call(v, st, sub: int, args_ok: bool) -> None:
+def _global_call(v, st, sub: int, args_err: int) -> None:
     """A call of a global function: only its arguments are checked here; R0 comes back unknown.
     The function itself is verified once, on its own, after the main program."""
     name = v.func_btf[sub].name
     if st.refs and getattr(v, "lock_held", None) and v.lock_held(st):
         v.err("global function calls are not allowed while holding a lock,\nuse static function instead", EINVAL)
-    if not args_ok:
-        v.err(f"Caller passes invalid args into func#{sub} ('{name}')", EINVAL)
+    if args_err:
+        v.err(f"Caller passes invalid args into func#{sub} ('{name}')", args_err)
     if v.log.level1:
         v.log.write(f"Func#{sub} ('{name}') is global and assumed valid.\n")
     if _changes_pkt_data(v, sub, set()):
@@ -168,7 +168,7 @@ def _changes_pkt_data(v, sub: int, seen: set) -> bool:
 def check_global_subprogs(v) -> None:
     """After the main program: verify each global function some path called, on its own, with the
     arguments its BTF prototype promises (repeated while newly verified ones call others)."""
-    from .progbtf import ARG_CTX, is_global
+    from .progbtf import ARG_CTX, ArgMem, is_global
     from .state import VerifierState
 
     funcs = v.func_btf
@@ -188,7 +188,14 @@ def check_global_subprogs(v) -> None:
             regs = [R.NOT_INIT_REG] * 11
             regs[10] = R.pointer(R.PTR_TO_STACK)
             for j, kind in enumerate(f.args):
-                regs[j + 1] = R.pointer(R.PTR_TO_CTX) if kind == ARG_CTX else R.scalar_unknown()
+                if isinstance(kind, ArgMem):  # memory of the prototype's size, maybe NULL (then with an id)
+                    if kind.nullable:
+                        v.id_gen += 1
+                        regs[j + 1] = R.pointer(R.PTR_TO_MEM | R.PTR_MAYBE_NULL, mem_size=kind.size, id=v.id_gen)
+                    else:
+                        regs[j + 1] = R.pointer(R.PTR_TO_MEM, mem_size=kind.size)
+                else:
+                    regs[j + 1] = R.pointer(R.PTR_TO_CTX) if kind == ARG_CTX else R.scalar_unknown()
             st = VerifierState([FuncState(regs, [], frameno=0, subprogno=i, callsite=-1)])
             st.first_insn_idx = starts[i]
             st.last_insn_idx = -1

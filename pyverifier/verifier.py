@@ -20,7 +20,7 @@ from .result import ACCEPT, ERROR, NOT_MODELLED, REJECT, Result
 # the modules of the per-instruction paths, imported once (an import statement inside a
 # function costs about a microsecond each time it runs); none of them imports this module
 # at load time
-from . import calls, links, memory, packet, precision, retval
+from . import btf_access, calls, links, memory, packet, precision, retval, tracing_ctx, uapi
 from . import ctx as ctxm
 from . import packet as ptrcmp
 from . import regs as R
@@ -45,6 +45,8 @@ EACCES = 13
 E2BIG = 7
 COMPLEXITY_LIMIT_INSNS = 1_000_000
 BPF_F_TEST_STATE_FREQ = 1 << 3
+_TRACING = uapi.PROG_TYPES["tracing"]
+_TRACE_RAW_TP = uapi.ATTACH_TYPES["trace_raw_tp"]
 
 
 # the padding and ";" that join a state to the instruction line just printed, by that line's length
@@ -181,7 +183,8 @@ class _Verifier:
             if ins.code == op.CALL and ins.src == op.BPF_PSEUDO_KFUNC_CALL:
                 from .kfuncs import name_of
 
-                t = self.disasm.format_line(self.insns, idx, {ins.imm: name_of(ins.imm) or "kernel-function"})
+                name = name_of(ins.imm) if ins.imm else ""  # BTF id 0 is void, which has no name
+                t = self.disasm.format_line(self.insns, idx, {ins.imm: name if name is not None else "kernel-function"})
             else:
                 t = self.disasm.format_line(self.insns, idx)
             self.insn_text[idx] = t
@@ -211,7 +214,12 @@ class _Verifier:
             e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
             e.no_log = True
             raise e
-        if not ctxm.supported(self.prog.prog_type):
+        self.tracepoint = None
+        if self.prog.prog_type == _TRACING:
+            if (self.prog.expected_attach_type or 0) != _TRACE_RAW_TP:
+                raise NotModelled(f"tracing programs of attach type {self.prog.expected_attach_type}")
+            self.tracepoint = tracing_ctx.prepare(self)
+        elif not ctxm.supported(self.prog.prog_type):
             raise NotModelled(f"program type {self.prog.prog_type}")
         if not ctxm.attach_type_valid(self.prog.prog_type, self.prog.expected_attach_type or 0):
             e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
@@ -239,6 +247,7 @@ class _Verifier:
         self.entered_subprogs = {0}  # subprograms some path called (the others are dead code)
         self.may_goto_seen: set[int] = set()  # may_goto instructions some path reached
         self.returned_from_callee = False
+        self.kfunc_zero_reached = False  # a path reached a kfunc call of BTF id 0 (pyverifier.kfuncs)
         self.global_called: set[int] = set()  # global functions some path called
         self.global_verified: set[int] = set()
         self.state = initial_state()
@@ -251,6 +260,8 @@ class _Verifier:
 
             check_global_subprogs(self)
         check_max_stack_depth(self)
+        if self.kfunc_zero_reached:
+            self.err("invalid kernel function call not eliminated in verifier pass", EINVAL)
 
     # ---- scratch marks / state printing -----------------------------------
     def scratch_all(self) -> None:
@@ -634,15 +645,22 @@ class _Verifier:
                 self.err(f"dereference of modified ctx ptr R{regno} off={reg.off} disallowed")
             if reg.s.var_off.mask or reg.s.var_off.value:
                 self.err(f"variable ctx access var_off={memory._tnum_str(reg.s.var_off)} disallowed")
-            rt = ctxm.check_ctx_access(self.prog.prog_type, self.prog.expected_attach_type, off, size, write)
+            if self.tracepoint is not None:
+                rt = tracing_ctx.ctx_access(self, btf_access.kernel_btf(self), self.tracepoint, off, size, write)
+                if type(rt) is tuple:
+                    rt = ctxm.BtfCtxField(rt)
+            else:
+                rt = ctxm.check_ctx_access(self.prog.prog_type, self.prog.expected_attach_type, off, size, write)
             if rt is ctxm.NOT_MODELLED:
                 raise NotModelled("this context field")
             if rt is None:
                 self.err(f"invalid bpf_context access off={off} size={size}")
             if not write and value_regno >= 0:
-                if rt == R.SCALAR:
+                if type(rt) is ctxm.BtfCtxField:
+                    btf_access.mark_ctx_btf_reg(self, value_regno, rt[0], rt[1])
+                elif rt == R.SCALAR:
                     self.set_reg(value_regno, R.scalar_unknown())
-                elif rt in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_PACKET_END):
+                elif rt in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_PACKET_END, R.PTR_TO_TP_BUFFER):
                     self.set_reg(value_regno, R.pointer(rt))
                 elif R.base_type(rt) in (R.PTR_TO_SOCKET, R.PTR_TO_SOCK_COMMON):
                     r = R.pointer(rt)
@@ -657,7 +675,11 @@ class _Verifier:
         elif b == R.PTR_TO_MEM:
             memory.mem_access(self, reg, regno, reg.off + off, size, write, value_regno)
         elif t == R.CONST_PTR_TO_MAP:
-            memory.map_ptr_access(self, reg, regno, reg.off + off, write)
+            memory.map_ptr_access(self, reg, regno, reg.off + off, size, write, value_regno)
+        elif t == R.PTR_TO_TP_BUFFER:
+            memory.tp_buffer_access(self, reg, regno, reg.off + off, size, write, value_regno)
+        elif b == R.PTR_TO_BTF_ID and not t & R.PTR_MAYBE_NULL:
+            btf_access.check_ptr_to_btf_access(self, reg, regno, reg.off + off, size, write, value_regno)
         elif t == R.SCALAR or t & R.PTR_MAYBE_NULL or b in (R.CONST_PTR_TO_MAP, R.PTR_TO_PACKET_END):
             self.err(f"R{regno} invalid mem access '{R.type_str(t)}'")
         elif t in (R.PTR_TO_SOCKET, R.PTR_TO_SOCK_COMMON, R.PTR_TO_TCP_SOCK, R.PTR_TO_XDP_SOCK):

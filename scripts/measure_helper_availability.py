@@ -38,14 +38,18 @@ PAIRS = [
     "cgroup_inet4_getpeername", "cgroup_inet6_getpeername", "cgroup_inet4_getsockname",
     "cgroup_inet6_getsockname")] + [
     ("cgroup_sockopt", A["cgroup_getsockopt"]), ("cgroup_sockopt", A["cgroup_setsockopt"]),
-    ("sk_lookup", A["sk_lookup"]),
+    ("sk_lookup", A["sk_lookup"]), ("netfilter", A["netfilter"]), ("tracing", A["trace_raw_tp"]),
 ]
+
+
+# programs that need an attach target: one that exists in every kernel
+ATTACH_TO = {(T["tracing"], A["trace_raw_tp"]): "sys_enter"}
 
 
 def _load(pt: int, eat: int, fid: int, lic: str):
     ins = [Insn(0x85, 0, 0, 0, fid), Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]
     p = Program(id=f"m/{pt}/{fid}", source="m", name="m", prog_type=pt, insns=encode(ins),
-                expected_attach_type=eat, license=lic)
+                expected_attach_type=eat, license=lic, attach_to=ATTACH_TO.get((pt, eat)))
     return load(p, log_level=1)
 
 

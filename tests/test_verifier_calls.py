@@ -446,8 +446,18 @@ def _arg_setup(reg: int, val) -> list[Insn]:
 @pytest.mark.bpf
 @pytest.mark.parametrize("ptype", ["socket_filter", "kprobe", "sched_cls", "xdp", "cgroup_sock"])
 def test_helper_argument_sweep_against_kernel(ptype, host_cpus):
+    import pyverifier.kbtf as kbtf
     from kernel_loader import load
+    from selftests.btf import kernel_btf
 
+    kbtf.set_provider(kernel_btf)  # helpers returning pointers to kernel objects need the kernel's BTF
+    try:
+        _sweep(ptype, load)
+    finally:
+        kbtf.set_provider(None)
+
+
+def _sweep(ptype, load):
     pt = T[ptype]
     eat = A["cgroup_inet_sock_create"] if ptype == "cgroup_sock" else 0
     bad = []

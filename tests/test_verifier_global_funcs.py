@@ -146,3 +146,44 @@ def test_ld_abs_needs_an_int_returning_subprogram():
 @pytest.mark.parametrize("name", sorted(SUBPROG_EXITS) + ["void_sub"])
 def test_subprogram_exits_against_kernel(name):
     same_as_kernel(_void_sub_prog() if name == "void_sub" else gprog(name, *SUBPROG_EXITS[name]))
+
+
+# pointers to memory as global function arguments (``int *p``): the callee gets mem_or_null(sz=4), or
+# mem(sz=4) with an ``arg:nonnull`` decl tag; the caller's pointer must be readable and writable for 4 bytes
+def mem_prog(name, insns, tag=None, ptype=1):
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    skb = b.struct("__sk_buff", [], size=192)
+    main = b.func("main", b.func_proto(i, [("ctx", b.ptr(skb))]), linkage=GLOBAL)
+    g = b.func("g", b.func_proto(i, [("p", b.ptr(i))]), linkage=GLOBAL)
+    if tag is not None:
+        b.decl_tag(tag, g, 0)
+    start = next(k for k, x in enumerate(insns) if x == "G")
+    insns = [x for x in insns if x != "G"]
+    return Program(id=f"t/{name}", source="t", name=name, prog_type=ptype, insns=encode(insns), license="GPL",
+                   btf=b.encode(), func_info=((0, main), (start, g)))
+
+
+STORE0 = I(0x62, 10, 0, -8, 0)  # *(u32 *)(r10 -8) = 0
+FP8 = [MOVR(1, 10), I(0x07, 1, 0, 0, -8)]
+DEREF = [I(0x61, 0, 1, 0, 0), EXIT]
+MEM_PROGRAMS = {
+    "stack_pointer": ([STORE0, *FP8, CALL(1), EXIT, "G", MOV(0, 0), EXIT], None),
+    "null_pointer": ([MOV(1, 0), CALL(1), EXIT, "G", MOV(0, 0), EXIT], None),
+    "callee_derefs_maybe_null": ([STORE0, *FP8, CALL(1), EXIT, "G", *DEREF], None),
+    "callee_checks_null": ([STORE0, *FP8, CALL(1), EXIT, "G", MOV(0, 0), I(0x15, 1, 0, 1, 0), *DEREF], None),
+    "too_small": ([STORE0, MOVR(1, 10), I(0x07, 1, 0, 0, -2), CALL(1), EXIT, "G", MOV(0, 0), EXIT], None),
+    "uninit_stack": ([*FP8, CALL(1), EXIT, "G", MOV(0, 0), EXIT], None),
+    "scalar_for_pointer": ([MOV(1, 8), CALL(1), EXIT, "G", MOV(0, 0), EXIT], None),
+    "nonnull_deref": ([STORE0, *FP8, CALL(1), EXIT, "G", *DEREF], "arg:nonnull"),
+    "nonnull_given_null": ([MOV(1, 0), CALL(1), EXIT, "G", *DEREF], "arg:nonnull"),
+    "nullable_on_mem": ([STORE0, *FP8, CALL(1), EXIT, "G", *DEREF], "arg:nullable"),
+    "unknown_tag": ([STORE0, *FP8, CALL(1), EXIT, "G", *DEREF], "arg:weird"),
+}
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("name", sorted(MEM_PROGRAMS))
+def test_global_function_memory_arguments(name):
+    insns, tag = MEM_PROGRAMS[name]
+    same_as_kernel(mem_prog(name, insns, tag))

@@ -153,3 +153,21 @@ def test_iterator_rules_without_a_kernel(kernel_btf_given):
 @pytest.mark.parametrize("name", sorted(ITER_PROGRAMS))
 def test_iterators_against_kernel(name, kernel_btf_given):
     same_as_kernel(_iter_prog(name, kernel_btf_given))
+
+
+# a kfunc call of BTF id 0 (a weak kfunc libbpf left unresolved): fine unless a path reaches it
+KFUNC_ZERO = {
+    "reached": "call #0\nr0 = 1\nexit\n",
+    "unreachable": "r0 = 1\nif r0 > 0x0 goto out\ncall #0\nout:\nr0 = 1\nexit\n",
+    "reached_on_one_path": "r2 = *(u32 *)(r1 +0)\nif r2 > 0x3 goto out\ncall #0\nout:\nr0 = 1\nexit\n",
+}
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("name", sorted(KFUNC_ZERO))
+def test_kfunc_call_of_btf_id_zero(name):
+    from pyverifier.asm import assemble
+
+    p = Program(id=f"t/kf0_{name}", source="t", name=name, prog_type=1,
+                insns=encode(assemble(KFUNC_ZERO[name])))
+    same_as_kernel(p)
