@@ -71,6 +71,7 @@ _NOT_A_REASON = (
     "from ",
     "cur state:",
     "old state:",
+    "; ",  # a source line (line_info): at level 4 the kernel may print one after the error
 )
 # Some kernel messages lack their newline, so the statistics run into them:
 # "expected prog array map for tail callverification time 12 usec".

@@ -206,3 +206,13 @@ def test_first_divergence_agrees_with_line_by_line_comparison_on_long_mutated_lo
             ref = _reference_first_divergence(a, b, INSNS)
             d = first_divergence(a, b, INSNS)
             assert (None if d is None else (d.line, d.insn, d.kernel_line, d.py_line)) == ref, seed
+
+
+def test_rejection_message_before_a_source_line():
+    """At log level 4 the kernel may print the failing instruction's source line after its error."""
+    from pyverifier.result import rejection_message
+
+    log = ("invalid bpf_context access off=3 size=1\n; return ctx->len; @ prog.c:12\n"
+           "verification time 5 usec\nstack depth 0\nprocessed 2 insns (limit 1000000) max_states_per_insn 0 "
+           "total_states 0 peak_states 0 mark_read 0\n")
+    assert rejection_message(log) == "invalid bpf_context access off=3 size=1"
