@@ -674,6 +674,16 @@ class _Importer:
         if any(f.core_count for f in order):
             tags.append("core")
         btf_blob, func_info, line_info = None, (), ()
+        refused = kernel_refuses_btf(self.btf) if with_btf else None
+        if refused is not None:
+            # libbpf loads the object's whole .BTF first; when the kernel refuses it, libbpf goes on
+            # without BTF (no func_info, no line_info) unless something needs it
+            if btf_needs:
+                problem(f"{btf_needs[0]}, but the kernel refuses the object's .BTF ({refused})")
+                return None, out
+            problem(f"loaded without the object's BTF, as libbpf does when the kernel refuses it ({refused})",
+                    fatal=False)
+            with_btf = False
         if with_btf:
             btf_blob, func_info, err = self.program_btf(order)
             if err:
@@ -910,5 +920,24 @@ def main(argv: list[str] | None = None) -> int:
     return run(ap.parse_args(argv))
 
 
+def kernel_refuses_btf(btf: Btf | None) -> str | None:
+    """Why the kernel's BPF_BTF_LOAD would refuse the object's .BTF, for the rules checked here (a FUNC
+    whose prototype has a typed but unnamed argument, as clang emits for some ``__naked`` functions)."""
+    if btf is None:
+        return None
+    for t in btf.types[1:]:
+        if t.kind != FUNC:
+            continue
+        try:
+            proto = btf.type(t.size_type)
+        except BtfError:
+            continue
+        for i, (name, tid) in enumerate(proto.members):
+            if tid and not name:
+                return f"FUNC {t.name} has an unnamed argument #{i + 1}"
+    return None
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

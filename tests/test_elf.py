@@ -938,3 +938,17 @@ def test_pyverifier_logs_equal_the_kernels_with_program_btf(objname):
         same_as_kernel(p)
         judged += 1
     assert judged
+
+
+def test_btf_the_kernel_refuses_is_dropped_as_libbpf_does():
+    """A FUNC with a typed but unnamed argument makes BPF_BTF_LOAD fail; libbpf then loads without BTF."""
+    from kernel_loader.btf import BtfBuilder
+    from selftests.btf import Btf
+    from selftests.elf import kernel_refuses_btf
+
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    b.func("named", b.func_proto(i, [("ctx", b.ptr(0))]))
+    assert kernel_refuses_btf(Btf.parse(b.encode())) is None
+    b.func("naked", b.func_proto(i, [("", b.ptr(0))]))
+    assert kernel_refuses_btf(Btf.parse(b.encode())) == "FUNC naked has an unnamed argument #1"
