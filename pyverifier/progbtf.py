@@ -202,9 +202,8 @@ def read_func_info(prog, subprog_starts: list[int]) -> list[FuncBtf] | None:
                                              attach_type=prog.expected_attach_type or 0)
             out.append(f)
             continue
-        f = FuncBtf(t.name, t.vlen, _static_args(btf, t, prog.prog_type, tags))
-        if f.args is None and tags:
-            f.problem = _static_tag_problem(btf, t, prog.prog_type, tags)
+        f = FuncBtf(t.name, t.vlen, None)
+        f.args, f.problem = _static_args(btf, t, prog.prog_type, tags)
         out.append(f)
     return out
 
@@ -220,24 +219,6 @@ def _arg_tags(btf: Btf, func_id: int) -> dict[int, tuple[str, ...]]:
         if t.kind == DECL_TAG and t.size_type == func_id and t.name.startswith("arg:") and t.extra >= 0:
             out.setdefault(t.extra, []).append(t.name[4:])
     return {i: tuple(v) for i, v in out.items()}
-
-
-def _static_tag_problem(btf: Btf, func, prog_type: int, tags) -> str | None:
-    """The line the kernel logs when a static function's argument carries a decl tag (it checks the
-    arguments in order and may give up silently on an earlier one)."""
-    proto = btf.type(func.size_type)
-    if proto.kind != FUNC_PROTO or len(proto.members) > MAX_BPF_FUNC_REG_ARGS:
-        return None
-    _, ret = btf.skip_mods_and_typedefs(proto.size_type)
-    if ret.kind not in (INT, ENUM, ENUM64):
-        return None
-    for i, (_name, ptid) in enumerate(proto.members):
-        if tags.get(i):
-            return f"arg#{i} type tag is not supported in static functions"
-        _, t = btf.skip_mods_and_typedefs(ptid)
-        if not (t.kind == PTR and _is_ctx(btf, t, prog_type)) and t.kind not in (INT, ENUM, ENUM64):
-            return None
-    return None
 
 
 def _tagged_ctx_ok(btf: Btf, ptr, prog_type: int, attach_type: int) -> bool:
@@ -336,30 +317,30 @@ def check_main(v) -> None:
         v.btf_unreliable.add(0)
 
 
-def _static_args(btf: Btf, func, prog_type: int, tags=None) -> tuple[str, ...] | None:
-    """btf_prepare_func_args for a static function: None where the kernel gives up (silently, or for
-    a decl tag on an argument with ``_static_tag_problem``'s line)."""
-    if tags:
-        return None
+def _static_args(btf: Btf, func, prog_type: int, tags=None):
+    """btf_prepare_func_args for a static function: (argument kinds, None), or (None, the line the kernel
+    logs) where it gives up: silently (None) on a prototype it cannot express, with a line on a decl tag."""
     try:
         proto = btf.type(func.size_type)
         if proto.kind != FUNC_PROTO or len(proto.members) > MAX_BPF_FUNC_REG_ARGS:
-            return None
+            return None, None
         _, ret = btf.skip_mods_and_typedefs(proto.size_type)
         if ret.kind not in (INT, ENUM, ENUM64):
-            return None
+            return None, None
         args = []
-        for _name, ptid in proto.members:
+        for i, (_name, ptid) in enumerate(proto.members):
+            if tags and tags.get(i):
+                return None, f"arg#{i} type tag is not supported in static functions"
             _, t = btf.skip_mods_and_typedefs(ptid)
             if t.kind == PTR and _is_ctx(btf, t, prog_type):
                 args.append(ARG_CTX)
             elif t.kind in (INT, ENUM, ENUM64):
                 args.append(ARG_SCALAR)
             else:
-                return None
-        return tuple(args)
+                return None, None
+        return tuple(args), None
     except BtfError:
-        return None
+        return None, None
 
 
 def _is_ctx(btf: Btf, ptr, prog_type: int) -> bool:
