@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pyverifier.program import Program
 
-from .runner import DEFAULT_TIMEOUT, RunOptions, run
+from .runner import DEFAULT_TIMEOUT, GUEST_LOG_LEVEL, RunOptions, run
 
 
 def _load(spec: str):
@@ -84,7 +84,7 @@ def cmd_run(args) -> int:
     opts = RunOptions(
         corpus=args.corpus, verifiers=args.verifiers, repeat=args.repeat, jobs=args.jobs,
         log_level=args.log_level, timeout=args.timeout, resume=not args.no_resume, render=not args.no_report,
-        attach_check=args.attach_check,
+        attach_check=args.attach_check, guest_log_level=args.guest_log_level or GUEST_LOG_LEVEL,
     )
     print(f"verifier-diff: {len(programs)} programs x {len(args.verifiers)} verifiers -> {out}", file=sys.stderr)
     from contextlib import nullcontext
@@ -124,8 +124,10 @@ def cmd_verify(args) -> int:
         if matrix_series(kind) is not None:
             from kernel_loader.matrix import verify_batch
 
+            # one program's logs are what `verify` is for: full guest logs at --log-level unless asked otherwise
+            level = args.guest_log_level or args.log_level
             matrix[kind] = {r.program_id: r.to_dict()
-                            for r in verify_batch(matrix_series(kind), programs, log_level=args.log_level)}
+                            for r in verify_batch(matrix_series(kind), programs, log_level=level)}
     out = []
     for p in programs:
         results = {}
@@ -292,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--kernels", type=_parse_kernels, default=None,
                        help="kernels for the kernel verifier: host (the running one) and/or Debian series "
                             "booted under QEMU, e.g. host,6.1,6.12 (default: host)")
+        p.add_argument("--guest-log-level", type=int, default=None, choices=(1, 2, 4),
+                       help="log level of the QEMU kernels of --kernels: 4 (BPF_LOG_STATS alone, like veristat: "
+                            "verdict, messages and statistics, no per-instruction trace; the default of run) or "
+                            "1/2 for full guest logs (the default of verify: --log-level)")
 
     r = sub.add_parser("run", help="verify a corpus with every verifier into a run directory, report included")
     r.add_argument("--corpus", default="builtin",

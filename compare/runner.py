@@ -42,6 +42,7 @@ from .pool import TaskFailure, run_tasks
 from .verifiers import VERIFIERS, matrix_series, verifier_label, warm_up
 
 DEFAULT_TIMEOUT = 300.0
+GUEST_LOG_LEVEL = 4  # kernel_loader.matrix.GUEST_LOG_LEVEL (not imported here: the matrix loads lazily)
 
 
 @dataclass
@@ -55,6 +56,7 @@ class RunOptions:
     resume: bool = True
     render: bool = True
     attach_check: bool = False  # attach accepted xdp/tc programs in a scratch netns and send packets
+    guest_log_level: int = GUEST_LOG_LEVEL  # the QEMU kernels' (--kernels 6.1,...) log level: 4 is statistics and messages only
     extra: dict = field(default_factory=dict)
 
 
@@ -353,13 +355,13 @@ def run(
 
             def one_kernel(kind: str):
                 st = BatchStats()
-                res = verify_batch(matrix_series(kind), matrix_pending[kind], log_level=options.log_level, stats=st,
+                res = verify_batch(matrix_series(kind), matrix_pending[kind], log_level=options.guest_log_level, stats=st,
                                    repeat=options.repeat)
                 return kind, res, st
 
             with ThreadPoolExecutor(max_workers=max(1, min(len(matrix_pending), options.jobs))) as ex:
                 for kind, res, st in ex.map(one_kernel, list(matrix_pending)):
-                    matrix_stats[kind] = {"release": st.release, "boots": st.boots,
+                    matrix_stats[kind] = {"release": st.release, "boots": st.boots, "log_level": options.guest_log_level,
                                           "boot_seconds": [round(x, 3) for x in st.boot_seconds]}
                     for p, r in zip(matrix_pending[kind], res):
                         record(p.id, kind, r.to_dict())
@@ -409,6 +411,7 @@ def run(
         "options": {
             "jobs": options.jobs,
             "log_level": options.log_level,
+            "guest_log_level": options.guest_log_level,
             "attach_check": options.attach_check,
             "timeout_s": options.timeout,
             **options.extra,

@@ -82,7 +82,7 @@ def test_batch_decode_refuses_truncated_and_trailing_bytes():
 def test_batch_carries_the_repeat_count():
     progs = [(0, prog([R0_0, EXIT]), 0), (3, lookup_prog(), 0)]
     data = batch.encode_batch(progs, 6, repeat=5)
-    assert data[:4] == b"VDB3"
+    assert data[:4] == batch.MAGIC == b"VDB4"
     b = batch.read_batch(data)
     assert (b.log_level, b.repeat, [e.index for e in b.entries]) == (6, 5, [0, 3])
     assert batch.decode_batch(data) == (6, b.entries)  # the two-field form still reads it
@@ -96,14 +96,63 @@ def test_batch_carries_the_repeat_count():
         batch.read_batch(bytes(zero))
 
 
-def test_version_2_batch_reads_as_one_load_each():
+def _encode_v3(progs, log_level, repeat):
+    """A "VDB3" batch as the previous version wrote it: no program BTF fields."""
+    parts = [struct.pack("<4sIII", b"VDB3", log_level, len(progs), repeat)]
+    for index, p, btf_id in progs:
+        name = batch.prog_name(p)
+        parts.append(struct.pack("<IIIIIIIHH", index, p.prog_type, p.expected_attach_type or 0, p.prog_flags, btf_id,
+                                 p.insn_count, len(p.maps), len(name), 3))
+        parts += [name, b"GPL", p.insns]
+        for m in p.maps:
+            batch._encode_map(m, parts)
+    return b"".join(parts)
+
+
+def test_older_batches_read_without_program_btf():
     progs = [(0, prog([R0_0, EXIT]), 0), (3, lookup_prog(), 7)]
-    v3 = batch.encode_batch(progs, 6, repeat=4)
-    v2 = b"VDB2" + v3[4:12] + v3[16:]  # the previous header: no repeat field
+    v4 = batch.read_batch(batch.encode_batch(progs, 6, repeat=4))
+    v3 = _encode_v3(progs, 6, 4)
+    v2 = b"VDB2" + v3[4:12] + v3[16:]  # the version before: no repeat field either
     b2, b3 = batch.read_batch(v2), batch.read_batch(v3)
-    assert (b2.log_level, b2.repeat, b2.entries) == (6, 1, b3.entries)
-    with pytest.raises(batch.BatchFormatError, match="VDB3"):
+    assert (b3.log_level, b3.repeat, b3.entries) == (6, 4, v4.entries)
+    assert (b2.log_level, b2.repeat, b2.entries) == (6, 1, v4.entries)
+    with pytest.raises(batch.BatchFormatError, match="VDB4"):
         batch.read_batch(b"VDB1" + v3[4:])
+
+
+def _prog_btf():
+    """A BTF blob with two FUNCs and two source lines, the func_info and line_info records pointing into it."""
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    main = b.func("main", b.func_proto(i, [("ctx", b.ptr(0))]), linkage=0)
+    cb = b.func("cb", b.func_proto(i, [("idx", i), ("data", b.ptr(0))]), linkage=0)
+    f, l0, l1 = b._str("prog.c"), b._str("return bpf_loop(3, cb, 0, 0);"), b._str("return 0;")
+    return b.encode(), ((0, main), (8, cb)), ((0, f, l0, (3 << 10) | 5), (8, f, l1, (7 << 10) | 2))
+
+
+def test_batch_carries_program_btf():
+    blob, fi, li = _prog_btf()
+    with_btf = prog([R0_0, EXIT, R0_0, EXIT], name="with_btf", maps=[MapSpec("m", 2, 4, 8, 1)], btf=blob,
+                    func_info=((0, 2), (2, 3)), line_info=li[:1])
+    only_btf = prog([R0_0, EXIT], name="only_btf", btf=blob)  # a blob without records goes alone
+    stray = prog([R0_0, EXIT], name="stray", func_info=fi, line_info=li)  # records without a blob: not sent
+    data = batch.encode_batch([(0, with_btf, 0), (1, only_btf, 0), (2, stray, 0), (3, lookup_prog(), 0)], 4)
+    a, b, c, d = batch.read_batch(data).entries
+    assert (a.btf, a.func_info, a.line_info) == (blob, ((0, 2), (2, 3)), li[:1])
+    assert a.maps == (MapSpec("m", 2, 4, 8, 1),) and a.insns == with_btf.insns
+    assert (b.btf, b.func_info, b.line_info) == (blob, (), ())
+    assert (c.btf, c.func_info, c.line_info) == (None, (), ())  # as kernel_loader.load: no blob, no records
+    assert d.btf is None and d.maps == lookup_prog().maps
+    for cut in range(len(data) - 1, 16, -97):
+        with pytest.raises(batch.BatchFormatError):
+            batch.read_batch(data[:cut])
+    # a record that names func_info but carries no blob is refused (vdload.c refuses it too)
+    one = bytearray(batch.encode_batch([(0, prog([R0_0, EXIT], name="x"), 0)], 4))
+    struct.pack_into("<I", one, 16 + 4 * 8, 1)  # func_info_count of the first program
+    one += struct.pack("<II", 0, 1)
+    with pytest.raises(batch.BatchFormatError, match="no BTF"):
+        batch.read_batch(bytes(one))
 
 
 def test_initramfs_holds_init_batch_and_console():
@@ -264,6 +313,17 @@ def test_map_failures_read_like_kernel_loaders():
     assert oom.verdict == "error" and "268435456-byte" in oom.message
 
 
+def test_refused_program_btf_reads_like_kernel_loaders():
+    blob, fi, _ = _prog_btf()
+    p = prog([R0_0, EXIT], btf=blob[:-3], func_info=fi[:1])
+    btf_log = "magic: 0xeb9f\nversion: 1\n...\nInvalid string section\n"
+    r = from_raw(p, output.RawResult(0, output.PROG_BTF_FAILED, -E.EINVAL, 0, 1, len(btf_log), btf_log))
+    e = BtfLoadError(BpfError(E.EINVAL, os.strerror(E.EINVAL)), btf_log)
+    assert (r.verdict, r.stage, r.errno) == ("error", "program", E.EINVAL)
+    assert r.message == f"program BTF refused by the kernel: {e}"  # kernel_loader.load's words
+    assert r.message.endswith("Invalid string section")
+
+
 def test_bad_map_reference_reads_like_kernel_loaders():
     bad_ref = prog([Insn(0x18, 1, 1, 0, 3), Insn(0, 0, 0, 0, 0), R0_0, EXIT])
     r = from_raw(bad_ref, output.RawResult(0, output.BAD_MAP_REF, -E.EINVAL, 0, 1, 0, ""))
@@ -323,6 +383,7 @@ class ScriptedGuest:
         self.script = list(script)  # per boot: "crash_after:N" | "all" | "full_after:N" | "no_boot" | "fatal"
         self.batches: list[list[int]] = []
         self.repeats: list[int] = []
+        self.levels: list[int] = []
         self.timeouts: list[float] = []
 
     def __call__(self, image, initrd, timeout, out_size=0, memory_mb=0):
@@ -330,6 +391,7 @@ class ScriptedGuest:
         idx = [e.index for e in b.entries]
         self.batches.append(idx)
         self.repeats.append(b.repeat)
+        self.levels.append(b.log_level)
         self.timeouts.append(timeout)
         step = self.script.pop(0)
         parts = [] if step == "no_boot" else [output.hello(len(idx), "9.9.9-test")]
@@ -423,6 +485,53 @@ def test_repeat_reaches_the_guest_and_every_time_comes_back(scripted):
     assert res[0].verify_us == [100.0, 101.0, 102.0] and res[3].verify_us == [400.0, 401.0, 402.0]
     with pytest.raises(ValueError, match="repeat"):
         batchrun.verify_batch("9.9", progs, repeat=0)
+
+
+def test_guests_load_with_statistics_only_unless_asked(scripted):
+    g = scripted(["all", "all", "all"])
+    progs = [prog([R0_0, EXIT], name=f"p{i}") for i in range(2)]
+    default = batchrun.verify_batch("9.9", progs)
+    full = batchrun.verify_batch("9.9", progs, log_level=2)
+    one = batchrun.verify_batch("9.9", progs, log_level=1)
+    assert g.levels == [4, 6, 5]  # BPF_LOG_STATS alone, else the level with the statistics flag
+    assert [r.log_level for r in default + full + one] == [4, 4, 2, 2, 1, 1]
+    for bad in (0, 3, 6):
+        with pytest.raises(ValueError, match="guest log level"):
+            batchrun.verify_batch("9.9", progs, log_level=bad)
+    assert len(g.batches) == 3
+
+
+def test_guest_log_level_options():
+    from compare.cli import build_parser
+    from kernel_loader.matrix.__main__ import main as matrix_main
+
+    from compare.runner import GUEST_LOG_LEVEL, RunOptions
+
+    assert GUEST_LOG_LEVEL == RunOptions().guest_log_level == batchrun.GUEST_LOG_LEVEL == 4
+    ap = build_parser()
+    assert ap.parse_args(["run", "--kernels", "host,6.1"]).guest_log_level is None  # run's default: 4
+    assert ap.parse_args(["run", "--kernels", "host,6.1", "--guest-log-level", "2"]).guest_log_level == 2
+    assert ap.parse_args(["verify", "x.s", "--guest-log-level", "4"]).guest_log_level == 4
+    with pytest.raises(SystemExit):
+        ap.parse_args(["run", "--guest-log-level", "3"])
+    with pytest.raises(SystemExit):
+        matrix_main(["verify", "6.1", "--guest-log-level", "0"])
+
+
+def test_run_records_the_guest_log_level(scripted, tmp_path):
+    import json
+
+    from compare.runner import RunOptions, run
+
+    g = scripted(["all", "all"])
+    progs = [prog([R0_0, EXIT], name=f"p{i}") for i in range(2)]
+    for level, name in ((4, "stats"), (1, "full")):
+        run(progs, tmp_path / name, RunOptions(verifiers=["kernel-9.9"], guest_log_level=level, render=False))
+        rows = [json.loads(line) for line in (tmp_path / name / "results.jsonl").read_text().splitlines()]
+        assert [r["log_level"] for r in rows] == [level, level]
+        meta = json.loads((tmp_path / name / "run.json").read_text())
+        assert meta["options"]["guest_log_level"] == level and meta["kernel_matrix"]["kernel-9.9"]["log_level"] == level
+    assert g.levels == [4, 5]
 
 
 def test_run_fills_the_timing_statistics_of_a_matrix_kernel(scripted, tmp_path):
@@ -539,12 +648,14 @@ def test_boot_61_verdicts():
         lookup_prog("arena", map_type=33),  # BPF_MAP_TYPE_ARENA: 6.9+
         lookup_spin,  # a map created with BTF (a bpf_spin_lock in its value)
         fentry,  # attach_btf_id resolved in 6.1's own BTF
+        *_btf_programs(),
     ]
     st = batchrun.BatchStats()
-    res = batchrun.verify_batch("6.1", progs, stats=st)
+    res = batchrun.verify_batch("6.1", progs, stats=st, log_level=2)
     assert st.boots == 1
     assert all(r.verifier.startswith("kernel-6.1.") for r in res), res[0].verifier
-    ok, no_r0, bswap, lookup, arena, spin, fe = res
+    assert {r.log_level for r in res} == {2}
+    ok, no_r0, bswap, lookup, arena, spin, fe, loop_btf, loop_bare, bad_btf, no_r0_src = res
     assert ok.verdict == "accept" and ok.insns_processed == 2 and ok.stack_depth == [0] and "0: (b7) r0 = 0" in ok.log
     assert (no_r0.verdict, no_r0.errno, no_r0.message) == ("reject", E.EACCES, "R0 !read_ok")
     assert (bswap.verdict, bswap.errno, bswap.message) == ("reject", E.EINVAL, "unknown opcode d7")
@@ -554,18 +665,67 @@ def test_boot_61_verdicts():
     assert spin.verdict == "accept", spin.message
     assert fe.verdict == "accept", fe.message
     assert fe.attach_btf_id and fe.verified_insns == 2 and fe.jited_prog_len
+    _check_btf_programs(loop_btf, loop_bare, bad_btf, no_r0_src)
+    assert "; return bpf_loop(3, cb, 0, 0);" in loop_btf.log  # line_info reached the kernel
+    assert "; return r0;" in no_r0_src.log
+
+
+# r1 = 3; r2 = &callback; r3 = 0; r4 = 0; call bpf_loop; r0 = 0; exit; callback: r0 = 0; exit
+LOOP = [Insn(0xB7, 1, 0, 0, 3), Insn(0x18, 2, 4, 0, 6), Insn(0, 0, 0, 0, 0), Insn(0xB7, 3, 0, 0, 0),
+        Insn(0xB7, 4, 0, 0, 0), Insn(0x85, 0, 0, 0, 181), R0_0, EXIT, R0_0, EXIT]
+
+
+def _btf_programs():
+    """Programs whose verdict depends on their own BTF reaching the kernel (func_info of a callback),
+    one whose BTF the kernel refuses, and a rejected one with line_info."""
+    blob, fi, li = _prog_btf()
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    main = b.func("main", b.func_proto(i, [("ctx", b.ptr(0))]), linkage=0)
+    src = b._str("src.c"), b._str("return r0;")
+    return [
+        prog(LOOP, name="loop_btf", btf=blob, func_info=fi, line_info=li),
+        prog(LOOP, name="loop_bare"),  # bpf_loop's callback needs func_info: refused without
+        prog([R0_0, EXIT], name="bad_btf", btf=blob[:-2], func_info=fi[:1]),  # string section cut short
+        prog([EXIT], name="no_r0_src", btf=b.encode(), func_info=((0, main),), line_info=((0, *src, 1 << 10),)),
+    ]
+
+
+def _check_btf_programs(loop_btf, loop_bare, bad_btf, no_r0_src):
+    """The verdicts kernel_loader.load gives these programs on the host, by the same rules."""
+    assert loop_btf.verdict == "accept", loop_btf.message
+    assert (loop_bare.verdict, loop_bare.message) == ("reject", "missing btf func_info")
+    assert (bad_btf.verdict, bad_btf.stage, bad_btf.errno) == ("error", "program", E.EINVAL), bad_btf.message
+    assert bad_btf.message.startswith("program BTF refused by the kernel: BPF_BTF_LOAD failed: ")
+    assert (no_r0_src.verdict, no_r0_src.message) == ("reject", "R0 !read_ok")
+
+
+@pytest.mark.bpf
+def test_btf_programs_on_the_host():
+    """The host loader's verdicts for the programs the 6.1 guest test sends (what the guest must match)."""
+    from kernel_loader import bpf_status, load
+
+    ok, why = bpf_status()
+    if not ok:
+        pytest.skip(f"bpf() unavailable: {why}")
+    _check_btf_programs(*(load(p, log_level=4) for p in _btf_programs()))
 
 
 @pytest.mark.bpf
 def test_boot_61_repeats_each_load():
     _kernel_61_or_skip()
-    progs = [prog([R0_0, EXIT], name="ok"), prog([EXIT], name="no_r0"), lookup_prog("lookup")]
+    progs = [prog([R0_0, EXIT], name="ok"), prog([EXIT], name="no_r0"), lookup_prog("lookup"), *_btf_programs()]
     st = batchrun.BatchStats()
-    res = batchrun.verify_batch("6.1", progs, stats=st, repeat=2)
+    res = batchrun.verify_batch("6.1", progs, stats=st, repeat=2)  # at the default log level: statistics only
     assert st.boots == 1
-    ok, no_r0, lookup = res
+    ok, no_r0, lookup, *with_btf = res
     assert (ok.verdict, no_r0.verdict, lookup.verdict) == ("accept", "reject", "accept"), [r.message for r in res]
     assert no_r0.message == "R0 !read_ok" and ok.verified_insns == 2
+    assert {r.log_level for r in res} == {4}
+    _check_btf_programs(*with_btf)
+    assert ok.insns_processed == 2 and lookup.insns_processed and ok.stack_depth == [0]
+    assert "0: (b7) r0 = 0" not in ok.log and "call bpf_map_lookup_elem" not in lookup.log  # no trace
+    res = res[:3]  # (the refused BTF never loaded: no times)
     for r in res:
         assert len(r.verify_us) == 2 and all(t >= 0 for t in r.verify_us), (r.program_id, r.verify_us)
         # the first load's time is the one its (kept) log states; the second load's log is not kept
@@ -609,3 +769,23 @@ def test_kfunc_calls_get_the_guest_kernels_btf_ids(tmp_path):
     assert guest_kfuncs(prog.__class__(id="t/n", source="t", name="n", prog_type=1,
                                        insns=encode([Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)])),
                         str(older), res) is not None
+
+
+def test_report_does_not_fault_a_statistics_only_log_for_missing_trace_text():
+    """A guest at log level 4 has the messages but no state dumps: an expected text found only in a trace
+    is not held against it; a wrong verdict still is, and a full log still must contain the text."""
+    from pyverifier.program import Expect
+    from reports.pages import LogView, _expect_checks
+
+    p = Program(id="t/x", source="t", name="x", prog_type=1, insns=encode([EXIT]),
+                expect=Expect(verdict="reject", message="R0=scalar()"))
+    stats_log = "R0 !read_ok\nverification time 3 usec\nstack depth 0\n"
+    results = [{"verifier": "kernel-6.1", "verdict": "reject", "message": "R0 !read_ok", "log_level": 4},
+               {"verifier": "kernel-6.12", "verdict": "reject", "message": "R0 !read_ok", "log_level": 2},
+               {"verifier": "kernel-6.1b", "verdict": "accept", "message": "", "log_level": 4}]
+    logs = [LogView(r["verifier"], stats_log, "", "") for r in results]
+    got = _expect_checks(p, {}, results, logs)
+    assert [(c["ok"], c["unchecked"]) for c in got] == [(True, True), (False, False), (False, False)]
+    assert "statistics-only" in got[0]["detail"] and "does not contain" in got[1]["detail"]
+    found = _expect_checks(p, {}, results[:1], [LogView("kernel-6.1", "R0=scalar() R0 !read_ok\n", "", "")])
+    assert [(c["ok"], c["unchecked"]) for c in found] == [(True, False)]  # found: checked, as in a full log

@@ -2,6 +2,10 @@
 
     python -m kernel_loader.matrix setup [6.1 6.12]      build the loader, fetch kernels (idempotent)
     python -m kernel_loader.matrix verify 6.1 [6.12] [--corpus builtin] [--compare-host] [--repeat N]
+                                          [--guest-log-level 1|2|4]
+
+Guests load at log level 4 (BPF_LOG_STATS alone, like veristat: verdict, messages, statistics) unless
+--guest-log-level 1 or 2 asks for their full logs. --log-level is the host's, for --compare-host.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import time
 from collections import Counter
 
 from . import available_kernels, ensure_kernel, ensure_loader
-from .batchrun import BatchStats, verify_batch
+from .batchrun import GUEST_LOG_LEVEL, GUEST_LOG_LEVELS, BatchStats, verify_batch
 from .kernels import KernelUnavailable, cached
 from .loaderbin import LoaderUnavailable
 
@@ -55,12 +59,13 @@ def cmd_verify(args) -> int:
         stats = BatchStats()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
-        res = verify_batch(v, programs, log_level=args.log_level, stats=stats, repeat=args.repeat)
+        res = verify_batch(v, programs, log_level=args.guest_log_level, stats=stats, repeat=args.repeat)
         el = time.monotonic() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         counts = Counter(r.verdict for r in res)
-        print(f"kernel {v} ({stats.release}): {len(programs)} programs in {el:.2f} s (QEMU CPU {cpu:.2f} s), {stats.boots} boot(s) "
+        print(f"kernel {v} ({stats.release}), log level {args.guest_log_level}: {len(programs)} programs in {el:.2f} s "
+              f"(QEMU CPU {cpu:.2f} s), {stats.boots} boot(s) "
               f"({', '.join(f'{s:.2f}' for s in stats.boot_seconds)} s), {stats.output_bytes} bytes of output; "
               + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())))
         timed = [r.verify_us for r in res if r.verify_us]
@@ -90,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     v = sub.add_parser("verify", help="verify a corpus with other kernels and report time and verdicts")
     v.add_argument("versions", nargs="+")
     v.add_argument("--corpus", default="builtin")
-    v.add_argument("--log-level", type=int, default=2, choices=(1, 2))
+    v.add_argument("--guest-log-level", type=int, default=GUEST_LOG_LEVEL, choices=GUEST_LOG_LEVELS,
+                   help="the guests' verifier log level: 4 (default) statistics and messages only, 1 or 2 full logs")
+    v.add_argument("--log-level", type=int, default=2, choices=(1, 2), help="the host's log level (--compare-host)")
     v.add_argument("--compare-host", action="store_true", help="also load on the running kernel and list differences")
     v.add_argument("--repeat", type=int, default=1, help="loads of each program (each one's verification time is kept)")
     v.set_defaults(fn=cmd_verify)

@@ -2,20 +2,29 @@
 
 Little-endian throughout::
 
-    "VDB3"  u32 log_level (the statistics flag already added)  u32 count  u32 repeat
+    "VDB4"  u32 log_level (the statistics flag already added)  u32 count  u32 repeat
     count times, a program:
       u32 index  u32 prog_type  u32 expected_attach_type  u32 prog_flags  u32 attach_btf_id
-      u32 insn_count  u32 map_count  u16 name_length  u16 license_length  name  license  insns (8 bytes a slot)
+      u32 insn_count  u32 map_count  u32 btf_length (0xffffffff: none)  u32 func_info_count
+      u32 line_info_count  u16 name_length  u16 license_length
+      name  license  insns (8 bytes a slot)  btf
+      func_info_count times (u32 insn_off, u32 type_id)
+      line_info_count times (u32 insn_off, u32 file_name_off, u32 line_off, u32 line_col)
       map_count times, a map:
         u32 type  u32 key_size  u32 value_size  u32 max_entries  u32 flags
         u32 init_length (0xffffffff: none)  u32 btf_length (0xffffffff: none)  u32 btf_key_type_id
         u32 btf_value_type_id  u8 frozen  u8 has_inner  u16 name_length
         name  init  btf  [the inner map template, the same layout, when has_inner]
 
+The program's own BTF (``Program.btf``, ``func_info``, ``line_info``) goes to the guest as it goes to
+the running kernel in ``kernel_loader.loader.prog_load``: the guest loads the blob (BPF_BTF_LOAD)
+after the maps and passes its fd with the records to BPF_PROG_LOAD (``prog_btf_fd``,
+``func_info``, ``line_info``). Records without a blob are not sent (the host sends none then either).
+
 ``repeat`` is how many times the guest loads each program (``--repeat``: the timing statistics); the
-first load's log is the one reported, the others add their ``verification time``. A ``"VDB2"`` batch
-(the previous version) has no ``repeat`` field and means one load a program; the guest and
-``read_batch`` accept both.
+first load's log is the one reported, the others add their ``verification time``. Older batches are
+still read by the guest and by ``read_batch``: ``"VDB3"`` has no BTF fields (no program BTF),
+``"VDB2"`` neither those nor ``repeat`` (one load a program).
 
 ``index`` is the program's position in the caller's list, echoed in its result record. Names are
 sent already cleaned the way ``kernel_loader`` cleans them for the running kernel; ``attach_btf_id``
@@ -31,14 +40,18 @@ from pyverifier.program import MapSpec, Program
 
 from ..maps import _map_name
 
-MAGIC = b"VDB3"
-MAGIC_V2 = b"VDB2"  # without the repeat count: one load a program
+MAGIC = b"VDB4"
+MAGIC_V3 = b"VDB3"  # without program BTF
+MAGIC_V2 = b"VDB2"  # without program BTF and the repeat count: one load a program
 ABSENT = 0xFFFFFFFF
 MAX_REPEAT = 100_000  # vdload.c refuses more
 
 _HEAD_V2 = struct.Struct("<4sII")
 _HEAD = struct.Struct("<4sIII")
-_PROG = struct.Struct("<IIIIIIIHH")
+_PROG_V3 = struct.Struct("<IIIIIIIHH")
+_PROG = struct.Struct("<IIIIIIIIIIHH")
+_FUNC_INFO = struct.Struct("<II")
+_LINE_INFO = struct.Struct("<IIII")
 _MAP = struct.Struct("<IIIIIIIIIBBH")
 
 
@@ -64,6 +77,9 @@ class BatchEntry:
     license: bytes
     insns: bytes
     maps: tuple[MapSpec, ...]
+    btf: bytes | None = None  # the program's BTF blob (prog_btf_fd), None when it has none
+    func_info: tuple[tuple[int, int], ...] = ()
+    line_info: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def _encode_map(spec: MapSpec, parts: list[bytes]) -> None:
@@ -93,9 +109,17 @@ def encode_batch(programs: list[tuple[int, Program, int]], log_level: int, repea
     for index, p, attach_btf_id in programs:
         name = prog_name(p)
         lic = p.license.encode()[:255]
+        btf = p.btf
+        func_info = p.func_info if btf is not None else ()
+        line_info = p.line_info if btf is not None else ()
         parts.append(_PROG.pack(index, p.prog_type, p.expected_attach_type or 0, p.prog_flags, attach_btf_id,
-                                len(p.insns) // 8, len(p.maps), len(name), len(lic)))
+                                len(p.insns) // 8, len(p.maps), ABSENT if btf is None else len(btf),
+                                len(func_info), len(line_info), len(name), len(lic)))
         parts += [name, lic, p.insns]
+        if btf is not None:
+            parts.append(btf)
+        parts += [_FUNC_INFO.pack(*r) for r in func_info]
+        parts += [_LINE_INFO.pack(*r) for r in line_info]
         for m in p.maps:
             _encode_map(m, parts)
     return b"".join(parts)
@@ -140,10 +164,11 @@ class Batch(NamedTuple):
 
 
 def read_batch(data: bytes) -> Batch:
-    """Decode a batch of either version (``"VDB2"``: repeat 1). For tests and debugging; the guest is C."""
+    """Decode a batch of any version (``"VDB3"``: no program BTF; ``"VDB2"``: that and repeat 1).
+    For tests and debugging; the guest is C."""
     r = _Reader(data)
     magic = bytes(data[:4])
-    if magic == MAGIC:
+    if magic in (MAGIC, MAGIC_V3):
         _, log_level, count, repeat = r.unpack(_HEAD, "header")
         if not 1 <= repeat <= MAX_REPEAT:
             raise BatchFormatError(f"batch asks for {repeat} repetitions (1 to {MAX_REPEAT})")
@@ -151,15 +176,25 @@ def read_batch(data: bytes) -> Batch:
         _, log_level, count = r.unpack(_HEAD_V2, "header")
         repeat = 1
     else:
-        raise BatchFormatError(f"batch starts with {magic!r}, not {MAGIC!r} or {MAGIC_V2!r}")
+        raise BatchFormatError(f"batch starts with {magic!r}, not {MAGIC!r}, {MAGIC_V3!r} or {MAGIC_V2!r}")
     out = []
     for _ in range(count):
-        index, ptype, eat, flags, btf_id, n_insns, n_maps, nlen, llen = r.unpack(_PROG, "program")
+        if magic == MAGIC:
+            (index, ptype, eat, flags, btf_id, n_insns, n_maps, btf_len, n_func, n_line, nlen,
+             llen) = r.unpack(_PROG, "program")
+        else:
+            index, ptype, eat, flags, btf_id, n_insns, n_maps, nlen, llen = r.unpack(_PROG_V3, "program")
+            btf_len, n_func, n_line = ABSENT, 0, 0
         name = r.take(nlen, "name")
         lic = r.take(llen, "license")
         insns = r.take(8 * n_insns, "insns")
+        btf = r.take(btf_len, "program btf") if btf_len != ABSENT else None
+        func_info = tuple(r.unpack(_FUNC_INFO, "func_info") for _ in range(n_func))
+        line_info = tuple(r.unpack(_LINE_INFO, "line_info") for _ in range(n_line))
+        if btf is None and (func_info or line_info):
+            raise BatchFormatError(f"program #{index} has func_info or line_info but no BTF")
         maps = tuple(_decode_map(r) for _ in range(n_maps))
-        out.append(BatchEntry(index, ptype, eat, flags, btf_id, name, lic, insns, maps))
+        out.append(BatchEntry(index, ptype, eat, flags, btf_id, name, lic, insns, maps, btf, func_info, line_info))
     if r.pos != len(data):
         raise BatchFormatError(f"{len(data) - r.pos} bytes after the last program")
     return Batch(log_level, repeat, out)

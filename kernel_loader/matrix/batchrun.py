@@ -29,6 +29,8 @@ from . import batch, initramfs, output, qemu
 from .kernels import CachedKernel, KernelUnavailable, fetch
 from .loaderbin import LoaderUnavailable, ensure_loader
 
+GUEST_LOG_LEVEL = 4  # what guests load at unless asked: BPF_LOG_STATS alone, as veristat does
+GUEST_LOG_LEVELS = (1, 2, 4)
 MAX_CRASH_REBOOTS = 8  # guest stops early this often in one batch before the rest become error rows
 BASE_TIMEOUT_S = 90.0
 PER_PROGRAM_TIMEOUT_S = 3.0
@@ -113,6 +115,11 @@ def result_from_raw(program: Program, raw: output.RawResult, res: Result) -> Res
         else:
             res.message = str(MapCreateError(spec, raw.detail, bpf_err))
         return res
+    if raw.status == output.PROG_BTF_FAILED:  # as kernel_loader.load reports a refused program BTF
+        res.errno, res.stage = err, STAGE_PROGRAM
+        e = BtfLoadError(sc.BpfError(err, os.strerror(err)), raw.log)
+        res.message = f"program BTF refused by the kernel: {e}"
+        return res
     if raw.status == output.BAD_MAP_REF:
         res.stage = STAGE_PROGRAM
         try:
@@ -154,7 +161,7 @@ def _error(program: Program, verifier: str, message: str, log_level: int, log: s
                   log_level=log_level)
 
 
-def verify_batch(version: str, programs: list[Program], log_level: int = 2, timeout: float | None = None,
+def verify_batch(version: str, programs: list[Program], log_level: int = GUEST_LOG_LEVEL, timeout: float | None = None,
                  stats: BatchStats | None = None, out_size: int = qemu.DEFAULT_OUT_SIZE,
                  repeat: int = 1) -> list[Result]:
     """Verify ``programs`` with Debian's kernel ``version`` (``"6.1"``, ``"6.12"``) booted under QEMU.
@@ -166,7 +173,15 @@ def verify_batch(version: str, programs: list[Program], log_level: int = 2, time
     several boots). ``repeat``: loads of each program, each one's ``verification time`` in
     ``Result.verify_us`` (the log, statistics and info are the first load's), as ``kernel_loader.load``
     does on the host.
+
+    ``log_level``: 4 (the default) loads with BPF_LOG_STATS alone, like veristat: the log holds the
+    verifier's messages (the rejection reason and what it prints before it) and the statistics, but
+    no per-instruction trace, so verdicts, messages and statistics are those of a full log at a
+    fraction of the guest's time (formatting the trace is most of it under TCG). 1 or 2 asks for the
+    full log at that level (the statistics flag is added). ``Result.log_level`` is the level used.
     """
+    if log_level not in GUEST_LOG_LEVELS:
+        raise ValueError(f"guest log level must be one of {GUEST_LOG_LEVELS}, not {log_level}")
     if not 1 <= repeat <= batch.MAX_REPEAT:
         raise ValueError(f"repeat must be between 1 and {batch.MAX_REPEAT}, not {repeat}")
     stats = stats if stats is not None else BatchStats()

@@ -16,6 +16,7 @@ Kinds and payloads (little-endian):
           status NO_MEMORY: the guest could not allocate a log buffer of detail bytes;
           status MAP_BTF_FAILED: the BTF of map #detail was refused, ret is -errno, the log is the BTF log;
           status BAD_MAP_REF: instruction #detail refers to a map the program does not have;
+          status PROG_BTF_FAILED: the program's own BTF was refused, ret is -errno, the log is the BTF log;
           log_length < log_total: a log too large for the whole region, of which only the end is sent
   TIMED_RESULT  the RESULT fields up to jited_prog_len, then u32 rep_count and rep_count times
           (i32 ret, u32 has_time, u64 verification_time_us), then the log: every load of a repeated
@@ -34,7 +35,7 @@ import struct
 from dataclasses import dataclass, field
 
 HELLO, RESULT, DONE, FULL, FATAL, TIMED_RESULT = 1, 2, 3, 4, 5, 6
-LOADED, MAP_FAILED, NO_MEMORY, MAP_BTF_FAILED, BAD_MAP_REF = 0, 1, 2, 3, 4
+LOADED, MAP_FAILED, NO_MEMORY, MAP_BTF_FAILED, BAD_MAP_REF, PROG_BTF_FAILED = 0, 1, 2, 3, 4, 5
 
 _FRAME = struct.Struct("<3sBI")
 _RESULT = struct.Struct("<IIiIQIIIIII")

@@ -2,6 +2,8 @@
  * vdload: /init of the throw-away initramfs that kernel_loader.matrix boots under QEMU.
  *
  * It reads /batch (format: kernel_loader/matrix/batch.py), creates each program's maps, loads the
+ * program's own BTF when it carries one (its fd, func_info and line_info go to BPF_PROG_LOAD, as
+ * kernel_loader/loader.py sends them), loads the
  * program with BPF_PROG_LOAD at the requested log level (growing the log buffer on ENOSPC), as many
  * times as the batch's repeat count asks (closing each fd; the log of the first load is kept, of the
  * others only their `verification time`), and writes one framed record per program (format:
@@ -57,6 +59,7 @@
 #define ST_NO_MEMORY 2   /* no log buffer of `detail` bytes could be allocated */
 #define ST_MAP_BTF_FAIL 3 /* the BTF of map #detail was refused: ret is -errno, the log is the BTF log */
 #define ST_BAD_MAP_REF 4 /* insn #detail refers to a map the program does not have */
+#define ST_PROG_BTF_FAIL 5 /* the program's own BTF was refused: ret is -errno, the log is the BTF log */
 
 #define MAX_REPEAT 100000 /* what batch.py accepts */
 
@@ -298,6 +301,35 @@ struct btf_cache {
 
 static char btf_log[BTF_LOG_SIZE];
 
+/* BPF_BTF_LOAD of a blob: its fd, or -1 with errno set and btf_log holding the kernel's reason
+ * (a refusal is asked again with a log, as kernel_loader/btf.py load_btf does). */
+static int load_btf_blob(const uint8_t *blob, uint32_t len)
+{
+	uint8_t attr[ATTR_SIZE] = {0};
+	put_u64(attr + 0, (uintptr_t)blob);
+	put_u32(attr + 16, len);
+	btf_log[0] = 0;
+	int fd = (int)sys_bpf(BPF_BTF_LOAD, attr);
+	if (fd >= 0)
+		return fd;
+	int err = errno;
+	if (err == EINVAL || err == E2BIG || err == EACCES) { /* the BTF checker said no: ask it why */
+		memset(attr, 0, sizeof(attr));
+		put_u64(attr + 0, (uintptr_t)blob);
+		put_u64(attr + 8, (uintptr_t)btf_log);
+		put_u32(attr + 16, len);
+		put_u32(attr + 20, BTF_LOG_SIZE);
+		put_u32(attr + 24, 1);
+		fd = (int)sys_bpf(BPF_BTF_LOAD, attr);
+		if (fd >= 0)
+			return fd; /* accepted the second time: use it */
+		err = errno;
+	}
+	btf_log[BTF_LOG_SIZE - 1] = 0;
+	errno = err;
+	return -1;
+}
+
 /* The fd of `m`'s BTF (0 when it has none), or -1 with errno set and btf_log holding the kernel's reason. */
 static int btf_fd_for(struct btf_cache *c, const struct map_spec *m)
 {
@@ -306,30 +338,9 @@ static int btf_fd_for(struct btf_cache *c, const struct map_spec *m)
 	for (int i = 0; i < c->n; i++)
 		if (c->len[i] == m->btf_len && !memcmp(c->blob[i], m->btf, m->btf_len))
 			return c->fd[i];
-	uint8_t attr[ATTR_SIZE] = {0};
-	put_u64(attr + 0, (uintptr_t)m->btf);
-	put_u32(attr + 16, m->btf_len);
-	btf_log[0] = 0;
-	int fd = (int)sys_bpf(BPF_BTF_LOAD, attr);
-	if (fd < 0) {
-		int err = errno;
-		if (err == EINVAL || err == E2BIG || err == EACCES) { /* the BTF checker said no: ask it why */
-			memset(attr, 0, sizeof(attr));
-			put_u64(attr + 0, (uintptr_t)m->btf);
-			put_u64(attr + 8, (uintptr_t)btf_log);
-			put_u32(attr + 16, m->btf_len);
-			put_u32(attr + 20, BTF_LOG_SIZE);
-			put_u32(attr + 24, 1);
-			fd = (int)sys_bpf(BPF_BTF_LOAD, attr);
-			if (fd >= 0)
-				goto cache; /* accepted the second time: use it */
-			err = errno;
-		}
-		btf_log[BTF_LOG_SIZE - 1] = 0;
-		errno = err;
+	int fd = load_btf_blob(m->btf, m->btf_len);
+	if (fd < 0)
 		return -1;
-	}
-cache:
 	if (c->n < 64) {
 		c->blob[c->n] = m->btf;
 		c->len[c->n] = m->btf_len;
@@ -479,6 +490,9 @@ struct load_req {
 	uint16_t name_len;
 	uint32_t attach, attach_btf_id;
 	const int *fds; /* NULL without maps */
+	int btf_fd; /* the program's own BTF, -1 without */
+	const uint8_t *func_info, *line_info; /* records of 8 and 16 bytes, sent with btf_fd */
+	uint32_t func_info_cnt, line_info_cnt;
 };
 
 /* One BPF_PROG_LOAD with its log in *log (*size bytes), the buffer regrown until the log fits (or
@@ -507,6 +521,19 @@ static int load_prog(const struct load_req *q, char **log, uint32_t *size)
 		put_u32(attr + 108, q->attach_btf_id);
 		if (q->fds)
 			put_u64(attr + 120, (uintptr_t)q->fds);
+		if (q->btf_fd >= 0) { /* prog_btf_fd, func_info, line_info: the offsets kernel_loader/loader.py uses */
+			put_u32(attr + 72, (uint32_t)q->btf_fd);
+			if (q->func_info_cnt) {
+				put_u32(attr + 76, 8);
+				put_u64(attr + 80, (uintptr_t)q->func_info);
+			}
+			put_u32(attr + 88, q->func_info_cnt);
+			if (q->line_info_cnt) {
+				put_u32(attr + 92, 16);
+				put_u64(attr + 96, (uintptr_t)q->line_info);
+			}
+			put_u32(attr + 104, q->line_info_cnt);
+		}
 		long r = sys_bpf(BPF_PROG_LOAD, attr);
 		int ret = r < 0 ? -errno : (int)r;
 		uint32_t true_size;
@@ -526,7 +553,7 @@ static int load_prog(const struct load_req *q, char **log, uint32_t *size)
 }
 
 /* Verify one program read from the batch `repeat` times; returns -1 when the output region is full. */
-static int one_program(uint32_t log_level, uint32_t repeat)
+static int one_program(uint32_t log_level, uint32_t repeat, int version)
 {
 	uint32_t idx = get_u32("program index");
 	uint32_t prog_type = get_u32("prog_type");
@@ -535,11 +562,22 @@ static int one_program(uint32_t log_level, uint32_t repeat)
 	uint32_t attach_btf_id = get_u32("attach_btf_id");
 	uint32_t n_insns = get_u32("insn count");
 	uint32_t n_maps = get_u32("map count");
+	uint32_t btf_len = ABSENT, fi_cnt = 0, li_cnt = 0; /* VDB2/VDB3: no program BTF */
+	if (version >= 4) {
+		btf_len = get_u32("program btf length");
+		fi_cnt = get_u32("func_info count");
+		li_cnt = get_u32("line_info count");
+	}
 	uint16_t name_len = get_u16("name length");
 	uint16_t lic_len = get_u16("license length");
 	const uint8_t *name = get_bytes(name_len, "name");
 	const uint8_t *lic = get_bytes(lic_len, "license");
 	const uint8_t *insns_in = get_bytes((size_t)n_insns * 8, "insns");
+	const uint8_t *prog_btf = btf_len != ABSENT ? get_bytes(btf_len, "program btf") : NULL;
+	const uint8_t *func_info = get_bytes((size_t)fi_cnt * 8, "func_info");
+	const uint8_t *line_info = get_bytes((size_t)li_cnt * 16, "line_info");
+	if (!prog_btf && (fi_cnt || li_cnt))
+		emit_fatal("program #%u has func_info or line_info but no BTF", idx);
 	struct map_spec *maps = calloc(n_maps ? n_maps : 1, sizeof(*maps));
 	for (uint32_t i = 0; i < n_maps; i++)
 		read_map(&maps[i]);
@@ -547,7 +585,7 @@ static int one_program(uint32_t log_level, uint32_t repeat)
 	uint64_t t0 = now_ns();
 	int *fds = calloc(n_maps ? n_maps : 1, sizeof(int));
 	int *all_fds = calloc(2 * (n_maps ? n_maps : 1), sizeof(int));
-	int n_all = 0, rc = 0;
+	int n_all = 0, rc = 0, prog_btf_fd = -1;
 	struct btf_cache btfs = {.n = 0};
 	uint8_t *insns = NULL;
 	char *log = NULL, *rlog = NULL;
@@ -582,6 +620,12 @@ btf_fail:
 	for (int i = 0; i < btfs.n; i++) /* a map keeps its own reference to its BTF */
 		close(btfs.fd[i]);
 	btfs.n = 0;
+	/* the program's own BTF, after the maps as on the host (kernel_loader.load) */
+	if (prog_btf && (prog_btf_fd = load_btf_blob(prog_btf, btf_len)) < 0) {
+		int err = errno;
+		rc = emit_result(idx, ST_PROG_BTF_FAIL, -err, 0, now_ns() - t0, NULL, NULL, 0, btf_log, strlen(btf_log));
+		goto out;
+	}
 
 	/* patch map indices into fds: ld_imm64 (0x18) with src BPF_PSEUDO_MAP_FD (1) or _VALUE (2) */
 	insns = malloc((size_t)n_insns * 8 + 8);
@@ -603,7 +647,7 @@ btf_fail:
 	memcpy(license, lic, lic_len < 255 ? lic_len : 255);
 
 	struct load_req q = {prog_type, n_insns, insns, license, log_level, prog_flags, name, name_len, attach,
-			     attach_btf_id, n_maps ? fds : NULL};
+			     attach_btf_id, n_maps ? fds : NULL, prog_btf_fd, func_info, line_info, fi_cnt, li_cnt};
 	uint32_t size = INITIAL_LOG_SIZE;
 	int ret = load_prog(&q, &log, &size);
 	if (!log) {
@@ -650,6 +694,8 @@ out:
 	free(insns);
 	for (int i = 0; i < btfs.n; i++)
 		close(btfs.fd[i]);
+	if (prog_btf_fd >= 0)
+		close(prog_btf_fd);
 	for (int i = 0; i < n_all; i++)
 		close(all_fds[i]);
 	for (uint32_t i = 0; i < n_maps; i++)
@@ -687,12 +733,12 @@ int main(void)
 	in_end = batch + got;
 
 	const uint8_t *magic = get_bytes(4, "magic");
-	int v3 = !memcmp(magic, "VDB3", 4);
-	if (!v3 && memcmp(magic, "VDB2", 4))
-		emit_fatal("/batch starts with neither VDB3 nor VDB2");
+	int version = !memcmp(magic, "VDB4", 4) ? 4 : !memcmp(magic, "VDB3", 4) ? 3 : !memcmp(magic, "VDB2", 4) ? 2 : 0;
+	if (!version)
+		emit_fatal("/batch starts with none of VDB4, VDB3, VDB2");
 	uint32_t log_level = get_u32("log level");
 	uint32_t count = get_u32("program count");
-	uint32_t repeat = v3 ? get_u32("repeat count") : 1; /* VDB2 has none: one load a program */
+	uint32_t repeat = version >= 3 ? get_u32("repeat count") : 1; /* VDB2 has none: one load a program */
 	if (repeat < 1 || repeat > MAX_REPEAT)
 		emit_fatal("/batch asks for %u repetitions (1 to %u)", repeat, MAX_REPEAT);
 
@@ -705,7 +751,7 @@ int main(void)
 
 	uint32_t done = 0;
 	for (; done < count; done++) {
-		if (one_program(log_level, repeat) < 0) {
+		if (one_program(log_level, repeat, version) < 0) {
 			uint8_t full[4];
 			put_u32(full, done);
 			emit(REC_FULL, full, 4, NULL, 0);
