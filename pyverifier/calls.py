@@ -124,7 +124,7 @@ def check_helper_call(v, ins) -> None:
     prog = v.prog
     if fid < 0 or fid >= BPF_FUNC_MAX_ID:
         v.err(f"invalid func {name}#{fid}", EINVAL)
-    avail = H.available(fid, prog.prog_type, prog.expected_attach_type or 0)
+    avail = H.available(fid, prog.prog_type, prog.expected_attach_type or 0, prog.attach_to)
     if avail is None:
         _nm(f"helper availability for program type {prog.prog_type}")
     if not avail:
@@ -449,6 +449,10 @@ def _check_btf_arg(v, regno: int, reg, at: int, compat, meta: Meta) -> None:
         match_type(v, meta.kptr_field, reg, regno)
         return
     need_name = _ARG_BTF_STRUCT.get(at & H.BASE)
+    if need_name is None and at & H.BASE == H.ARG_PTR_TO_BTF_ID:
+        proto = H.proto(meta.func_id, v.prog.prog_type)
+        names = proto.arg_btf if proto is not None else ()
+        need_name = names[regno - 1] if regno - 1 < len(names) and names[regno - 1] else None
     if need_name is None:
         _nm(f"helper argument kind {at & H.BASE} with a BTF pointer")
     from .btf_access import kernel_btf, struct_ids_match, type_name

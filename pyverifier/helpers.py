@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from . import regs as R
 from . import uapi
 from .ctx import effective_attach_type
-from .helper_avail import AVAILABLE, GPL_ONLY
+from .helper_avail import AVAILABLE, AVAILABLE_ITER, GPL_ONLY
 
 # ---- argument base kinds (enum bpf_arg_type) ----
 ARG_DONTCARE = 0
@@ -83,6 +83,7 @@ class Proto:
     pkt_access: bool = False
     arg_size: tuple[int, ...] = ()  # for MEM_FIXED_SIZE arguments, by position
     ret_btf: str = ""  # RET_PTR_TO_BTF_ID: the kernel struct the result points to
+    arg_btf: tuple[str, ...] = ()  # ARG_PTR_TO_BTF_ID arguments: the kernel struct each must point to
 
 
 P = Proto
@@ -248,6 +249,10 @@ PROTOS: dict[int, Proto] = {
     # the MTU is read from and written to a u32 (root may pass it uninitialized, as any stack read)
     163: P(I, (C, A, ARG_PTR_TO_MEM | MEM_FIXED_SIZE | MEM_WRITE | MEM_ALIGNED, A, A),
            arg_size=(0, 0, 4, 0, 0)),  # check_mtu
+    # BPF iterators write to the seq_file of their context; a task's kernel stack
+    126: P(I, (ARG_PTR_TO_BTF_ID, MR, S, MR | PTR_MAYBE_NULL, SZ), arg_btf=("seq_file",)),  # seq_printf
+    127: P(I, (ARG_PTR_TO_BTF_ID, MR, SZ), arg_btf=("seq_file",)),  # seq_write
+    141: P(I, (ARG_PTR_TO_BTF_ID, MU, SZ, A), arg_btf=("task_struct",)),  # get_task_stack
     # per-CPU kernel variables: only the argument's type check is modelled (a per-CPU pointer is not)
     153: P(RET_PTR_TO_MEM_OR_BTF_ID | PTR_MAYBE_NULL | MEM_RDONLY, (ARG_PTR_TO_PERCPU_BTF_ID, A)),  # per_cpu_ptr
     154: P(RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY, (ARG_PTR_TO_PERCPU_BTF_ID,)),  # this_cpu_ptr
@@ -284,8 +289,14 @@ CHANGES_PKT_DATA = frozenset({9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54,
 NR_CPU_IDS: int | None = None  # the host's nr_cpu_ids; set by the caller (bpf_get_smp_processor_id's range)
 
 
-def available(func_id: int, prog_type: int, attach_type: int) -> bool | None:
-    """True/False as measured on the kernel; None when that program type was not measured."""
+_ITER = (uapi.PROG_TYPES["tracing"], uapi.ATTACH_TYPES["trace_iter"])
+
+
+def available(func_id: int, prog_type: int, attach_type: int, attach_to: str | None = None) -> bool | None:
+    """True/False as measured on the kernel; None when that program type (or iterator target) was not measured."""
+    if (prog_type, attach_type) == _ITER:
+        ids = AVAILABLE_ITER.get(attach_to or "")
+        return None if ids is None else func_id in ids
     ids = AVAILABLE.get((prog_type, effective_attach_type(prog_type, attach_type or 0)))
     if ids is None:
         ids = AVAILABLE.get((prog_type, 0))
@@ -305,9 +316,9 @@ def proto(func_id: int, prog_type: int) -> Proto | None:
     return PROTOS.get(func_id)
 
 
-def num_params(func_id: int, prog_type: int, attach_type: int = 0) -> int | None:
+def num_params(func_id: int, prog_type: int, attach_type: int = 0, attach_to: str | None = None) -> int | None:
     """How many argument registers the helper reads, when pyverifier knows it for this program type."""
     p = proto(func_id, prog_type)
-    if p is None or not available(func_id, prog_type, attach_type):
+    if p is None or not available(func_id, prog_type, attach_type, attach_to):
         return None
     return len(p.args)

@@ -49,6 +49,8 @@ def return_range(prog_type: int, attach_type: int):
         return (0, 1)  # NF_DROP, NF_ACCEPT
     if prog_type == _T["tracing"] and attach_type == _A["trace_raw_tp"]:
         return None  # tp_btf: any value
+    if prog_type == _T["tracing"] and attach_type == _A["trace_iter"]:
+        return (0, 1)
     if prog_type in (_T["tracing"], _T["lsm"], _T["struct_ops"], _T["ext"]):
         return NOT_MODELLED
     return None  # raw_tracepoint without BTF and every other type: any value

@@ -1,4 +1,5 @@
-"""The context of BTF tracepoint programs (``tp_btf``, tracing programs attached as BPF_TRACE_RAW_TP).
+"""The context of tracing programs that take their arguments from the kernel's BTF: BTF tracepoints
+(``tp_btf``, BPF_TRACE_RAW_TP) and BPF iterators (``iter/<target>``, BPF_TRACE_ITER).
 
 The context is the tracepoint's arguments, one u64 slot each (a struct passed by
 value takes its size rounded up to 8), described by the kernel's BTF: the typedef
@@ -9,11 +10,16 @@ hidden. A read of an argument gives a scalar (integers, enums, structs by value,
 argument as possibly NULL; a scalar where it may hold an error value: the list is
 ``raw_tp_args``, measured on the live kernel). The rules and messages follow the
 kernel's btf_ctx_access.
+
+An iterator's arguments are those of the kernel function ``bpf_iter_<target>`` (none
+hidden): the first, ``struct bpf_iter_meta *``, is read through the BTF like a
+tracepoint's; the others the target registers with a type of their own (often maybe
+NULL), measured on the live kernel (``iter_args``).
 """
 from __future__ import annotations
 
 from . import regs as R
-from .btf import ENUM, ENUM64, FUNC_PROTO, INT, KIND_NAMES, PTR, STRUCT, TYPE_TAG, TYPEDEF, UNION, Btf, BtfError
+from .btf import ENUM, ENUM64, FUNC, FUNC_PROTO, INT, KIND_NAMES, PTR, STRUCT, TYPE_TAG, TYPEDEF, UNION, Btf, BtfError
 from .raw_tp_args import SPECIAL
 
 MAX_BPF_FUNC_ARGS = 12
@@ -21,16 +27,19 @@ _MODIFIERS = frozenset((TYPEDEF, 9, 10, 11, TYPE_TAG))  # typedef, volatile, con
 
 
 class TracepointProto:
-    """The prototype of tracepoint ``name`` in the kernel's BTF, its hidden first argument dropped."""
+    """The prototype of a tracing program's target in the kernel's BTF: a tracepoint (its hidden first
+    argument dropped) or an iterator's ``bpf_iter_<target>`` function."""
 
-    __slots__ = ("name", "args", "all_args", "ret", "special")
+    __slots__ = ("name", "args", "all_args", "ret", "special", "ctx_args")
 
-    def __init__(self, name: str, all_args: tuple, ret: int, special: dict):
-        self.name = name
-        self.all_args = all_args  # ((param name, type id), ...), the hidden first one included
-        self.args = all_args[1:]
+    def __init__(self, name: str, all_args: tuple, ret: int, special: dict, hidden_first: bool = True,
+                 ctx_args: dict | None = None):
+        self.name = name  # as the kernel's messages name it
+        self.all_args = all_args  # ((param name, type id), ...), a hidden first one included
+        self.args = all_args[1:] if hidden_first else all_args
         self.ret = ret
-        self.special = special
+        self.special = special  # tracepoints: argument -> "null" / "err"
+        self.ctx_args = ctx_args or {}  # iterators: argument -> (register type bits, struct name)
 
 
 _PROTOS: dict[tuple[int, str], TracepointProto | None] = {}
@@ -109,6 +118,9 @@ def ctx_access(v, btf: Btf, tp: TracepointProto, off: int, size: int, write: boo
         return R.SCALAR
     if _skip_mods(btf, t.size_type)[1].kind == INT:
         return R.SCALAR
+    registered = tp.ctx_args.get(arg)
+    if registered is not None:  # an iterator target's own type for this argument
+        return registered
     rtype = R.PTR_TO_BTF_ID | R.PTR_TRUSTED
     if pname.endswith("__nullable"):
         rtype |= R.PTR_MAYBE_NULL
@@ -132,6 +144,54 @@ def ctx_access(v, btf: Btf, tp: TracepointProto, off: int, size: int, write: boo
 
         raise NotModelled("a tracepoint argument that may hold an error value")
     return rtype, tid
+
+
+_TYPE_PREFIXES = (("rdonly_", R.MEM_RDONLY), ("ringbuf_", R.MEM_RINGBUF), ("user_", R.MEM_USER),
+                  ("percpu_", R.MEM_PERCPU), ("rcu_", R.MEM_RCU), ("untrusted_", R.PTR_UNTRUSTED),
+                  ("trusted_", R.PTR_TRUSTED))
+
+
+def reg_type(printed: str) -> int:
+    """Register type bits of a BTF pointer type as the log prints it (``trusted_ptr_or_null_``)."""
+    flags = 0
+    for prefix, flag in _TYPE_PREFIXES:
+        if printed.startswith(prefix):
+            printed = printed[len(prefix):]
+            flags |= flag
+    if printed != "ptr_" and printed != "ptr_or_null_":
+        raise ValueError(f"not a BTF pointer type: {printed!r}")
+    return R.PTR_TO_BTF_ID | flags | (R.PTR_MAYBE_NULL if printed == "ptr_or_null_" else 0)
+
+
+def iterator(btf: Btf, target: str) -> TracepointProto | None:
+    """The context of iterator ``target``, None when pyverifier does not know the target."""
+    from .iter_args import ARGS
+
+    if target not in ARGS:
+        return None
+    key = (id(btf), "iter/" + target)
+    if key not in _PROTOS:
+        proto = None
+        for tid in btf.find("bpf_iter_" + target, FUNC)[:1]:
+            fp = btf.type(btf.type(tid).size_type)
+            if fp.kind == FUNC_PROTO:
+                ctx_args = {i: (reg_type(printed), name) for i, (printed, name) in ARGS[target].items()}
+                proto = TracepointProto("bpf_iter_" + target, tuple(fp.members), fp.size_type, {},
+                                        hidden_first=False, ctx_args=ctx_args)
+        _PROTOS[key] = proto
+    return _PROTOS[key]
+
+
+def prepare_iterator(v) -> TracepointProto:
+    """The target a BPF iterator program attaches to, or NotModelled."""
+    from .btf_access import kernel_btf
+    from .verifier import NotModelled
+
+    target = v.prog.attach_to or ""
+    it = iterator(kernel_btf(v), target)
+    if it is None:
+        raise NotModelled(f"BPF iterator target {target!r} (its context was not measured on the kernel)")
+    return it
 
 
 def prepare(v) -> TracepointProto:

@@ -47,6 +47,7 @@ COMPLEXITY_LIMIT_INSNS = 1_000_000
 BPF_F_TEST_STATE_FREQ = 1 << 3
 _TRACING = uapi.PROG_TYPES["tracing"]
 _TRACE_RAW_TP = uapi.ATTACH_TYPES["trace_raw_tp"]
+_TRACE_ITER = uapi.ATTACH_TYPES["trace_iter"]
 
 
 # the padding and ";" that join a state to the instruction line just printed, by that line's length
@@ -207,7 +208,7 @@ class _Verifier:
             return kfunc_params(ins.imm)
         if ins.src != 0:
             return None
-        return num_params(ins.imm, self.prog.prog_type, self.prog.expected_attach_type or 0)
+        return num_params(ins.imm, self.prog.prog_type, self.prog.expected_attach_type or 0, self.prog.attach_to)
 
     def _check(self) -> None:
         if progflags.check_load(self.prog.prog_flags):
@@ -216,9 +217,13 @@ class _Verifier:
             raise e
         self.tracepoint = None
         if self.prog.prog_type == _TRACING:
-            if (self.prog.expected_attach_type or 0) != _TRACE_RAW_TP:
+            eat = self.prog.expected_attach_type or 0
+            if eat == _TRACE_RAW_TP:
+                self.tracepoint = tracing_ctx.prepare(self)
+            elif eat == _TRACE_ITER:
+                self.tracepoint = tracing_ctx.prepare_iterator(self)
+            else:
                 raise NotModelled(f"tracing programs of attach type {self.prog.expected_attach_type}")
-            self.tracepoint = tracing_ctx.prepare(self)
         elif not ctxm.supported(self.prog.prog_type):
             raise NotModelled(f"program type {self.prog.prog_type}")
         if not ctxm.attach_type_valid(self.prog.prog_type, self.prog.expected_attach_type or 0):

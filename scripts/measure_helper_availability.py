@@ -46,31 +46,39 @@ PAIRS = [
 ATTACH_TO = {(T["tracing"], A["trace_raw_tp"]): "sys_enter"}
 
 
-def _load(pt: int, eat: int, fid: int, lic: str):
+def _load(pt: int, eat: int, fid: int, lic: str, attach_to: str | None = None):
     ins = [Insn(0x85, 0, 0, 0, fid), Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]
     p = Program(id=f"m/{pt}/{fid}", source="m", name="m", prog_type=pt, insns=encode(ins),
-                expected_attach_type=eat, license=lic, attach_to=ATTACH_TO.get((pt, eat)))
+                expected_attach_type=eat, license=lic, attach_to=attach_to or ATTACH_TO.get((pt, eat)))
     return load(p, log_level=1)
 
 
+def _available(pt: int, eat: int, gpl: set[tuple[int, int]], attach_to: str | None = None) -> list[int]:
+    ok = []
+    for fid in range(1, BPF_FUNC_MAX_ID):
+        r = _load(pt, eat, fid, "GPL", attach_to)
+        if r.verdict == "error":
+            print(f"{pt}/{eat} helper {fid}: load error {r.message}", file=sys.stderr)
+            continue
+        if "cannot use helper" in r.log or "invalid func" in r.log or "unknown func" in r.log:
+            continue
+        ok.append(fid)
+        if "GPL-restricted" in _load(pt, eat, fid, "Proprietary", attach_to).log:
+            gpl.add((pt, fid))
+    return ok
+
+
 def main() -> int:
+    from pyverifier.iter_args import ARGS as ITER_TARGETS
+
     out = {}
     gpl: set[tuple[int, int]] = set()
     for name, eat in PAIRS:
         pt = T[name]
-        ok = []
-        for fid in range(1, BPF_FUNC_MAX_ID):
-            r = _load(pt, eat, fid, "GPL")
-            if r.verdict == "error":
-                print(f"{name}/{eat} helper {fid}: load error {r.message}", file=sys.stderr)
-                continue
-            if "cannot use helper" in r.log or "invalid func" in r.log or "unknown func" in r.log:
-                continue
-            ok.append(fid)
-            if "GPL-restricted" in _load(pt, eat, fid, "Proprietary").log:
-                gpl.add((pt, fid))
-        out[(pt, eat)] = ok
-        print(f"{name} eat={eat}: {len(ok)} helpers", file=sys.stderr)
+        out[(pt, eat)] = _available(pt, eat, gpl)
+        print(f"{name} eat={eat}: {len(out[(pt, eat)])} helpers", file=sys.stderr)
+    # BPF iterators: each target may add helpers of its own (tcp: bpf_setsockopt, ...)
+    iters = {t: _available(T["tracing"], A["trace_iter"], gpl, t) for t in sorted(ITER_TARGETS)}
     path = os.path.join(os.path.dirname(__file__), "..", "pyverifier", "helper_avail.py")
     with open(path, "w") as f:
         f.write('"""Which helper ids each (program type, expected attach type) may call: measured on Linux '
@@ -78,6 +86,11 @@ def main() -> int:
         f.write("AVAILABLE: dict[tuple[int, int], frozenset[int]] = {\n")
         for (pt, eat), ids in out.items():
             f.write(f"    ({pt}, {eat}): frozenset({{{', '.join(map(str, ids))}}}),\n")
+        f.write("}\n\n")
+        f.write("# BPF iterator programs (tracing, BPF_TRACE_ITER), by iterator target\n")
+        f.write("AVAILABLE_ITER: dict[str, frozenset[int]] = {\n")
+        for t, ids in iters.items():
+            f.write(f"    {t!r}: frozenset({{{', '.join(map(str, ids))}}}),\n")
         f.write("}\n\n")
         f.write("# (program type, helper id) pairs whose prototype is GPL-only\n")
         f.write("GPL_ONLY: frozenset[tuple[int, int]] = frozenset({\n")
