@@ -922,11 +922,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def kernel_refuses_btf(btf: Btf | None) -> str | None:
     """Why the kernel's BPF_BTF_LOAD would refuse the object's .BTF, for the rules checked here (a FUNC
-    whose prototype has a typed but unnamed argument, as clang emits for some ``__naked`` functions)."""
+    whose prototype has a typed but unnamed argument, as clang emits for some ``__naked`` functions).
+    An extern FUNC (a kfunc declaration) does not count: libbpf names its arguments before loading."""
     if btf is None:
         return None
     for t in btf.types[1:]:
-        if t.kind != FUNC:
+        if t.kind != FUNC or t.vlen == B.FUNC_EXTERN:
             continue
         try:
             proto = btf.type(t.size_type)

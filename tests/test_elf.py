@@ -950,5 +950,7 @@ def test_btf_the_kernel_refuses_is_dropped_as_libbpf_does():
     i = b.int("int", 4, signed=True)
     b.func("named", b.func_proto(i, [("ctx", b.ptr(0))]))
     assert kernel_refuses_btf(Btf.parse(b.encode())) is None
+    b.func("kfunc", b.func_proto(i, [("", b.ptr(0))]), linkage=2)  # extern: libbpf names its arguments
+    assert kernel_refuses_btf(Btf.parse(b.encode())) is None
     b.func("naked", b.func_proto(i, [("", b.ptr(0))]))
     assert kernel_refuses_btf(Btf.parse(b.encode())) == "FUNC naked has an unnamed argument #1"
