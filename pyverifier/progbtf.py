@@ -61,6 +61,7 @@ _CTX_NAMES: dict[int, tuple[str, ...]] = {
     _T["perf_event"]: ("bpf_perf_event_data", "bpf_perf_event_data_kern"),
     _T["kprobe"]: ("bpf_user_pt_regs_t", "pt_regs"),
     _T["raw_tracepoint"]: ("bpf_raw_tracepoint_args",),
+    _T["raw_tracepoint_writable"]: ("bpf_raw_tracepoint_args",),
     _T["flow_dissector"]: ("__sk_buff", "bpf_flow_dissector"),
 }
 
@@ -223,7 +224,8 @@ def _arg_tags(btf: Btf, func_id: int) -> dict[int, tuple[str, ...]]:
 
 def _tagged_ctx_ok(btf: Btf, ptr, prog_type: int, attach_type: int) -> bool:
     """btf_validate_prog_ctx_type's accepted spellings of an ``arg:ctx`` pointer besides the context struct:
-    ``void *``, the kprobe/perf_event register typedef or struct, ``u64 *`` for raw tracepoints."""
+    ``void *``, the kprobe/perf_event register typedef or struct, ``u64 *`` for raw tracepoints, anything
+    for tracepoints, an iterator's ``struct bpf_iter__<target>``."""
     t = btf.type(ptr.size_type)
     if prog_type in (_T["kprobe"], _T["perf_event"]):
         while t.kind in _MODS_NO_TYPEDEF:
@@ -239,8 +241,12 @@ def _tagged_ctx_ok(btf: Btf, ptr, prog_type: int, attach_type: int) -> bool:
         return t.kind == STRUCT and t.name == "pt_regs"
     if prog_type in (_T["raw_tracepoint"], _T["raw_tracepoint_writable"]):
         return u64
+    if prog_type in (_T["tracepoint"], _T["syscall"]):
+        return True  # anything goes
     if prog_type == _T["tracing"] and attach_type == uapi.ATTACH_TYPES["trace_raw_tp"]:
         return u64 or (t.kind == STRUCT and t.name == "bpf_raw_tracepoint_args")
+    if prog_type == _T["tracing"] and attach_type == uapi.ATTACH_TYPES["trace_iter"]:
+        return t.kind == STRUCT and t.name.startswith("bpf_iter__")
     return False
 
 
