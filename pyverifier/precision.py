@@ -276,6 +276,12 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
     linked = hist is not None and hist[3]
     if linked:
         _sync_linked(bt, hist)
+    if ins.code == 0x85 and ins.src == op.BPF_PSEUDO_CALL and _calls_global(v, idx + ins.imm + 1):
+        # a global function is verified on its own: the path never entered it, and R0 is its fresh result
+        if bt.regs[fr] & REGMASK_ARGS:
+            raise _not_modelled(f"backtracking: global subprog unexpected regs {bt.regs[fr]:x}")
+        bt.regs[fr] &= ~1
+        return None
     r = _backtrack(ins, hist, bt, subseq_idx, v.insns, idx, v.cfg.calls_callback)
     if r is _END:
         if linked:
@@ -285,6 +291,15 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
 
 
 _END = object()
+
+
+def _calls_global(v, target: int) -> bool:
+    funcs = v.func_btf
+    if funcs is None:
+        return False
+    from .progbtf import FUNC_GLOBAL
+
+    return funcs[v.cfg.subprog_starts.index(target)].linkage == FUNC_GLOBAL
 # opcode fields of _backtrack's hot tests, as plain globals (classes are the literal numbers
 # of the instruction set: LD 0, LDX 1, ST 2, STX 3, ALU 4, JMP 5, JMP32 6, ALU64 7)
 _END_OP, _NEG_OP, _MOV_OP, _CALL_OP, _EXIT_OP = op.BPF_END, op.BPF_NEG, op.BPF_MOV, op.BPF_CALL, op.BPF_EXIT

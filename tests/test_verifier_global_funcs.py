@@ -67,6 +67,10 @@ PROGRAMS = {
     "global_reads_uninit_stack": ([MOV(1, 2), CALL(1), EXIT, I(0x79, 0, 10, -8, 0), EXIT], [MAIN, (3, "g", GLOBAL, "i")]),
     "static_main_global_sub": ([MOV(1, 3), CALL(1), EXIT, MOVR(0, 1), EXIT],
                                [(0, "main", STATIC, "c"), (3, "g", GLOBAL, "i")]),
+    # R0 of a global call made precise (a helper's size): backtracking stops at the call
+    "precise_global_result": ([MOVR(6, 1), MOV(1, 1), CALL(10), MOVR(4, 0), I(0x57, 4, 0, 0, 7), I(0x07, 4, 0, 0, 1),
+                               MOVR(1, 6), MOV(2, 0), MOVR(3, 10), I(0x07, 3, 0, 0, -8), I(0x85, 0, 0, 0, 26),
+                               MOV(0, 0), EXIT, MOVR(0, 1), EXIT], [MAIN, (13, "g", GLOBAL, "i")]),
     # func_info that does not fit the program
     "count_mismatch": ([MOV(0, 0), EXIT, MOV(0, 1), EXIT], [MAIN, (2, "g", GLOBAL, "i")]),
     "layout_mismatch": ([MOV(1, 1), CALL(1), EXIT, MOVR(0, 1), EXIT], [MAIN, (2, "g", GLOBAL, "i")]),
