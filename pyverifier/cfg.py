@@ -528,10 +528,11 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
                 cache[ins] = u
         append(u)
     live_in = [0] * n
-    live_out = [0] * n
     succ = cfg.succ
     changed = True
     post = cfg.postorder
+    # iterate to the least fixed point; a pass in which no live_in changes is one (the kernel
+    # also compares live_out, which only adds a pass that changes nothing)
     while changed:
         changed = False
         for i in post:
@@ -540,9 +541,8 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
                 out |= live_in[s]
             use, d = ud[i]
             new_in = (out & ~d) | use
-            if new_in != live_in[i] or out != live_out[i]:
+            if new_in != live_in[i]:
                 live_in[i] = new_in
-                live_out[i] = out
                 changed = True
     cfg.live_regs_before = live_in
 
@@ -559,12 +559,14 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]
     masks = _LIVE_MASK_TEXT
     while i < n:
         s = scc[i]
-        prefix = f"{s:3d} " if s else "    "
         live = lrb[i] & 0x3FF
         regs = masks.get(live)
         if regs is None:
             regs = masks[live] = "".join(str(r) if live & (1 << r) else "." for r in range(10))
-        out.append(f"{prefix}{i:3d}: {regs} {fmt_insn(i)}\n")
+        if s:
+            out.append(f"{s:3d} {i:3d}: {regs} {fmt_insn(i)}\n")
+        else:
+            out.append(f"    {i:3d}: {regs} {fmt_insn(i)}\n")
         i += 2 if insns[i].code == op.LD_IMM64 else 1
     return "".join(out)
 

@@ -45,7 +45,8 @@ def set_min_max(v, ins, d, s, o: int, is32: bool, regs: list, oregs: list) -> No
 
 def check_reg(v, regno: int, ctx: str) -> None:
     """The same check of a scalar just written by an ALU op (``alu``) or a load (``ldx``)."""
-    regs = v.state.cur.regs
+    st = v.state
+    regs = st.frames[st.curframe].regs
     r = regs[regno]
     if r.type == R.SCALAR:
         s = _checked(v, r.s, ctx)

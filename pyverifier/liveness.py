@@ -75,6 +75,8 @@ class Liveness:
 
     def _callchain(self, st, frameno: int) -> tuple[int, ...]:
         starts = self.v.cfg.subprog_starts
+        if not frameno:
+            return (starts[st.frames[0].subprogno],)
         cs = [st.frames[i + 1].callsite for i in range(frameno)]
         cs.append(starts[st.frames[frameno].subprogno])
         return tuple(cs)

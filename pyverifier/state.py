@@ -110,6 +110,8 @@ def initial_state(ctx_reg: Any = None) -> VerifierState:
 
 _FP_NAMES = tuple(f" fp{-(spi + 1) * 8}=" for spi in range(64))
 _REG_NAMES = tuple(f" R{i}=" for i in range(MAX_BPF_REG))
+# the set bits of every register mask, lowest first
+_MASK_BITS = tuple(tuple(i for i in range(MAX_BPF_REG) if m >> i & 1) for m in range(1 << MAX_BPF_REG))
 
 
 def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_stack: int) -> str:
@@ -123,30 +125,33 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
         scratched_stack = -1
     else:
         m = scratched_regs & 0x7FF
-    while m:  # the set bits, lowest first
-        low = m & -m
-        m ^= low
-        i = low.bit_length() - 1
+    for i in _MASK_BITS[m]:
         r = regs[i]
         if r.type:
-            out.append(_REG_NAMES[i] + fmt_reg(r, fr))
+            txt = r.txt  # fmt_reg's cached text, read here without the call when it applies
+            if txt is None or (r.type == PTR_TO_STACK and r.frameno != fr):
+                txt = fmt_reg(r, fr)
+            out.append(_REG_NAMES[i] + txt)
     if scratched_stack:
-        spi = 0
-        for slot in f.stack:
-            if (scratched_stack >> spi) & 1:
-                if slot.types[7] == STACK_ITER:
-                    if slot.spilled is not None:
-                        from .iters import slot_text
+        stack = f.stack
+        ss = scratched_stack & ((1 << len(stack)) - 1)
+        while ss:  # the scratched slots that exist, lowest first
+            low = ss & -ss
+            ss ^= low
+            spi = low.bit_length() - 1
+            slot = stack[spi]
+            t7 = slot.types[7]
+            if t7 == STACK_ITER:
+                if slot.spilled is not None:
+                    from .iters import slot_text
 
-                        out.append((_FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}=") + slot_text(slot.spilled))
-                    spi += 1
-                    continue
-                txt = slot.text()
-                if txt or slot.types[7] == STACK_SPILL:
-                    name = _FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}="
-                    if slot.types[7] == STACK_SPILL:
-                        out.append(name + txt + fmt_reg(slot.spilled, fr))
-                    else:
-                        out.append(name + txt)
-            spi += 1
+                    out.append((_FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}=") + slot_text(slot.spilled))
+                continue
+            txt = slot.text()
+            if txt or t7 == STACK_SPILL:
+                name = _FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}="
+                if t7 == STACK_SPILL:
+                    out.append(name + txt + fmt_reg(slot.spilled, fr))
+                else:
+                    out.append(name + txt)
     return "".join(out)

@@ -10,6 +10,7 @@ stack of each frame rounded up to 16 bytes (x86-64 JIT).
 """
 from __future__ import annotations
 
+from . import opcodes as op
 from . import regs as R
 from .state import FuncState
 
@@ -305,8 +306,6 @@ def _round_up(n: int, a: int) -> int:
 
 def check_max_stack_depth(v) -> None:
     """Static walk of the call graph from the main program (check_max_stack_depth_subprog)."""
-    from . import opcodes as op
-
     starts = v.cfg.subprog_starts
     if len(starts) < 2:
         return
