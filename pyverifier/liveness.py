@@ -115,14 +115,6 @@ class Liveness:
             frame = self.v.state.curframe
         self._mark_read(inst, frame, idx, mask)
 
-    def reset_write_marks(self, idx: int) -> None:
-        if self.cur is None:
-            self._ensure()
-        self.write_idx = idx
-        if self.write_dirty:
-            self.write_acc = [0] * 8
-            self.write_dirty = False
-
     def mark_write(self, mask: int, frame: int | None = None) -> None:
         if frame is None:
             frame = self.v.state.curframe

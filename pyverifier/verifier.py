@@ -392,7 +392,7 @@ class _Verifier:
                     self.prev_insn_print_pos = n_line
                     self.prev_log_pos = log.end_pos
                 prev_insn_idx = idx
-                # live.reset_write_marks(idx), inlined
+                # a new instruction's stack write marks start empty (the kernel's bpf_reset_stack_write_marks)
                 if live.cur is None:
                     live._ensure()
                 live.write_idx = idx
