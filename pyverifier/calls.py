@@ -406,7 +406,9 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
         _nm(f"helper argument kind {base}")
 
 
-def _check_reg_type(v, regno: int, reg, at: int, meta: Meta) -> None:
+def _check_reg_type(v, regno: int, reg, at: int, meta: Meta, need_id: int | None = None) -> None:
+    """check_reg_type: ``reg`` fits argument kind ``at``; ``need_id``: the kernel struct a BTF pointer
+    argument must point to, when not the helper's (a global function's ``arg:trusted``)."""
     base = at & H.BASE
     compat = _COMPATIBLE.get(base)
     if compat is None:
@@ -418,7 +420,7 @@ def _check_reg_type(v, regno: int, reg, at: int, meta: Meta) -> None:
         t &= ~R.PTR_MAYBE_NULL
     if t in compat:
         if R.base_type(t) == R.PTR_TO_BTF_ID:
-            _check_btf_arg(v, regno, reg, at, compat, meta)
+            _check_btf_arg(v, regno, reg, at, compat, meta, need_id)
         return
     exp = ", ".join(R.type_str(c) for c in compat)
     v.err(f"R{regno} type={R.type_str(reg.type)} expected={exp}")
@@ -431,7 +433,7 @@ _BTF_ARG_TYPES = frozenset({R.PTR_TO_BTF_ID, R.PTR_TO_BTF_ID | R.PTR_TRUSTED,
                             R.PTR_TO_BTF_ID | R.PTR_MAYBE_NULL, R.PTR_TO_BTF_ID | R.PTR_MAYBE_NULL | R.MEM_RCU})
 
 
-def _check_btf_arg(v, regno: int, reg, at: int, compat, meta: Meta) -> None:
+def _check_btf_arg(v, regno: int, reg, at: int, compat, meta: Meta, need_id: int | None = None) -> None:
     """A pointer to a kernel object passed to a helper (check_reg_type's BTF part)."""
     if compat is _MEM_TYPES:
         if not at & H.MEM_RDONLY:
@@ -448,17 +450,17 @@ def _check_btf_arg(v, regno: int, reg, at: int, compat, meta: Meta) -> None:
 
         match_type(v, meta.kptr_field, reg, regno)
         return
-    need_name = _ARG_BTF_STRUCT.get(at & H.BASE)
+    from .btf_access import kernel_btf, struct_ids_match, type_name
+
+    btf = kernel_btf(v)
+    need_name = _ARG_BTF_STRUCT.get(at & H.BASE) if need_id is None else type_name(btf, need_id)
     if need_name is None and at & H.BASE == H.ARG_PTR_TO_BTF_ID:
         proto = H.proto(meta.func_id, v.prog.prog_type)
         names = proto.arg_btf if proto is not None else ()
         need_name = names[regno - 1] if regno - 1 < len(names) and names[regno - 1] else None
     if need_name is None:
         _nm(f"helper argument kind {at & H.BASE} with a BTF pointer")
-    from .btf_access import kernel_btf, struct_ids_match, type_name
-
-    btf = kernel_btf(v)
-    need = _kernel_struct_id(v, need_name)
+    need = need_id if need_id is not None else _kernel_struct_id(v, need_name)
     ok, lines = struct_ids_match(btf, reg.mem_size, reg.off, need, strict)
     for line in lines:
         v.log.write(line + "\n")

@@ -45,6 +45,16 @@ class ArgMem:
         self.nullable = nullable
 
 
+class ArgTrusted:
+    """A global function's ``arg:trusted`` pointer to the kernel struct ``tid`` (maybe NULL with ``arg:nullable``)."""
+
+    __slots__ = ("tid", "nullable")
+
+    def __init__(self, tid: int, nullable: bool):
+        self.tid = tid
+        self.nullable = nullable
+
+
 _KNOWN_ARG_TAGS = ("ctx", "trusted", "nonnull", "nullable", "arena")
 
 # the context struct a program type's functions may take (the kernel's prog_ctx_type), and the
@@ -222,6 +232,18 @@ def _arg_tags(btf: Btf, func_id: int) -> dict[int, tuple[str, ...]]:
     return {i: tuple(v) for i, v in out.items()}
 
 
+def _kernel_struct(btf: Btf, ptr) -> int:
+    """The kernel's BTF id of the struct an ``arg:trusted`` pointer points to (by name, as the kernel finds it)."""
+    from . import kbtf
+
+    _, target = btf.skip_mods_and_typedefs(ptr.size_type) if ptr.size_type else (0, None)
+    kb = kbtf.get()
+    ids = kb.find(target.name, STRUCT) if kb is not None and target is not None and target.kind == STRUCT else []
+    if not ids:
+        raise NotModelledBtf("arg:trusted on a pointer to a type other than a kernel struct")
+    return ids[0]
+
+
 def _tagged_ctx_ok(btf: Btf, ptr, prog_type: int, attach_type: int) -> bool:
     """btf_validate_prog_ctx_type's accepted spellings of an ``arg:ctx`` pointer besides the context struct:
     ``void *``, the kprobe/perf_event register typedef or struct, ``u64 *`` for raw tracepoints, anything
@@ -273,9 +295,8 @@ def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False, tags=Non
         for tag in arg_tags:
             if tag not in _KNOWN_ARG_TAGS:
                 return None, f"arg#{i} has unsupported set of tags"
-        if {"trusted", "arena"} & set(arg_tags):
-            raise NotModelledBtf(f"the BTF decl tag arg:{sorted({'trusted', 'arena'} & set(arg_tags))[0]} on a "
-                                 "function argument")
+        if "arena" in arg_tags:
+            raise NotModelledBtf("the BTF decl tag arg:arena on a function argument")
         _, t = btf.skip_mods_and_typedefs(ptid)
         if t.kind != PTR and arg_tags:
             return None, f"arg#{i} has pointer tag, but is not a pointer type"
@@ -286,6 +307,10 @@ def _global_args(btf: Btf, func, prog_type: int, is_main: bool = False, tags=Non
             if not is_ctx and not _tagged_ctx_ok(btf, t, prog_type, attach_type):
                 raise NotModelledBtf("arg:ctx on a pointer to a type other than the program type's context")
             args.append(ARG_CTX)
+        elif t.kind == PTR and "trusted" in arg_tags:
+            if "nonnull" in arg_tags:
+                return None, f"arg#{i} has invalid combination of tags"
+            args.append(ArgTrusted(_kernel_struct(btf, t), "nullable" in arg_tags))
         elif t.kind == PTR:
             if "nullable" in arg_tags:
                 return None, f"arg#{i} has invalid combination of tags"
@@ -394,6 +419,12 @@ def check_subprog_call(v, subprog: int, regs) -> int:
             except Reject:
                 v.btf_unreliable.add(subprog)
                 return EINVAL
+        elif isinstance(kind, ArgTrusted):
+            try:
+                _check_trusted_arg(v, regno, reg, kind)
+            except Reject as e:
+                v.btf_unreliable.add(subprog)
+                return e.errno
         elif reg.type != R.PTR_TO_CTX:
             v.log.write(f"arg#{i} expects pointer to ctx\n")
             v.btf_unreliable.add(subprog)
@@ -401,6 +432,19 @@ def check_subprog_call(v, subprog: int, regs) -> int:
         elif reg.off or reg.s.var_off.mask or reg.s.var_off.value:
             raise NotModelledBtf("a modified context pointer passed to a function with BTF")
     return 0
+
+
+def _check_trusted_arg(v, regno: int, reg, arg: ArgTrusted) -> None:
+    """A pointer passed for an ``arg:trusted`` argument: a pointer to that kernel struct (check_reg_type,
+    then only its fixed offset may be non-zero). Refusals raise ``Reject``."""
+    from . import calls
+    from . import helpers as H
+
+    if arg.nullable and reg.type == R.SCALAR and not reg.s.var_off.mask and reg.s.var_off.value == 0:
+        return
+    at = H.ARG_PTR_TO_BTF_ID | (H.PTR_MAYBE_NULL if arg.nullable else 0)
+    calls._check_reg_type(v, regno, reg, at, calls.Meta(0, False), need_id=arg.tid)
+    calls._check_ptr_off(v, reg, regno, True)
 
 
 def _check_mem_arg(v, regno: int, reg, arg: ArgMem, i: int) -> None:

@@ -169,7 +169,7 @@ def _changes_pkt_data(v, sub: int, seen: set) -> bool:
 def check_global_subprogs(v) -> None:
     """After the main program: verify each global function some path called, on its own, with the
     arguments its BTF prototype promises (repeated while newly verified ones call others)."""
-    from .progbtf import ARG_CTX, ArgMem, is_global
+    from .progbtf import ARG_CTX, ArgMem, ArgTrusted, is_global
     from .state import VerifierState
 
     funcs = v.func_btf
@@ -189,7 +189,11 @@ def check_global_subprogs(v) -> None:
             regs = [R.NOT_INIT_REG] * 11
             regs[10] = R.pointer(R.PTR_TO_STACK)
             for j, kind in enumerate(f.args):
-                if isinstance(kind, ArgMem):  # memory of the prototype's size, maybe NULL (then with an id)
+                if isinstance(kind, ArgTrusted):  # a trusted pointer to a kernel struct, with an id
+                    v.id_gen += 1
+                    t = R.PTR_TO_BTF_ID | R.PTR_TRUSTED | (R.PTR_MAYBE_NULL if kind.nullable else 0)
+                    regs[j + 1] = R.pointer(t, mem_size=kind.tid, id=v.id_gen)
+                elif isinstance(kind, ArgMem):  # memory of the prototype's size, maybe NULL (then with an id)
                     if kind.nullable:
                         v.id_gen += 1
                         regs[j + 1] = R.pointer(R.PTR_TO_MEM | R.PTR_MAYBE_NULL, mem_size=kind.size, id=v.id_gen)

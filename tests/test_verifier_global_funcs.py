@@ -191,3 +191,49 @@ MEM_PROGRAMS = {
 def test_global_function_memory_arguments(name):
     insns, tag = MEM_PROGRAMS[name]
     same_as_kernel(mem_prog(name, insns, tag))
+
+
+# ``arg:trusted``: a global function taking a trusted pointer to a kernel struct (here the current task,
+# in a tp_btf program); with ``arg:nullable`` too, NULL may be passed
+def trusted_prog(name, insns, tags):
+    from pyverifier import uapi
+
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    task = b.struct("task_struct", [], size=8)
+    main = b.func("main", b.func_proto(i, [("ctx", b.ptr(0))]), linkage=GLOBAL)
+    g = b.func("g", b.func_proto(i, [("task", b.ptr(task))]), linkage=GLOBAL)
+    for tag in tags:
+        b.decl_tag(tag, g, 0)
+    start = next(k for k, x in enumerate(insns) if x == "G")
+    insns = [x for x in insns if x != "G"]
+    return Program(id=f"t/{name}", source="t", name=name, prog_type=uapi.PROG_TYPES["tracing"],
+                   expected_attach_type=uapi.ATTACH_TYPES["trace_raw_tp"], attach_to="sys_enter",
+                   insns=encode(insns), license="GPL", btf=b.encode(), func_info=((0, main), (start, g)))
+
+
+CURRENT = [I(0x85, 0, 0, 0, 158), MOVR(1, 0)]  # r1 = bpf_get_current_task_btf()
+READ_PID = [I(0x61, 0, 1, 0, 0), EXIT]
+TRUSTED_PROGRAMS = {
+    "current_task": ([*CURRENT, CALL(1), EXIT, "G", *READ_PID], ["arg:trusted"]),
+    "null_for_trusted": ([MOV(1, 0), CALL(1), EXIT, "G", *READ_PID], ["arg:trusted"]),
+    "ctx_for_trusted": ([CALL(1), EXIT, "G", *READ_PID], ["arg:trusted"]),
+    "null_for_nullable": ([MOV(1, 0), CALL(1), EXIT, "G", MOV(0, 0), I(0x15, 1, 0, 1, 0), *READ_PID],
+                          ["arg:trusted", "arg:nullable"]),
+    "nullable_unchecked": ([*CURRENT, CALL(1), EXIT, "G", *READ_PID], ["arg:trusted", "arg:nullable"]),
+    "trusted_and_nonnull": ([*CURRENT, CALL(1), EXIT, "G", *READ_PID], ["arg:trusted", "arg:nonnull"]),
+}
+
+
+@pytest.mark.bpf
+@pytest.mark.parametrize("name", sorted(TRUSTED_PROGRAMS))
+def test_global_function_trusted_arguments(name):
+    import pyverifier.kbtf as kbtf
+    from selftests.btf import kernel_btf
+
+    insns, tags = TRUSTED_PROGRAMS[name]
+    kbtf.set_provider(kernel_btf)
+    try:
+        same_as_kernel(trusted_prog(name, insns, tags))
+    finally:
+        kbtf.set_provider(None)
