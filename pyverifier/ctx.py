@@ -212,7 +212,7 @@ def _flow_dissector(off: int, size: int, write: bool, eat):
     if _in(off, S["data_end"], 4):
         return R.PTR_TO_PACKET_END if size == 4 else None
     if _in(off, S["flow_keys"], 8):
-        return NOT_MODELLED if size == 8 else None  # PTR_TO_FLOW_KEYS
+        return R.PTR_TO_FLOW_KEYS if size == 8 else None
     return None
 
 

@@ -684,6 +684,17 @@ def tp_buffer_access(v, reg, regno: int, off: int, size: int, write: bool, value
         v.set_reg(value_regno, R.scalar_unknown())
 
 
+BPF_FLOW_KEYS_SIZE = 56  # sizeof(struct bpf_flow_keys), uapi
+
+
+def flow_keys_access(v, off: int, size: int, write: bool, value_regno: int) -> None:
+    """A flow dissector's ``struct bpf_flow_keys`` (``off`` includes the pointer's fixed offset)."""
+    if off < 0 or off + size > BPF_FLOW_KEYS_SIZE:
+        v.err(f"invalid access to flow keys off={off} size={size}")
+    if not write and value_regno >= 0:
+        v.set_reg(value_regno, R.scalar_unknown())
+
+
 # ---- legacy packet loads -----------------------------------------------------
 _SKB_TYPES = frozenset(uapi.PROG_TYPES[n] for n in ("socket_filter", "sched_cls", "sched_act"))
 

@@ -714,7 +714,8 @@ class _Verifier:
                     btf_access.mark_ctx_btf_reg(self, value_regno, rt[0], rt[1])
                 elif rt == R.SCALAR:
                     self.set_reg(value_regno, R.scalar_unknown())
-                elif rt in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_PACKET_END, R.PTR_TO_TP_BUFFER):
+                elif rt in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_PACKET_END, R.PTR_TO_TP_BUFFER,
+                            R.PTR_TO_FLOW_KEYS):
                     self.set_reg(value_regno, R.pointer(rt))
                 elif R.base_type(rt) in (R.PTR_TO_SOCKET, R.PTR_TO_SOCK_COMMON):
                     r = R.pointer(rt)
@@ -732,6 +733,8 @@ class _Verifier:
             memory.map_ptr_access(self, reg, regno, reg.off + off, size, write, value_regno)
         elif t == R.PTR_TO_TP_BUFFER:
             memory.tp_buffer_access(self, reg, regno, reg.off + off, size, write, value_regno)
+        elif t == R.PTR_TO_FLOW_KEYS:
+            memory.flow_keys_access(self, reg.off + off, size, write, value_regno)
         elif b == R.PTR_TO_BTF_ID and not t & R.PTR_MAYBE_NULL:
             btf_access.check_ptr_to_btf_access(self, reg, regno, reg.off + off, size, write, value_regno)
         elif t == R.SCALAR or t & R.PTR_MAYBE_NULL or b in (R.CONST_PTR_TO_MAP, R.PTR_TO_PACKET_END):
