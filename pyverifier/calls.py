@@ -189,6 +189,7 @@ def _tail_call_in_subprog(v) -> None:
 
 _BPF_LOOP, _FOR_EACH_MAP_ELEM = 181, 164
 _KPTR_XCHG = 194
+_FIND_VMA = 180
 _BLOOM_FILTER = 30
 _CALLBACK_HELPERS = frozenset({_BPF_LOOP, _FOR_EACH_MAP_ELEM, 170, 180, 209})
 
@@ -199,6 +200,9 @@ def _push_callback(v, fid: int, meta: Meta, regs) -> None:
 
     if fid == _FOR_EACH_MAP_ELEM:
         subprog.push_callback_call(v, meta.subprogno, subprog.set_map_elem_callback_state)
+        return
+    if fid == _FIND_VMA:
+        subprog.push_callback_call(v, meta.subprogno, _set_find_vma_callback_state)
         return
     if fid != _BPF_LOOP:
         _nm(f"callbacks of helper {func_name(fid)}")
@@ -216,6 +220,13 @@ def _push_callback(v, fid: int, meta: Meta, regs) -> None:
         f.callback_depth = 0
         if v.log.level2:
             v.log.write(f"frame{v.state.curframe} bpf_loop iteration limit reached\n")
+
+
+def _set_find_vma_callback_state(v, caller, callee) -> None:
+    """bpf_find_vma's callback(task, vma, ctx): the caller's task, the VMA found, the caller's R4."""
+    callee.regs[1] = caller.regs[1]
+    callee.regs[2] = R.pointer(R.PTR_TO_BTF_ID, mem_size=_kernel_struct_id(v, "vm_area_struct"))
+    callee.regs[3] = caller.regs[4]
 
 
 def _loop_flags_zero(v, regs) -> bool:

@@ -253,6 +253,9 @@ PROTOS: dict[int, Proto] = {
     126: P(I, (ARG_PTR_TO_BTF_ID, MR, S, MR | PTR_MAYBE_NULL, SZ), arg_btf=("seq_file",)),  # seq_printf
     127: P(I, (ARG_PTR_TO_BTF_ID, MR, SZ), arg_btf=("seq_file",)),  # seq_write
     141: P(I, (ARG_PTR_TO_BTF_ID, MU, SZ, A), arg_btf=("task_struct",)),  # get_task_stack
+    # a task's VMA at an address, handed to a callback
+    180: P(I, (ARG_PTR_TO_BTF_ID, A, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK | PTR_MAYBE_NULL, A),
+           arg_btf=("task_struct",)),  # find_vma
     # per-CPU kernel variables: only the argument's type check is modelled (a per-CPU pointer is not)
     153: P(RET_PTR_TO_MEM_OR_BTF_ID | PTR_MAYBE_NULL | MEM_RDONLY, (ARG_PTR_TO_PERCPU_BTF_ID, A)),  # per_cpu_ptr
     154: P(RET_PTR_TO_MEM_OR_BTF_ID | MEM_RDONLY, (ARG_PTR_TO_PERCPU_BTF_ID,)),  # this_cpu_ptr

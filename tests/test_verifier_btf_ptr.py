@@ -370,3 +370,45 @@ def test_bpf_iterators(name, ret, kb):
         assert r.verdict == "error" and "iterator target 'bpf_sk_storage_map'" in r.message
         return
     same_as_kernel(p)
+
+
+# bpf_find_vma: its callback gets the task, the VMA (a pointer to the kernel's vm_area_struct) and a context
+FIND_VMA = """call bpf_get_current_task_btf
+r1 = r0
+r2 = 0
+r3 = func[cb]
+r4 = 0
+r5 = 0
+call bpf_find_vma
+r0 = 0
+exit
+cb:
+{body}
+exit
+"""
+FIND_VMA_BODIES = {
+    "returns_zero": "r0 = 0",
+    "reads_vm_start": "r0 = *(u64 *)(r2 +0)\nr0 = 0",
+    "returns_two": "r0 = 2",
+    "reads_null_ctx": "r0 = *(u64 *)(r3 +0)\nr0 = 0",
+    "task_pid": "r0 = *(u32 *)(r1 +{pid})\nr0 = 0",
+}
+
+
+@pytest.mark.bpf
+@needs_btf
+@pytest.mark.parametrize("name", sorted(FIND_VMA_BODIES))
+def test_find_vma_callback(name, kb):
+    from kernel_loader.btf import BtfBuilder
+
+    body = FIND_VMA_BODIES[name].format(pid=off(kb, "task_struct", "pid"))
+    insns = assemble(FIND_VMA.format(body=body))
+    b = BtfBuilder()
+    i = b.int("int", 4, signed=True)
+    main = b.func("main", b.func_proto(i, [("ctx", b.ptr(0))]), linkage=1)
+    cb = b.func("cb", b.func_proto(i, [("task", b.ptr(0)), ("vma", b.ptr(0)), ("data", b.ptr(0))]), linkage=0)
+    start = len(insns) - len(assemble(body + "\nexit\n"))  # the callback's first instruction
+    p = Program(id=f"t/find_vma_{name}", source="t", name=name, prog_type=uapi.PROG_TYPES["tracing"],
+                expected_attach_type=uapi.ATTACH_TYPES["trace_raw_tp"], attach_to="sys_enter",
+                insns=encode(insns), license="GPL", btf=b.encode(), func_info=((0, main), (start, cb)))
+    same_as_kernel(p)
