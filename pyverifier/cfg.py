@@ -101,27 +101,6 @@ def successors(insns: list[Insn], idx: int) -> tuple[int, ...]:
     return ()
 
 
-def all_successors(insns: list[Insn]) -> list[tuple[int, ...]]:
-    """``successors(insns, i)`` for every instruction, computed once per program."""
-    out = []
-    append = out.append
-    jf = _JF
-    for idx, ins in enumerate(insns):
-        code = ins.code
-        can_jump, can_fall = jf[code]
-        if can_fall:
-            nxt = idx + (2 if code == op.LD_IMM64 else 1)
-            if can_jump:
-                append((nxt, idx + (ins.imm if code == op.GOTOL else ins.off) + 1))
-            else:
-                append((nxt,))
-        elif can_jump:
-            append((idx + (ins.imm if code == op.GOTOL else ins.off) + 1,))
-        else:
-            append(())
-    return out
-
-
 def _count_subprogs(insns: list[Insn]) -> int:
     """How many subprograms the program's calls and function pointers name (main included)."""
     starts = {0}
@@ -132,13 +111,14 @@ def _count_subprogs(insns: list[Insn]) -> int:
     return len(starts)
 
 
-def check_subprogs(insns: list[Insn], log) -> list[int]:
-    """Find subprograms, print ``func#`` lines, check jump ranges and last insns."""
+def _find_subprogs(insns: list[Insn], log) -> list[int]:
+    """The subprogram starts (``func#`` lines at level 2): the first half of the kernel's check_subprogs."""
     n = len(insns)
     starts = [0]
     ld_imm64, call = op.LD_IMM64, op.CALL
     for i, ins in enumerate(insns):
-        if ins.code != ld_imm64 and ins.code != call:
+        code = ins.code
+        if code != ld_imm64 and code != call:
             continue
         pseudo_func = ins.code == op.LD_IMM64 and ins.src == op.BPF_PSEUDO_FUNC
         pseudo_call = ins.code == op.CALL and ins.src in (op.BPF_PSEUDO_CALL, op.BPF_PSEUDO_KFUNC_CALL)
@@ -158,25 +138,48 @@ def check_subprogs(insns: list[Insn], log) -> list[int]:
     if log.level2:
         for k, s in enumerate(starts):
             log.write(f"func#{k} @{s}\n")
+    return starts
+
+
+def _check_jumps(insns: list[Insn], starts: list[int]) -> list[tuple[int, ...]]:
+    """Jump ranges and the last instruction of every subprogram (the second half of the kernel's check_subprogs);
+    returns every instruction's successors, made in the same pass."""
+    n = len(insns)
     bounds = starts + [n]
+    nsub = len(starts)
     cur = 0
     start, end = bounds[0], bounds[1]
-    jmp, jmp32, exit_, call_ = op.BPF_JMP, op.BPF_JMP32, op.BPF_EXIT, op.BPF_CALL
+    last = end - 1
+    jf = _JF
+    gotol, ld_imm64 = op.GOTOL, op.LD_IMM64
+    ends = (op.EXIT, op.GOTOL, op.JA)
+    out: list[tuple[int, ...]] = []
+    append = out.append
     for i, ins in enumerate(insns):
         code = ins.code
-        cls = code & 7
-        if (cls == jmp or cls == jmp32) and (code & 0xF0) != exit_ and (code & 0xF0) != call_:
-            tgt = i + jmp_offset(ins) + 1
+        can_jump, can_fall = jf[code]
+        if can_jump:  # a jump of class JMP/JMP32 but exit and call
+            tgt = i + (ins.imm if code == gotol else ins.off) + 1
             if tgt < start or tgt >= end:
                 raise CfgError(f"jump out of range from insn {i} to {tgt}")
-        if i == end - 1:
-            if code not in (op.EXIT, op.GOTOL, op.JA):
+            append((i + 1, tgt) if can_fall else (tgt,))
+        elif can_fall:
+            append((i + 2,) if code == ld_imm64 else (i + 1,))
+        else:
+            append(())
+        if i == last:
+            if code not in ends:
                 raise CfgError("last insn is not an exit or jmp")
             cur += 1
             start = end
-            if cur < len(starts):
+            if cur < nsub:
                 end = bounds[cur + 1]
-    return starts
+                last = end - 1
+    return out
+
+
+# opcodes check_ldimm64_and_opcodes passes on sight: valid ones but ld_imm64 and the LDX class
+_PLAIN_OPCODE = tuple(c in op.VALID_OPCODES and c != op.LD_IMM64 and c & 7 != op.BPF_LDX for c in range(256))
 
 
 def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None, map_used=None) -> None:
@@ -188,9 +191,13 @@ def check_ldimm64_and_opcodes(insns: list[Insn], nmaps: int, maps=None, map_used
     i = 0
     ldx, mem, memsx, ld_imm64 = op.BPF_LDX, op.BPF_MEM, op.BPF_MEMSX, op.LD_IMM64
     valid = op.VALID_OPCODES
+    plain = _PLAIN_OPCODE
     while i < n:
         ins = insns[i]
         code = ins.code
+        if plain[code]:  # a valid opcode with nothing more to check here
+            i += 1
+            continue
         if code & 7 == ldx and ((code & 0xE0) not in (mem, memsx) or ins.imm != 0):
             raise CfgError("BPF_LDX uses reserved fields")
         if code == ld_imm64:
@@ -270,13 +277,14 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
             return 0
         raise CfgError("verifier bug: insn state internal bug")
 
-    jmp, jmp32, ld_imm64 = op.BPF_JMP, op.BPF_JMP32, op.LD_IMM64
+    jmp, jmp32, ld_imm64, pseudo_func = op.BPF_JMP, op.BPF_JMP32, op.LD_IMM64, op.BPF_PSEUDO_FUNC
+    disc, disc_fall, explored = _DISCOVERED, _DISCOVERED | _FALLTHROUGH, _EXPLORED
     while stack:
         t = stack[-1]
         ins = insns[t]
         code = ins.code
         cls = code & 7
-        if code == op.LD_IMM64 and ins.src == op.BPF_PSEUDO_FUNC:
+        if code == ld_imm64 and ins.src == pseudo_func:
             # a callback reference: the callee entry is a branch, as for a call
             r = push(t, t + 2, _FALLTHROUGH)
             prune.add(t + 2)
@@ -286,7 +294,7 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
                 r = push(t, t + ins.imm + 1, _BRANCH)
         elif cls != jmp and cls != jmp32:
             # push(t, w, _FALLTHROUGH), inlined for the common case
-            if state[t] >= _DISCOVERED | _FALLTHROUGH:
+            if state[t] >= disc_fall:
                 r = 0
             else:
                 w = t + (2 if code == ld_imm64 else 1)
@@ -294,15 +302,15 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
                     raise CfgError(f"jump out of range from insn {t} to {w}")
                 sw = state[w]
                 if sw == 0:
-                    state[t] = _DISCOVERED | _FALLTHROUGH
-                    state[w] = _DISCOVERED
+                    state[t] = disc_fall
+                    state[w] = disc
                     stack.append(w)
                     r = 1
-                elif (sw & 0xF0) == _DISCOVERED:
+                elif (sw & 0xF0) == disc:
                     cfg.has_backedge = True
                     r = 0
-                elif sw == _EXPLORED:
-                    state[t] = _DISCOVERED | _FALLTHROUGH
+                elif sw == explored:
+                    state[t] = disc_fall
                     r = 0
                 else:
                     raise CfgError("verifier bug: insn state internal bug")
@@ -347,13 +355,13 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
                 if r == 0:
                     r = push(t, t + ins.off + 1, _BRANCH)
         if r == 0:
-            state[t] = _EXPLORED
+            state[t] = explored
             stack.pop()
     i = 0
     while i < n:
-        if state[i] != _EXPLORED:
+        if state[i] != explored:
             raise CfgError(f"unreachable insn {i}")
-        if insns[i].code == op.LD_IMM64:
+        if insns[i].code == ld_imm64:
             if state[i + 1] != 0:
                 raise CfgError(f"jump into the middle of ldimm64 insn {i}")
             i += 1
@@ -366,12 +374,13 @@ def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
     post: list[int] = []
     starts: list[int] = []
     succ = cfg.succ
+    # state: 1 pushed, 3 its successors pushed too (a second visit emits it)
     for s in cfg.subprog_starts:
         starts.append(len(post))
         stack = [s]
+        state[s] |= 1
         while stack:
             top = stack[-1]
-            state[top] |= 1
             if state[top] & 2:
                 post.append(top)
                 stack.pop()
@@ -379,8 +388,8 @@ def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
             for w in succ[top]:
                 if not state[w]:
                     stack.append(w)
-                    state[w] |= 1
-            state[top] |= 2
+                    state[w] = 1
+            state[top] = 3
     starts.append(len(post))
     cfg.postorder = post
     cfg.postorder_starts = starts
@@ -547,27 +556,27 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
     cfg.live_regs_before = live_in
 
 
-_LIVE_MASK_TEXT: dict[int, str] = {}
+# the live registers column of every mask of r0..r9, e.g. "01.3......"
+_LIVE_MASK_TEXT: tuple[str, ...] = tuple("".join(str(r) if live & (1 << r) else "." for r in range(10))
+                                         for live in range(1 << 10))
 
 
 def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]) -> str:
     out = ["Live regs before insn:\n"]
+    append = out.append
     i = 0
     n = len(insns)
     scc = cfg.scc
     lrb = cfg.live_regs_before
     masks = _LIVE_MASK_TEXT
+    ld_imm64 = op.LD_IMM64
     while i < n:
         s = scc[i]
-        live = lrb[i] & 0x3FF
-        regs = masks.get(live)
-        if regs is None:
-            regs = masks[live] = "".join(str(r) if live & (1 << r) else "." for r in range(10))
         if s:
-            out.append(f"{s:3d} {i:3d}: {regs} {fmt_insn(i)}\n")
+            append(f"{s:3d} {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
         else:
-            out.append(f"    {i:3d}: {regs} {fmt_insn(i)}\n")
-        i += 2 if insns[i].code == op.LD_IMM64 else 1
+            append(f"    {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
+        i += 2 if insns[i].code == ld_imm64 else 1
     return "".join(out)
 
 
@@ -580,12 +589,13 @@ def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None
     ``after_subprogs(starts)`` where it checks the program's BTF func_info against them.
     """
     try:
-        starts = check_subprogs(insns, log)
+        starts = _find_subprogs(insns, log)
+        succ = _check_jumps(insns, starts)  # the rest of check_subprogs, with the successors in the same pass
         if after_subprogs is not None:
             after_subprogs(starts)
         check_ldimm64_and_opcodes(insns, nmaps, maps, map_used)
         cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
-        cfg.succ = all_successors(insns)
+        cfg.succ = succ
         check_cfg(insns, cfg)
         compute_postorder(insns, cfg)
         if after_cfg is not None:

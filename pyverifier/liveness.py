@@ -90,7 +90,12 @@ class Liveness:
     def _ensure(self) -> _Instance:
         if self.cur is None:
             st = self.v.state
-            self.cur = self.lookup_state(st, st.curframe)
+            if st.curframe:
+                self.cur = self.lookup_state(st, st.curframe)
+            else:  # frame 0: the call chain is the subprogram's start alone
+                key = (self.v.cfg.subprog_starts[st.frames[0].subprogno],)
+                inst = self.instances.get(key)
+                self.cur = inst if inst is not None else self._lookup(key)
         return self.cur
 
     @property
@@ -150,29 +155,6 @@ class Liveness:
         self._commit(self.cur)
 
     # ---- propagation ----------------------------------------------------------
-    def _update_insn(self, inst: _Instance, frame: int, idx: int, log, prune) -> bool:
-        succ = self.v.succ[idx]
-        if not succ:
-            return False
-        mr, mw, mwa, lb = inst.frames[frame]
-        s0 = inst.start
-        i = idx - s0
-        after = 0
-        acc = U64_MAX
-        for s in succ:
-            after |= lb[s - s0]
-            acc &= mwa[s - s0]
-        acc |= mw[i]
-        before = (after & ~mw[i]) | mr[i]
-        changed = before != lb[i] or acc != mwa[i]
-        if log.level2 and (mr[i] or mw[i] or idx == s0 or idx in prune):
-            name = inst.name()
-            _log_change(log, name, "live", frame, idx, lb[i], before)
-            _log_change(log, name, "written", frame, idx, mwa[i], acc)
-        lb[i] = before
-        mwa[i] = acc
-        return changed
-
     def _update_instance(self, inst: _Instance) -> None:
         v = self.v
         log = v.log
@@ -184,16 +166,42 @@ class Liveness:
                         m[2][k] = 0
         k, _ = self._subprog_bounds(inst.start)
         po = v.cfg.postorder[v.cfg.postorder_starts[k]:v.cfg.postorder_starts[k + 1]]
+        all_succ = v.succ
+        level2 = log.level2
+        s0 = inst.start
+        name = None
         cnt = 0
         while True:
             cnt += 1
             changed = False
             for frame in range(inst.curframe + 1):
-                if inst.frames[frame] is None:
+                m = inst.frames[frame]
+                if m is None:
                     continue
+                mr, mw, mwa, lb = m
                 for idx in po:
-                    if self._update_insn(inst, frame, idx, log, prune):
+                    # one instruction: live_before from its successors' (the kernel's update_insn)
+                    succ = all_succ[idx]
+                    if not succ:
+                        continue
+                    i = idx - s0
+                    after = 0
+                    acc = U64_MAX
+                    for s in succ:
+                        after |= lb[s - s0]
+                        acc &= mwa[s - s0]
+                    mwi = mw[i]
+                    acc |= mwi
+                    before = (after & ~mwi) | mr[i]
+                    if before != lb[i] or acc != mwa[i]:
                         changed = True
+                        if level2 and (mr[i] or mwi or idx == s0 or idx in prune):
+                            if name is None:
+                                name = inst.name()
+                            _log_change(log, name, "live", frame, idx, lb[i], before)
+                            _log_change(log, name, "written", frame, idx, mwa[i], acc)
+                        lb[i] = before
+                        mwa[i] = acc
             if not changed:
                 break
         if log.level2:
@@ -231,6 +239,16 @@ class Liveness:
         """bpf_update_live_stack: every instance of the current state's call chain, innermost first."""
         self.reset_callchain()
         st = self.v.state
+        if not st.curframe:  # the main frame alone: its call chain is the subprogram's start
+            key = (self.v.cfg.subprog_starts[st.frames[0].subprogno],)
+            inst = self.instances.get(key)
+            if inst is None:
+                inst = self._lookup(key)
+            if inst.updated:
+                self._update_instance(inst)
+                inst.updated = False
+                inst.must_write_dropped = False
+            return
         for frame in range(st.curframe, -1, -1):
             inst = self.lookup_state(st, frame)
             if inst.updated:

@@ -49,10 +49,15 @@ class Log:
             self.end_pos += len(s)
 
     def reset(self, pos: int) -> None:
-        if not self.enabled or pos >= self.end_pos:
-            return
         cut = self.end_pos - pos
+        if cut <= 0 or not self.enabled:
+            return
         chunks = self._chunks
+        last = chunks[-1]
+        if len(last) > cut:  # the common case: part of the last chunk (a state joining its insn line)
+            chunks[-1] = last[:-cut]
+            self.end_pos = pos
+            return
         while cut > 0:
             last = chunks[-1]
             if len(last) <= cut:
