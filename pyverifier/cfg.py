@@ -58,7 +58,7 @@ class Cfg:
     postorder_starts: list[int] = field(default_factory=list)  # per subprogram, plus the end
     scc: list[int] = field(default_factory=list)
     live_regs_before: list[int] = field(default_factory=list)
-    succ: list[tuple[int, ...]] = field(default_factory=list)  # successors(insns, i) for every i
+    succ: list[tuple[int, ...]] = field(default_factory=list)  # every instruction's successors (fall-through first)
     has_backedge: bool = False  # check_cfg's walk met a back-edge: the flow graph may have loops
 
 
@@ -85,20 +85,6 @@ def _can_jump_fall(code: int) -> tuple[bool, bool]:
 
 
 _JF = tuple(_can_jump_fall(c) for c in range(256))
-
-
-def successors(insns: list[Insn], idx: int) -> tuple[int, ...]:
-    """The kernel's successor list: fall-through first, then the jump target."""
-    ins = insns[idx]
-    can_jump, can_fall = _JF[ins.code]
-    if can_fall:
-        nxt = idx + (2 if ins.code == op.LD_IMM64 else 1)
-        if can_jump:
-            return (nxt, idx + jmp_offset(ins) + 1)
-        return (nxt,)
-    if can_jump:
-        return (idx + jmp_offset(ins) + 1,)
-    return ()
 
 
 def _count_subprogs(insns: list[Insn]) -> int:
