@@ -59,6 +59,7 @@ class Cfg:
     scc: list[int] = field(default_factory=list)
     live_regs_before: list[int] = field(default_factory=list)
     succ: list[tuple[int, ...]] = field(default_factory=list)  # every instruction's successors (fall-through first)
+    visited: list[int] = field(default_factory=list)  # compute_postorder reached the instruction (non-zero)
     has_backedge: bool = False  # check_cfg's walk met a back-edge: the flow graph may have loops
 
 
@@ -354,6 +355,117 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
         i += 1
 
 
+def mark_points(insns: list[Insn], cfg: Cfg) -> list[tuple[int, int]]:
+    """The prune, jump and forced checkpoints ``check_cfg`` marks, read off each instruction.
+
+    ``check_cfg``'s walk marks them instruction by instruction, whatever the order of the
+    walk: when every instruction is reachable (the program passes the walk) they are these.
+    Returns the call and callback edges (source, subprogram start) besides ``cfg.succ``, and
+    sets ``cfg.has_backedge`` when some edge goes to an earlier instruction or to itself (a
+    loop needs one; the walk's own test is narrower, so this may only run the SCC pass more).
+    """
+    prune = cfg.prune_points
+    jmpp = cfg.jmp_points
+    calls: list[tuple[int, int]] = []
+    jmp, jmp32, ld_imm64, pseudo_func = op.BPF_JMP, op.BPF_JMP32, op.LD_IMM64, op.BPF_PSEUDO_FUNC
+    back = False
+    for t, ins in enumerate(insns):
+        code = ins.code
+        cls = code & 7
+        if cls != jmp and cls != jmp32:
+            if code == ld_imm64 and ins.src == pseudo_func:
+                tgt = t + ins.imm + 1
+                prune.add(t + 2)
+                jmpp.add(t + 2)
+                prune.add(t)
+                prune.add(tgt)
+                jmpp.add(tgt)
+                calls.append((t, tgt))
+                if tgt <= t:
+                    back = True
+            continue
+        o = code & 0xF0
+        if o == op.BPF_EXIT:
+            continue
+        if o == op.BPF_CALL:
+            if ins.src == 0 and ins.imm in SYNC_CALLBACK_HELPERS:
+                cfg.force_checkpoints.add(t)
+                cfg.calls_callback.add(t)
+                prune.add(t)
+                jmpp.add(t)
+            elif ins.src == 0 and ins.imm == _TIMER_SET_CALLBACK:
+                cfg.calls_callback.add(t)
+                prune.add(t)
+            elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
+                from .iters import ITER_NUM_NEXT
+                from .kfuncs import name_of
+
+                if name_of(ins.imm) == ITER_NUM_NEXT:  # a loop's convergence point
+                    cfg.iter_next_calls.add(t)
+                    cfg.force_checkpoints.add(t)
+                    prune.add(t)
+            prune.add(t + 1)
+            jmpp.add(t + 1)
+            if ins.src == op.BPF_PSEUDO_CALL:
+                tgt = t + ins.imm + 1
+                prune.add(t)
+                prune.add(tgt)
+                jmpp.add(tgt)
+                calls.append((t, tgt))
+                if tgt <= t:
+                    back = True
+            continue
+        tgt = t + jmp_offset(ins) + 1
+        if tgt <= t:
+            back = True
+        prune.add(tgt)
+        jmpp.add(tgt)
+        if o != op.BPF_JA:
+            prune.add(t)
+            if code == op.MAY_GOTO:
+                cfg.force_checkpoints.add(t)
+    cfg.has_backedge = back
+    return calls
+
+
+def all_reachable(insns: list[Insn], cfg: Cfg, calls: list[tuple[int, int]]) -> bool:
+    """Whether ``check_cfg``'s walk would find every instruction reachable and no jump into an
+    ld_imm64 (then it raises nothing): the post-order walk of every subprogram (``visited``)
+    covered every instruction but the second halves of ld_imm64, and every subprogram is
+    called, from main on, by a call or callback reference."""
+    visited = cfg.visited
+    n = len(insns)
+    ld_imm64 = op.LD_IMM64
+    second_halves = 0
+    i = 0
+    while i < n:
+        if not visited[i]:
+            return False
+        if insns[i].code == ld_imm64:
+            if visited[i + 1]:
+                return False
+            second_halves += 1
+            i += 1
+        i += 1
+    starts = cfg.subprog_starts
+    if len(starts) == 1:
+        return True
+    bounds = starts + [n]
+    from bisect import bisect_right
+
+    edges: dict[int, list[int]] = {}
+    for src, tgt in calls:
+        edges.setdefault(bisect_right(bounds, src) - 1, []).append(starts.index(tgt))
+    seen = {0}
+    todo = [0]
+    while todo:
+        for k in edges.get(todo.pop(), ()):
+            if k not in seen:
+                seen.add(k)
+                todo.append(k)
+    return len(seen) == len(starts)
+
+
 def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
     n = len(insns)
     state = [0] * n
@@ -379,6 +491,7 @@ def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
     starts.append(len(post))
     cfg.postorder = post
     cfg.postorder_starts = starts
+    cfg.visited = state
 
 
 def compute_scc(insns: list[Insn], cfg: Cfg) -> None:
@@ -582,8 +695,12 @@ def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None
         check_ldimm64_and_opcodes(insns, nmaps, maps, map_used)
         cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
         cfg.succ = succ
-        check_cfg(insns, cfg)
+        # check_cfg's results, computed without its walk when the program passes it; its
+        # walk only when it may fail, for the kernel's error
+        calls = mark_points(insns, cfg)
         compute_postorder(insns, cfg)
+        if not all_reachable(insns, cfg, calls):
+            check_cfg(insns, cfg)
         if after_cfg is not None:
             after_cfg()
     except CfgError as e:

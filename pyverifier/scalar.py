@@ -1009,6 +1009,59 @@ def alu(op: int, dst: Scalar, src: Scalar, is64: bool, signed: bool = False) -> 
         return src if is64 else mov32(src)
     if op == BPF_END:
         raise ValueError("BPF_END: use byte_swap()")
+    if _is_known(dst) and _is_known(src):
+        c = _alu_known(op, dst[0][0], src[0][0], is64)
+        if c is not None:
+            return Scalar.const(c)
+    return _alu_bounds(op, dst, src, is64)
+
+
+def _is_known(s: Scalar) -> bool:
+    """``s`` is exactly one value: a constant tnum and every range that single value."""
+    t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = s
+    v, m = t
+    if m or umin != v or umax != v:
+        return False
+    v32 = v & 0xFFFF_FFFF
+    return u32_min == u32_max == v32 and smin == smax == (v - _TWO64 if v >> 63 else v) and \
+        s32_min == s32_max == (v32 - _TWO32 if v32 >> 31 else v32)
+
+
+def _alu_known(op: int, a: int, b: int, is64: bool) -> int | None:
+    """The value of ``a op= b`` when both are known, zero-extended for 32 bits; None when the
+    kernel's result is not that value (a shift by the width or more: unknown)."""
+    if is64:
+        bits, mask = 64, M64
+    else:
+        bits, mask = 32, M32
+        a &= M32
+    if op == BPF_ADD:
+        return (a + b) & mask
+    if op == BPF_SUB:
+        return (a - b) & mask
+    if op == BPF_AND:
+        return a & b & mask
+    if op == BPF_OR:
+        return (a | b) & mask
+    if op == BPF_XOR:
+        return (a ^ b) & mask
+    if op == BPF_MUL:
+        return (a * (b & mask)) & mask
+    if op == BPF_NEG:
+        return -a & mask
+    if op == BPF_LSH or op == BPF_RSH or op == BPF_ARSH:
+        if b >= bits:  # the kernel compares the whole 64-bit source with the width
+            return None
+        if op == BPF_LSH:
+            return (a << b) & mask
+        if op == BPF_RSH:
+            return a >> b
+        return ((a - (1 << bits) if a >> (bits - 1) else a) >> b) & mask
+    return None
+
+
+def _alu_bounds(op: int, dst: Scalar, src: Scalar, is64: bool) -> Scalar:
+    """``alu`` through the kernel's bounds and tnum rules (any operands)."""
     r = _regs(dst)
     if op == BPF_ADD:
         _add32(r, src)

@@ -210,6 +210,74 @@ def test_shift_by_constant_sound(a, op, is64, n):
     assert_holds(r, concrete_alu(op, x, n, is64))
 
 
+EDGE_VALUES = st.one_of(
+    st.sampled_from([0, 1, 2, 31, 32, 33, 63, 64, 65, 0x7FFFFFFF, 0x80000000, M32, 1 << 32, (1 << 32) + 1,
+                     (1 << 63) - 1, 1 << 63, M64 - 1, M64]),
+    st.integers(0, M64))
+
+
+@SET
+@given(EDGE_VALUES, EDGE_VALUES, st.sampled_from(ALU_OPS), st.booleans())
+def test_alu_on_known_values_equals_the_bounds_rules(a, b, op, is64):
+    """alu's shortcut for two known operands gives what the bounds and tnum rules give."""
+    x, y = Scalar.const(a), Scalar.const(b)
+    if op in (S.BPF_DIV, S.BPF_MOD):
+        assert S.alu(op, x, y, is64) == S.UNKNOWN  # the kernel does not track them
+        return
+    assert S.alu(op, x, y, is64) == S._alu_bounds(op, x, y, is64)
+
+
+@SET
+@given(scalar_with_member(), EDGE_VALUES)
+def test_alu_shortcut_needs_consistent_constants(a, v):
+    """A constant tnum whose bounds were reset (after an invariant violation) takes the full rules."""
+    s, _ = a
+    lost = S.mark_unbounded(Scalar.const(v))
+    assert not S._is_known(lost)
+    assert S._is_known(Scalar.const(v))
+    assert S.alu(S.BPF_ADD, lost, s, True) == S._alu_bounds(S.BPF_ADD, lost, s, True)
+
+
+@SET
+@given(EDGE_VALUES, st.integers(0, 8), st.integers(0, M64), st.integers(0, M64), st.booleans())
+def test_check_reg_shortcut_agrees_with_sanity_check(v, field, w, mask, const):
+    """condjmp.check_reg's inline test accepts exactly the scalars sanity_check accepts."""
+    from pyverifier import condjmp
+    from pyverifier import regs as R
+
+    s = Scalar.const(v) if const else S.alu(S.BPF_AND, S.UNKNOWN, Scalar.const(mask), True)
+    if field:  # disturb one bound
+        vals = list(s)
+        vals[field] = w if field in (3, 4, 7, 8) else sx(w, 64 if field < 5 else 32)
+        if field in (7, 8):
+            vals[field] &= M32
+        s = Scalar(*vals)
+
+    class _V:
+        logged: list = []
+
+        class prog:
+            prog_flags = 0
+
+        class log:
+            @staticmethod
+            def write(t):
+                _V.logged.append(t)
+
+    class _F:
+        regs = [R.scalar_of(s)]
+
+    class _St:
+        frames = [_F]
+        curframe = 0
+
+    v_ = _V()
+    v_.state = _St
+    _V.logged = []
+    condjmp.check_reg(v_, 0, "alu")
+    assert (not _V.logged) == (S.sanity_check(s) is None)
+
+
 def test_div_mod_give_unknown():
     a = S.alu(S.BPF_AND, S.UNKNOWN, Scalar.const(255), True)
     for op in (S.BPF_DIV, S.BPF_MOD):
