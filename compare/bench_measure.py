@@ -21,7 +21,6 @@ excluded with that reason.
 """
 from __future__ import annotations
 
-import gc
 import re
 import signal
 import time
@@ -174,7 +173,10 @@ def time_pass(program: Program, pb: ProgramBench, repeat: int, log_level: int, b
             pb.kernel.note = f"verdict at log level {log_level} was {r.verdict}, at level 2 {pb.kernel.verdict}"
     times: list[float] = []
     deadline = time.monotonic() + budget if budget else None
-    gc.collect()
+    # No gc.collect() here: a full collection empties the interpreter's free lists, and the
+    # verifications after it ran slower (the first by ~70%, the next ones by a few percent:
+    # measured 2026-11-23); verify leaves no cyclic garbage (tests/test_verifier_gc.py), so
+    # the collector has nothing of the previous programs to catch up with during the timing.
     for _ in range(repeat):
         left = (deadline - time.monotonic()) if deadline else None
         if left is not None and left <= 0:

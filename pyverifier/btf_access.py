@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from errno import EACCES, EFAULT, EINVAL
 
+from . import helpers as H
 from . import regs as R
 from .uapi import PROG_TYPES
 from .btf import (ARRAY, CONST, ENUM, ENUM64, FLOAT, INT, PTR, RESTRICT, STRUCT, TYPE_TAG, TYPEDEF, UNION, VOLATILE, Btf,
@@ -330,11 +331,10 @@ _OWN_BTF_WRITES = frozenset(PROG_TYPES[n] for n in ("sched_cls", "sched_act", "x
 
 def check_ptr_to_btf_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int) -> None:
     """A load or store through a pointer to a kernel object (``off`` includes ``reg.off``)."""
-    from .verifier import _gpl_compatible
 
     btf = kernel_btf(v)
     tname = type_name(btf, reg.mem_size)
-    if not _gpl_compatible(v.prog.license):
+    if not H.gpl_compatible(v.prog.license):
         v.err(f"Cannot access kernel 'struct {tname}' from non-GPL compatible program", EINVAL)
     if off < 0:
         v.err(f"R{regno} is ptr_{tname} invalid negative access: off={off}")

@@ -11,6 +11,8 @@ finally the map/function compatibility.
 from __future__ import annotations
 
 from . import helpers as H
+from . import precision
+from .log import fmt_tnum
 from . import regs as R
 from .helper_ids import BPF_FUNC_MAX_ID, HELPER_NAMES
 from .stack import STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, Slot
@@ -46,14 +48,7 @@ def _nm(msg: str):
 
 def mark_precise(v, regno: int) -> None:
     """The kernel marks a register precise here (mark_chain_precision)."""
-    try:
-        from . import precision
-    except ImportError:
-        _nm("precision tracking")
-    fn = getattr(precision, "mark_chain_precision", None)
-    if fn is None:
-        _nm("precision tracking")
-    fn(v, regno)
+    precision.mark_chain_precision(v, regno)
 
 
 def func_name(fid: int) -> str:
@@ -117,8 +112,6 @@ def _is_null(r) -> bool:
 
 
 def check_helper_call(v, ins) -> None:
-    from .verifier import _gpl_compatible
-
     fid = ins.imm
     name = func_name(fid)
     prog = v.prog
@@ -132,7 +125,7 @@ def check_helper_call(v, ins) -> None:
     proto = H.proto(fid, prog.prog_type)
     if proto is None:
         _nm(f"helper {name}")
-    if H.gpl_only(fid, prog.prog_type) and not _gpl_compatible(prog.license):
+    if H.gpl_only(fid, prog.prog_type) and not H.gpl_compatible(prog.license):
         v.err("cannot call GPL-restricted function from non-GPL compatible program", EINVAL)
     meta = Meta(fid, proto.pkt_access)
     for i, at in enumerate(proto.args):
@@ -492,7 +485,6 @@ def _check_reg_off(v, reg, regno: int, at: int) -> None:
 
 
 def _check_ptr_off(v, reg, regno: int, fixed_ok: bool) -> None:
-    from .log import fmt_tnum
 
     if reg.off < 0:
         v.err(f"negative offset {R.type_str(reg.type)} ptr R{regno} off={reg.off} disallowed")

@@ -13,7 +13,6 @@ read-only data for the exploration loop.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
 from . import opcodes as op
@@ -45,22 +44,28 @@ class NotModelled(Exception):
     """A feature pyverifier does not model yet."""
 
 
-@dataclass
 class Cfg:
-    insn_cnt: int
-    subprog_starts: list[int]
-    prune_points: set[int] = field(default_factory=set)
-    jmp_points: set[int] = field(default_factory=set)
-    force_checkpoints: set[int] = field(default_factory=set)
-    calls_callback: set[int] = field(default_factory=set)  # helper calls that run a callback
-    iter_next_calls: set[int] = field(default_factory=set)  # kfunc calls of an iterator's _next
-    postorder: list[int] = field(default_factory=list)
-    postorder_starts: list[int] = field(default_factory=list)  # per subprogram, plus the end
-    scc: list[int] = field(default_factory=list)
-    live_regs_before: list[int] = field(default_factory=list)
-    succ: list[tuple[int, ...]] = field(default_factory=list)  # every instruction's successors (fall-through first)
-    visited: list[int] = field(default_factory=list)  # compute_postorder reached the instruction (non-zero)
-    has_backedge: bool = False  # check_cfg's walk met a back-edge: the flow graph may have loops
+    """What the pre-exploration passes found (read-only during the exploration)."""
+
+    __slots__ = ("insn_cnt", "subprog_starts", "prune_points", "jmp_points", "force_checkpoints", "calls_callback",
+                 "iter_next_calls", "postorder", "postorder_starts", "scc", "live_regs_before", "succ", "visited",
+                 "has_backedge")
+
+    def __init__(self, insn_cnt: int, subprog_starts: list[int]):
+        self.insn_cnt = insn_cnt
+        self.subprog_starts = subprog_starts
+        self.prune_points: set[int] = set()
+        self.jmp_points: set[int] = set()
+        self.force_checkpoints: set[int] = set()
+        self.calls_callback: set[int] = set()  # helper calls that run a callback
+        self.iter_next_calls: set[int] = set()  # kfunc calls of an iterator's _next
+        self.postorder: list[int] = []
+        self.postorder_starts: list[int] = []  # per subprogram, plus the end
+        self.scc: list[int] = []
+        self.live_regs_before: list[int] = []
+        self.succ: list[tuple[int, ...]] = []  # every instruction's successors (fall-through first)
+        self.visited: list[int] = []  # compute_postorder reached the instruction (non-zero)
+        self.has_backedge = False  # an edge may close a loop (see mark_points)
 
 
 def is_ldimm64(ins: Insn) -> bool:
@@ -103,6 +108,10 @@ def _find_subprogs(insns: list[Insn], log) -> list[int]:
     n = len(insns)
     starts = [0]
     ld_imm64, call = op.LD_IMM64, op.CALL
+    if not any(ins.code == ld_imm64 or ins.code == call for ins in insns):
+        if log.level2:
+            log.write("func#0 @0\n")
+        return starts
     for i, ins in enumerate(insns):
         code = ins.code
         if code != ld_imm64 and code != call:
@@ -637,8 +646,19 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
         append(u)
     live_in = [0] * n
     succ = cfg.succ
-    changed = True
     post = cfg.postorder
+    if not cfg.has_backedge:
+        # no loop: the post order visits every successor before its predecessors, so one pass
+        # reaches the fixed point
+        for i in post:
+            out = 0
+            for s in succ[i]:
+                out |= live_in[s]
+            use, d = ud[i]
+            live_in[i] = (out & ~d) | use
+        cfg.live_regs_before = live_in
+        return
+    changed = True
     # iterate to the least fixed point; a pass in which no live_in changes is one (the kernel
     # also compares live_out, which only adds a pass that changes nothing)
     while changed:

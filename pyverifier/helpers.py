@@ -325,3 +325,8 @@ def num_params(func_id: int, prog_type: int, attach_type: int = 0, attach_to: st
     if p is None or not available(func_id, prog_type, attach_type, attach_to):
         return None
     return len(p.args)
+
+
+def gpl_compatible(lic: str) -> bool:
+    """The kernel's license_is_gpl_compatible."""
+    return lic in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL")

@@ -22,7 +22,7 @@ from functools import lru_cache
 from . import regs as R
 from . import uapi
 from .btf import DECL_TAG, ENUM, ENUM64, FUNC, FUNC_GLOBAL, FUNC_PROTO, INT, PTR, STRUCT, TYPEDEF, UNION, Btf, BtfError
-from .cfg import NotModelled
+from .cfg import CfgError, NotModelled
 
 EINVAL = 22
 EOPNOTSUPP = 95
@@ -109,8 +109,6 @@ def check_func_info_early(prog) -> None:
     """The kernel's checks of func_info before it looks at the subprograms (records in order,
     FUNC types); raises ``CfgError`` with its message, which the kernel prints without a newline
     and with no subprogram known yet (an empty ``stack depth``)."""
-    from .cfg import CfgError
-
     if prog.btf is None or not prog.func_info:
         return
     btf = _btf_of(prog)
@@ -132,8 +130,6 @@ def check_func_info_early(prog) -> None:
 def check_func_info_layout(prog, subprog_starts: list[int], insns=None) -> None:
     """After the subprograms are known: one func_info record per subprogram, at its start; then
     the line_info records (in order, on instructions, naming strings, one at each subprogram start)."""
-    from .cfg import CfgError
-
     if prog.btf is None:
         return
     if prog.func_info:
@@ -149,8 +145,6 @@ def check_func_info_layout(prog, subprog_starts: list[int], insns=None) -> None:
 
 def _check_ld_abs_returns_int(prog, starts: list[int], insns) -> None:
     """A failed LD_ABS/LD_IND returns 0 from its subprogram: the subprogram must return an int."""
-    from .cfg import CfgError
-
     btf = _btf_of(prog)
     bounds = list(starts) + [len(insns)]
     for k, (_off, tid) in enumerate(prog.func_info):
@@ -168,8 +162,6 @@ def _check_ld_abs_returns_int(prog, starts: list[int], insns) -> None:
 
 
 def _check_line_info(prog, starts: list[int], insns) -> None:
-    from .cfg import CfgError
-
     btf = _btf_of(prog)
     n = len(insns)
     s = 0

@@ -96,6 +96,19 @@ class Pruner:
             self.peak_states = n
 
 
+def free_states(pr: Pruner) -> None:
+    """The kernel's free_states at the end of a verification: every explored state is let go.
+    An explored state and its list entry point at each other; the links are cut so that
+    reference counting frees them at once instead of leaving cycles for the collector."""
+    for bucket in pr.buckets.values():
+        for sl in bucket:
+            st = sl.state
+            if st is not None:
+                st.sl = None
+    pr.buckets.clear()
+    pr.scc_visits.clear()
+
+
 # ---- helpers on states ------------------------------------------------------
 def frame_insn_idx(st, i: int) -> int:
     return st.insn_idx if i == st.curframe else st.frames[i + 1].callsite

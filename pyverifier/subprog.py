@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import opcodes as op
 from . import regs as R
+from .precision import _FrameView
 from .state import FuncState
 
 EINVAL = 22
@@ -35,8 +36,6 @@ def _priv_stack_types():
 
 
 def _frame_view(st, fr: int):
-    from .precision import _FrameView
-
     return st if fr == st.curframe else _FrameView(st, fr)
 
 

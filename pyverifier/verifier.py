@@ -85,10 +85,12 @@ def verify(program: Program, log_level: int = 2) -> Result:
     res = Result(program_id=program.id, verifier=VERIFIER_NAME, verdict=ERROR, log_level=log_level)
     t0 = time.perf_counter()
     t1 = None
+    v = None
     try:
         log = Log(log_level)
         v = _Verifier(program, log, insns, maps)
         stats = v.run(stats=False)
+        v.free()
         t1 = time.perf_counter()
         if stats:
             v.write_stats()
@@ -107,6 +109,8 @@ def verify(program: Program, log_level: int = 2) -> Result:
         elif v.verdict == REJECT:
             res.message = v.reject_msg or ""
     except Exception as e:  # an internal failure is a tool error, never a verdict
+        if t1 is None and v is not None:
+            v.free()
         res.verdict = ERROR
         res.message = f"internal error: {type(e).__name__}: {e} ({traceback.extract_tb(e.__traceback__)[-1].lineno})"
     res.verify_us = [((time.perf_counter() if t1 is None else t1) - t0) * 1e6]
@@ -180,6 +184,17 @@ class _Verifier:
         if stats:
             self.write_stats()
         return True
+
+    def free(self) -> None:
+        """Let the verification's states go, as the kernel does before it stops its clock; the
+        references back to the verifier are cut so that nothing waits for the cycle collector."""
+        pr = getattr(self, "pruner", None)
+        if pr is not None:
+            prunem.free_states(pr)
+        live = getattr(self, "live", None)
+        if live is not None:
+            live.v = None
+        self.stack.clear()
 
     def write_stats(self) -> None:
         """The kernel's print_verification_stats (after it has stopped its clock)."""
@@ -311,14 +326,6 @@ class _Verifier:
     def print_insn_state(self) -> None:
         log = self.log
         pos = self.prev_log_pos
-        if pos and pos == log.end_pos:
-            log.reset(pos - 1)
-            prefix = _STATE_PREFIX.get(self.prev_insn_print_pos)
-            if prefix is None:
-                prefix = _STATE_PREFIX[self.prev_insn_print_pos] = \
-                    " " * vlog_alignment(self.prev_insn_print_pos) + ";"
-        else:
-            prefix = f"{self.insn_idx}:"
         # print_state(self.state, False, prefix), inlined: it runs for most instructions at level 2
         st = self.state
         f = st.frames[st.curframe]
@@ -327,9 +334,26 @@ class _Verifier:
             text += format_refs(st)
         if f.in_callback_fn:
             text += " cb"
-        text = prefix + text + "\n"
-        log._chunks.append(text)  # log.write(text): called at level 1 and 2 only, the log is enabled
-        log.end_pos += len(text)
+        chunks = log._chunks  # log.write: called at level 1 and 2 only, the log is enabled
+        if pos and pos == log.end_pos:
+            # the state joins the instruction's line, which is the last chunk: its newline
+            # goes (log.reset(pos - 1)) and the state follows, aligned
+            prefix = _STATE_PREFIX.get(self.prev_insn_print_pos)
+            if prefix is None:
+                prefix = _STATE_PREFIX[self.prev_insn_print_pos] = \
+                    " " * vlog_alignment(self.prev_insn_print_pos) + ";"
+            text = prefix + text + "\n"
+            last = chunks[-1]
+            if last:
+                chunks[-1] = last[:-1] + text
+            else:  # an empty write after the line
+                log.reset(pos - 1)
+                chunks.append(text)
+            log.end_pos = pos - 1 + len(text)
+        else:
+            text = f"{self.insn_idx}:" + text + "\n"
+            chunks.append(text)
+            log.end_pos += len(text)
         self.scratched_regs = 0
         self.scratched_stack = 0
 
@@ -875,5 +899,3 @@ class _Verifier:
 _NOT_INIT6 = [R.NOT_INIT_REG] * 6
 
 
-def _gpl_compatible(lic: str) -> bool:
-    return lic in ("GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL")
