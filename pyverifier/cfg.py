@@ -680,6 +680,11 @@ _LIVE_MASK_TEXT: tuple[str, ...] = tuple("".join(str(r) if live & (1 << r) else 
                                          for live in range(1 << 10))
 
 
+# "    <idx>: " of the first instructions outside any loop, made once
+_LIVE_PREFIX_N = 4096
+_LIVE_PREFIX: tuple[str, ...] = tuple(f"    {i:3d}: " for i in range(_LIVE_PREFIX_N))
+
+
 def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]) -> str:
     out = ["Live regs before insn:\n"]
     append = out.append
@@ -689,12 +694,14 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]
     lrb = cfg.live_regs_before
     masks = _LIVE_MASK_TEXT
     ld_imm64 = op.LD_IMM64
+    prefix = _LIVE_PREFIX
     while i < n:
         s = scc[i]
-        if s:
-            append(f"{s:3d} {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
+        if s or i >= _LIVE_PREFIX_N:
+            append(f"{s:3d} {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n" if s else
+                   f"    {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
         else:
-            append(f"    {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
+            append(f"{prefix[i]}{masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
         i += 2 if insns[i].code == ld_imm64 else 1
     return "".join(out)
 

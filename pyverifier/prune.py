@@ -61,7 +61,7 @@ class Pruner:
     """Per-verification pruning state, kept on the exploration loop as ``v.pruner``."""
 
     __slots__ = ("buckets", "nbuckets", "explored_size", "free_list_size", "num_backedges", "total_states",
-                 "peak_states", "max_states_per_insn", "prev_jmps", "prev_insns", "scc_visits", "test_freq")
+                 "peak_states", "max_states_per_insn", "prev_jmps", "prev_insns", "scc_visits", "test_freq", "free_list")
 
     def __init__(self, insn_cnt: int, test_freq: bool = False):
         self.buckets: dict[int, list[StateList]] = {}
@@ -76,6 +76,7 @@ class Pruner:
         self.prev_insns = 0
         self.scc_visits: dict[tuple, SccVisit] = {}
         self.test_freq = test_freq
+        self.free_list: list[StateList] = []  # entries evicted from their bucket (the kernel's free list)
 
     def carry_over(self, done: "Pruner") -> None:
         """Continue the statistics of a finished verification pass (the kernel keeps them per program)."""
@@ -105,7 +106,12 @@ def free_states(pr: Pruner) -> None:
             st = sl.state
             if st is not None:
                 st.sl = None
+    for sl in pr.free_list:
+        st = sl.state
+        if st is not None:
+            st.sl = None
     pr.buckets.clear()
+    pr.free_list.clear()
     pr.scc_visits.clear()
 
 
@@ -590,6 +596,7 @@ def is_state_visited(v, idx: int) -> bool:
         n = 64 if (force_cp and st.branches > 0) else 3
         if sl.miss_cnt > sl.hit_cnt * n + n:
             sl.in_free_list = True
+            pr.free_list.append(sl)  # for free_states, if a path never frees it
             pr.free_list_size += 1
             pr.explored_size -= 1
             maybe_free_state(v, sl)

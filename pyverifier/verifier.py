@@ -375,6 +375,7 @@ class _Verifier:
         if done is not None:
             # one set of statistics for the whole program; its explored states are freed in between
             self.pruner.carry_over(done)
+            prunem.free_states(done)
         self.cur_hist_ent = False
         insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
         live = self.live
