@@ -44,6 +44,9 @@ def after_scalar_alu(v, ins, d, src, result):
                 off = -off
             return d.replace(s=result, id=d.id | (ADD_CONST64 if is64 else ADD_CONST32), off=off)
     if d.id == 0 and d.off == 0:
+        if not result.var_off.mask and not d.precise and d.map is None and \
+                not (d.ref_obj_id or d.range or d.mem_size or d.frameno) and sc.is_known(result):
+            return R.scalar_const(result.var_off.value)  # shared, its log text made once
         return d.with_s(result)
     return d.replace(s=result, id=0, off=0)
 

@@ -247,12 +247,27 @@ def fmt_reg(r: Reg, frameno: int = 0) -> str:
     return txt
 
 
+# the text of a scalar register by what it depends on; programs repeat values
+_SCALAR_TXT: dict[tuple, str] = {}
+_SCALAR_TXT_MAX = 1 << 16
+
+
 def _fmt_reg(r: Reg, frameno: int) -> str:
     t = r.type
     if t == SCALAR:
-        if r.id & (3 << 30):  # BPF_ADD_CONST64/32 link (pyverifier.links)
-            return sc.format(r.s, r.id & ~(3 << 30), r.off, r.precise)
-        return sc.format(r.s, r.id, None, r.precise)
+        s = r.s
+        if not s.var_off.mask:  # a constant prints as its value
+            return sc.format(s, 0, None, r.precise)
+        key = (s, r.id, r.off, r.precise)
+        txt = _SCALAR_TXT.get(key)
+        if txt is None:
+            if r.id & (3 << 30):  # BPF_ADD_CONST64/32 link (pyverifier.links)
+                txt = sc.format(s, r.id & ~(3 << 30), r.off, r.precise)
+            else:
+                txt = sc.format(s, r.id, None, r.precise)
+            if len(_SCALAR_TXT) < _SCALAR_TXT_MAX:
+                _SCALAR_TXT[key] = txt
+        return txt
     vo = r.s.var_off
     name = type_str(t)
     if t & BASE_MASK == PTR_TO_BTF_ID:

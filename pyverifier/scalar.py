@@ -1009,14 +1009,14 @@ def alu(op: int, dst: Scalar, src: Scalar, is64: bool, signed: bool = False) -> 
         return src if is64 else mov32(src)
     if op == BPF_END:
         raise ValueError("BPF_END: use byte_swap()")
-    if _is_known(dst) and _is_known(src):
+    if is_known(dst) and is_known(src):
         c = _alu_known(op, dst[0][0], src[0][0], is64)
         if c is not None:
             return Scalar.const(c)
     return _alu_bounds(op, dst, src, is64)
 
 
-def _is_known(s: Scalar) -> bool:
+def is_known(s: Scalar) -> bool:
     """``s`` is exactly one value: a constant tnum and every range that single value."""
     t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = s
     v, m = t

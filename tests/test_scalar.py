@@ -233,8 +233,8 @@ def test_alu_shortcut_needs_consistent_constants(a, v):
     """A constant tnum whose bounds were reset (after an invariant violation) takes the full rules."""
     s, _ = a
     lost = S.mark_unbounded(Scalar.const(v))
-    assert not S._is_known(lost)
-    assert S._is_known(Scalar.const(v))
+    assert not S.is_known(lost)
+    assert S.is_known(Scalar.const(v))
     assert S.alu(S.BPF_ADD, lost, s, True) == S._alu_bounds(S.BPF_ADD, lost, s, True)
 
 
