@@ -57,6 +57,7 @@ class Liveness:
         self.write_acc = [0] * 8
         self.write_dirty = False  # some write_acc entry is not 0
         self.write_idx = 0
+        self._po: dict[int, list[int]] = {}  # the post order of each subprogram, by its start
 
     # ---- instances --------------------------------------------------------
     def _subprog_bounds(self, start: int) -> tuple[int, int]:
@@ -164,8 +165,13 @@ class Liveness:
                 if m is not None:
                     for k in range(inst.insn_cnt):
                         m[2][k] = 0
-        k, _ = self._subprog_bounds(inst.start)
-        po = v.cfg.postorder[v.cfg.postorder_starts[k]:v.cfg.postorder_starts[k + 1]]
+        po = self._po.get(inst.start)
+        if po is None:
+            k, _ = self._subprog_bounds(inst.start)
+            po = self._po[inst.start] = v.cfg.postorder[v.cfg.postorder_starts[k]:v.cfg.postorder_starts[k + 1]]
+        # without a loop the post order sees every successor before its predecessors: a pass
+        # that changed something has reached the fixed point, and the next would change nothing
+        dag = not v.cfg.has_backedge
         all_succ = v.succ
         level2 = log.level2
         s0 = inst.start
@@ -203,6 +209,9 @@ class Liveness:
                         lb[i] = before
                         mwa[i] = acc
             if not changed:
+                break
+            if dag:
+                cnt += 1  # the pass that would find nothing to change
                 break
         if log.level2:
             log.write(f"{inst.name()} live stack update done in {cnt} iterations\n")

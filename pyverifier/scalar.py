@@ -145,7 +145,11 @@ class Scalar(NamedTuple):
     def const(v: int) -> "Scalar":
         """Exactly the 64-bit value ``v`` (any int, taken modulo 2**64)."""
         s = _CONSTS.get(v)
-        return _const(v & M64) if s is None else s
+        if s is None:
+            s = _const(v & M64)
+            if len(_CONSTS) < _CONSTS_MAX:  # programs repeat their constants: kept across programs
+                _CONSTS[v] = s
+        return s
 
     @staticmethod
     def unknown() -> "Scalar":
@@ -226,6 +230,7 @@ UNKNOWN = _new(Scalar, (_tn.UNKNOWN, S64_MIN, S64_MAX, 0, U64_MAX, S32_MIN, S32_
 ZERO = _const(0)
 # The constants programs use most (immediates, offsets, sizes), built once and shared (a Scalar is immutable).
 _CONSTS: dict[int, Scalar] = {v: _const(v & M64) for v in range(-512, 4097)}
+_CONSTS_MAX = 1 << 15
 
 
 # --------------------------------------------------------------------------
@@ -1009,7 +1014,7 @@ def alu(op: int, dst: Scalar, src: Scalar, is64: bool, signed: bool = False) -> 
         return src if is64 else mov32(src)
     if op == BPF_END:
         raise ValueError("BPF_END: use byte_swap()")
-    if is_known(dst) and is_known(src):
+    if not dst[0][1] and not src[0][1] and is_known(dst) and is_known(src):
         c = _alu_known(op, dst[0][0], src[0][0], is64)
         if c is not None:
             return Scalar.const(c)

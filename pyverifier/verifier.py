@@ -416,7 +416,8 @@ class _Verifier:
                             log.write("; " + src)
                     line = insn_lines[idx]
                     if line is None:
-                        line = insn_lines[idx] = f"{idx}: {self._fmt_insn(idx)}\n"
+                        line = insn_lines[idx] = f"{_IDX_PREFIX[idx] if idx < 4096 else f'{idx}: '}" \
+                                                 f"{self._fmt_insn(idx)}\n"
                     log._chunks.append(line)  # log.write(line): the log is enabled at level 1
                     n_line = len(line)
                     log.end_pos += n_line
@@ -898,5 +899,6 @@ class _Verifier:
 
 
 _NOT_INIT6 = [R.NOT_INIT_REG] * 6
+_IDX_PREFIX = tuple(f"{i}: " for i in range(4096))  # "<idx>: " of an instruction's log line
 
 
