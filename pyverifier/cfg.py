@@ -49,7 +49,7 @@ class Cfg:
 
     __slots__ = ("insn_cnt", "subprog_starts", "prune_points", "jmp_points", "force_checkpoints", "calls_callback",
                  "iter_next_calls", "postorder", "postorder_starts", "scc", "live_regs_before", "succ", "visited",
-                 "has_backedge")
+                 "has_backedge", "ld_imm64_at")
 
     def __init__(self, insn_cnt: int, subprog_starts: list[int]):
         self.insn_cnt = insn_cnt
@@ -66,6 +66,7 @@ class Cfg:
         self.succ: list[tuple[int, ...]] = []  # every instruction's successors (fall-through first)
         self.visited: list[int] = []  # compute_postorder reached the instruction (non-zero)
         self.has_backedge = False  # an edge may close a loop (see mark_points)
+        self.ld_imm64_at: list[int] = []  # the ld_imm64 instructions (mark_points)
 
 
 def is_ldimm64(ins: Insn) -> bool:
@@ -376,13 +377,17 @@ def mark_points(insns: list[Insn], cfg: Cfg) -> list[tuple[int, int]]:
     prune = cfg.prune_points
     jmpp = cfg.jmp_points
     calls: list[tuple[int, int]] = []
+    ldimm = cfg.ld_imm64_at
     jmp, jmp32, ld_imm64, pseudo_func = op.BPF_JMP, op.BPF_JMP32, op.LD_IMM64, op.BPF_PSEUDO_FUNC
     back = False
     for t, ins in enumerate(insns):
         code = ins.code
         cls = code & 7
         if cls != jmp and cls != jmp32:
-            if code == ld_imm64 and ins.src == pseudo_func:
+            if code != ld_imm64:
+                continue
+            ldimm.append(t)
+            if ins.src == pseudo_func:
                 tgt = t + ins.imm + 1
                 prune.add(t + 2)
                 jmpp.add(t + 2)
@@ -444,18 +449,13 @@ def all_reachable(insns: list[Insn], cfg: Cfg, calls: list[tuple[int, int]]) -> 
     called, from main on, by a call or callback reference."""
     visited = cfg.visited
     n = len(insns)
-    ld_imm64 = op.LD_IMM64
-    second_halves = 0
-    i = 0
-    while i < n:
-        if not visited[i]:
+    ldimm = cfg.ld_imm64_at  # (mark_points)
+    # the unvisited instructions must be exactly the second halves of the ld_imm64
+    if visited.count(0) != len(ldimm):
+        return False
+    for i in ldimm:
+        if visited[i + 1]:
             return False
-        if insns[i].code == ld_imm64:
-            if visited[i + 1]:
-                return False
-            second_halves += 1
-            i += 1
-        i += 1
     starts = cfg.subprog_starts
     if len(starts) == 1:
         return True
