@@ -495,8 +495,8 @@ class _Verifier:
     def do_check_insn(self, ins) -> bool:
         cls = ins.code & 7
         if cls in (op.BPF_ALU, op.BPF_ALU64):
-            self.check_alu(ins)
-            check_reg(self, ins.dst, "alu")
+            if not self.check_alu(ins):  # True: a constant, consistent by construction
+                check_reg(self, ins.dst, "alu")
             self.insn_idx += 1
             return False
         if cls == op.BPF_LDX:
@@ -581,9 +581,17 @@ class _Verifier:
     # ---- ALU ------------------------------------------------------------
     _ALU_STR = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian"]
 
-    def check_alu(self, ins) -> None:
+    def check_alu(self, ins) -> bool | None:
         code = ins.code
         o = code & 0xF0
+        dst = ins.dst
+        if o == 0xB0 and not code & 8 and dst < 10 and not ins.src and not ins.off:
+            # mov of an immediate with its reserved fields clear, into r0..r9: the common case
+            # of the MOV path below, without its checks that cannot fail
+            self.scratched_regs |= 1 << dst
+            st = self.state
+            st.frames[st.curframe].regs[dst] = R.scalar_const(ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF)
+            return True
         is64 = (code & 7) == op.BPF_ALU64
         x = code & 8
         if o in (op.BPF_END, op.BPF_NEG):
