@@ -640,8 +640,9 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
         if u is None:
             u = insn_use_def(ins, call_params)
             code = ins.code
-            if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)) and \
-                    len(cache) < _USE_DEF_MAX:
+            if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)):
+                if len(cache) >= _USE_DEF_MAX:  # full (random immediates): start again
+                    cache.clear()
                 cache[ins] = u
         append(u)
     live_in = [0] * n

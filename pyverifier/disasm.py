@@ -289,8 +289,9 @@ def format_line(insns: Sequence[Insn], idx: int, kfuncs: Mapping[int, str] | Non
         text = _LINE_CACHE.get(insn)
         if text is None:
             text = _FORMATTERS[insn.code & 0xFF](insn, insns, idx, None)
-            if len(_LINE_CACHE) < _LINE_CACHE_MAX:
-                _LINE_CACHE[insn] = text
+            if len(_LINE_CACHE) >= _LINE_CACHE_MAX:  # full (random immediates): start again
+                _LINE_CACHE.clear()
+            _LINE_CACHE[insn] = text
         return text
     return _FORMATTERS[insn.code & 0xFF](insn, insns, idx, kfuncs)
 

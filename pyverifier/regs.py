@@ -202,8 +202,9 @@ def scalar_const(v: int) -> Reg:
     r = _CONST_REGS.get(v)
     if r is None:
         r = Reg(SCALAR, sc.Scalar.const(v))
-        if len(_CONST_REGS) < 8192:
-            _CONST_REGS[v] = r
+        if len(_CONST_REGS) >= 8192:  # filled by a program of random immediates: start again
+            _CONST_REGS.clear()
+        _CONST_REGS[v] = r
     return r
 
 
@@ -265,8 +266,9 @@ def _fmt_reg(r: Reg, frameno: int) -> str:
                 txt = sc.format(s, r.id & ~(3 << 30), r.off, r.precise)
             else:
                 txt = sc.format(s, r.id, None, r.precise)
-            if len(_SCALAR_TXT) < _SCALAR_TXT_MAX:
-                _SCALAR_TXT[key] = txt
+            if len(_SCALAR_TXT) >= _SCALAR_TXT_MAX:
+                _SCALAR_TXT.clear()
+            _SCALAR_TXT[key] = txt
         return txt
     vo = r.s.var_off
     name = type_str(t)

@@ -147,8 +147,12 @@ class Scalar(NamedTuple):
         s = _CONSTS.get(v)
         if s is None:
             s = _const(v & M64)
-            if len(_CONSTS) < _CONSTS_MAX:  # programs repeat their constants: kept across programs
-                _CONSTS[v] = s
+            # programs repeat their constants: kept across programs; a program of random
+            # immediates fills the table, which then starts again from the small ones
+            if len(_CONSTS) >= _CONSTS_MAX:
+                _CONSTS.clear()
+                _CONSTS.update(_SMALL_CONSTS)
+            _CONSTS[v] = s
         return s
 
     @staticmethod
@@ -231,6 +235,7 @@ ZERO = _const(0)
 # The constants programs use most (immediates, offsets, sizes), built once and shared (a Scalar is immutable).
 _CONSTS: dict[int, Scalar] = {v: _const(v & M64) for v in range(-512, 4097)}
 _CONSTS_MAX = 1 << 15
+_SMALL_CONSTS = dict(_CONSTS)
 
 
 # --------------------------------------------------------------------------
@@ -1027,6 +1032,8 @@ def is_known(s: Scalar) -> bool:
     v, m = t
     if m or umin != v or umax != v:
         return False
+    if _CONSTS.get(v) is s:  # the shared constant itself
+        return True
     v32 = v & 0xFFFF_FFFF
     return u32_min == u32_max == v32 and smin == smax == (v - _TWO64 if v >> 63 else v) and \
         s32_min == s32_max == (v32 - _TWO32 if v32 >> 31 else v32)
