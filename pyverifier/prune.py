@@ -546,20 +546,22 @@ def is_state_visited(v, idx: int) -> bool:
     add_new = force_new
     if v.jmps_processed - pr.prev_jmps >= 2 and v.insn_processed - pr.prev_insns >= 8:
         add_new = True
-    key = _bucket_key(v, cur, idx)
+    cs = cur.frames[cur.curframe].callsite  # _bucket_key, inlined
+    key = ((idx ^ cs) & _U32) % pr.nbuckets
     bucket = pr.buckets.get(key)
     if bucket is None:
         bucket = pr.buckets[key] = []
-    clean_live_states(v, bucket, idx, cur)
     states_cnt = 0
     evicted = None  # the entries freed by the miss heuristics (removed from the bucket below)
     hit = None
     loop = False
-    is_may_goto = v.insns[idx].code == 0xE5
-    calls_cb = idx in v.cfg.calls_callback
-    is_iter_next = idx in v.cfg.iter_next_calls
-    force_cp = idx in v.cfg.force_checkpoints
-    cur_depth = cur.may_goto_depth
+    if bucket:  # the first visit of a bucket has nothing to clean or compare
+        clean_live_states(v, bucket, idx, cur)
+        is_may_goto = v.insns[idx].code == 0xE5
+        calls_cb = idx in v.cfg.calls_callback
+        is_iter_next = idx in v.cfg.iter_next_calls
+        force_cp = idx in v.cfg.force_checkpoints
+        cur_depth = cur.may_goto_depth
     for sl in bucket:
         states_cnt += 1
         st = sl.state
