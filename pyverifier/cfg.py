@@ -242,13 +242,14 @@ _TIMER_SET_CALLBACK = 170
 
 
 def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
-    """Depth-first walk: reachability and prune/jump points (privileged: loops allowed)."""
+    """The kernel's depth-first walk of the flow graph (privileged: loops allowed), for its
+    errors: an unreachable instruction, a jump into the middle of an ld_imm64. The prune, jump
+    and forced checkpoints it marks on the way are ``mark_points``'s; ``analyse`` runs this walk
+    only when the post-order walk found something unreachable."""
     n = len(insns)
     state = [0] * n
     stack = [0]
     state[0] = _DISCOVERED
-    prune = cfg.prune_points
-    jmpp = cfg.jmp_points
 
     def push(t: int, w: int, e: int) -> int:
         # returns 1 keep exploring, 0 done
@@ -258,9 +259,6 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
             return 0
         if w < 0 or w >= n:
             raise CfgError(f"jump out of range from insn {t} to {w}")
-        if e == _BRANCH:
-            prune.add(w)
-            jmpp.add(w)
         if state[w] == 0:
             state[t] = _DISCOVERED | e
             state[w] = _DISCOVERED
@@ -275,7 +273,6 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
         raise CfgError("verifier bug: insn state internal bug")
 
     jmp, jmp32, ld_imm64, pseudo_func = op.BPF_JMP, op.BPF_JMP32, op.LD_IMM64, op.BPF_PSEUDO_FUNC
-    disc, disc_fall, explored = _DISCOVERED, _DISCOVERED | _FALLTHROUGH, _EXPLORED
     while stack:
         t = stack[-1]
         ins = insns[t]
@@ -284,79 +281,31 @@ def check_cfg(insns: list[Insn], cfg: Cfg) -> None:
         if code == ld_imm64 and ins.src == pseudo_func:
             # a callback reference: the callee entry is a branch, as for a call
             r = push(t, t + 2, _FALLTHROUGH)
-            prune.add(t + 2)
-            jmpp.add(t + 2)
             if r == 0:
-                prune.add(t)
                 r = push(t, t + ins.imm + 1, _BRANCH)
         elif cls != jmp and cls != jmp32:
-            # push(t, w, _FALLTHROUGH), inlined for the common case
-            if state[t] >= disc_fall:
-                r = 0
-            else:
-                w = t + (2 if code == ld_imm64 else 1)
-                if w >= n:
-                    raise CfgError(f"jump out of range from insn {t} to {w}")
-                sw = state[w]
-                if sw == 0:
-                    state[t] = disc_fall
-                    state[w] = disc
-                    stack.append(w)
-                    r = 1
-                elif (sw & 0xF0) == disc:
-                    cfg.has_backedge = True
-                    r = 0
-                elif sw == explored:
-                    state[t] = disc_fall
-                    r = 0
-                else:
-                    raise CfgError("verifier bug: insn state internal bug")
+            r = push(t, t + (2 if code == ld_imm64 else 1), _FALLTHROUGH)
         else:
             o = code & 0xF0
             if o == op.BPF_EXIT:
                 r = 0
             elif o == op.BPF_CALL:
-                if ins.src == 0 and ins.imm in SYNC_CALLBACK_HELPERS:
-                    cfg.force_checkpoints.add(t)
-                    cfg.calls_callback.add(t)
-                    prune.add(t)
-                    jmpp.add(t)
-                elif ins.src == 0 and ins.imm == _TIMER_SET_CALLBACK:
-                    cfg.calls_callback.add(t)
-                    prune.add(t)
-                elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
-                    from .iters import ITER_NUM_NEXT
-                    from .kfuncs import name_of
-
-                    if name_of(ins.imm) == ITER_NUM_NEXT:  # a loop's convergence point
-                        cfg.iter_next_calls.add(t)
-                        cfg.force_checkpoints.add(t)
-                        prune.add(t)
                 r = push(t, t + 1, _FALLTHROUGH)
-                prune.add(t + 1)
-                jmpp.add(t + 1)
                 if r == 0 and ins.src == op.BPF_PSEUDO_CALL:
                     # visit_func_call_insn: the callee entry is a branch of the call
-                    prune.add(t)
                     r = push(t, t + ins.imm + 1, _BRANCH)
             elif o == op.BPF_JA:
-                tgt = t + jmp_offset(ins) + 1
-                r = push(t, tgt, _FALLTHROUGH)
-                prune.add(tgt)
-                jmpp.add(tgt)
+                r = push(t, t + jmp_offset(ins) + 1, _FALLTHROUGH)
             else:
-                prune.add(t)
-                if code == op.MAY_GOTO:
-                    cfg.force_checkpoints.add(t)
                 r = push(t, t + 1, _FALLTHROUGH)
                 if r == 0:
                     r = push(t, t + ins.off + 1, _BRANCH)
         if r == 0:
-            state[t] = explored
+            state[t] = _EXPLORED
             stack.pop()
     i = 0
     while i < n:
-        if state[i] != explored:
+        if state[i] != _EXPLORED:
             raise CfgError(f"unreachable insn {i}")
         if insns[i].code == ld_imm64:
             if state[i + 1] != 0:
@@ -387,16 +336,10 @@ def mark_points(insns: list[Insn], cfg: Cfg) -> list[tuple[int, int]]:
             if code != ld_imm64:
                 continue
             ldimm.append(t)
-            if ins.src == pseudo_func:
-                tgt = t + ins.imm + 1
+            if ins.src == pseudo_func:  # a callback reference: the callee entry is a branch, as for a call
                 prune.add(t + 2)
                 jmpp.add(t + 2)
-                prune.add(t)
-                prune.add(tgt)
-                jmpp.add(tgt)
-                calls.append((t, tgt))
-                if tgt <= t:
-                    back = True
+                back |= _mark_callee(cfg, calls, t, t + ins.imm + 1)
             continue
         o = code & 0xF0
         if o == op.BPF_EXIT:
@@ -421,13 +364,7 @@ def mark_points(insns: list[Insn], cfg: Cfg) -> list[tuple[int, int]]:
             prune.add(t + 1)
             jmpp.add(t + 1)
             if ins.src == op.BPF_PSEUDO_CALL:
-                tgt = t + ins.imm + 1
-                prune.add(t)
-                prune.add(tgt)
-                jmpp.add(tgt)
-                calls.append((t, tgt))
-                if tgt <= t:
-                    back = True
+                back |= _mark_callee(cfg, calls, t, t + ins.imm + 1)
             continue
         tgt = t + jmp_offset(ins) + 1
         if tgt <= t:
@@ -440,6 +377,16 @@ def mark_points(insns: list[Insn], cfg: Cfg) -> list[tuple[int, int]]:
                 cfg.force_checkpoints.add(t)
     cfg.has_backedge = back
     return calls
+
+
+def _mark_callee(cfg: Cfg, calls: list[tuple[int, int]], t: int, tgt: int) -> bool:
+    """A call or callback reference at ``t`` to the subprogram at ``tgt``: both are prune points,
+    the entry a jump point; returns whether the edge goes back."""
+    cfg.prune_points.add(t)
+    cfg.prune_points.add(tgt)
+    cfg.jmp_points.add(tgt)
+    calls.append((t, tgt))
+    return tgt <= t
 
 
 def all_reachable(insns: list[Insn], cfg: Cfg, calls: list[tuple[int, int]]) -> bool:
