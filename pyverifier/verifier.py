@@ -592,6 +592,22 @@ class _Verifier:
             st = self.state
             st.frames[st.curframe].regs[dst] = R.scalar_const(ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF)
             return True
+        if o in _ALU_IMM_SHORT and not code & 8 and dst < 10 and not ins.src and not ins.off:
+            # an op with an immediate on a scalar in r0..r9, reserved fields clear, a shift within
+            # the width: the common case of the path below, without its checks that cannot fail
+            st = self.state
+            d = st.frames[st.curframe].regs[dst]
+            is64 = code & 7 == 7
+            if d.type == R.SCALAR and (o < 0x60 or o == 0xA0 or 0 <= ins.imm < (64 if is64 else 32)):
+                self.scratched_regs |= 1 << dst
+                ss = sc.Scalar.const(ins.imm)
+                if o == 0x50 or o == 0x40:  # AND, OR: the kernel may split the path first
+                    split = sc.fork_split(o, d.s, ss, is64)
+                    if split is not None:
+                        d = fork_scalars(self, ins, d, split)
+                res = sc.alu(o, d.s, ss, is64)
+                self.set_reg(dst, links.after_scalar_alu(self, ins, d, None, res))
+                return not res[0][1] and sc.is_known(res)  # a known value needs no invariant check
         is64 = (code & 7) == op.BPF_ALU64
         x = code & 8
         if o in (op.BPF_END, op.BPF_NEG):
@@ -907,6 +923,8 @@ class _Verifier:
 
 
 _NOT_INIT6 = [R.NOT_INIT_REG] * 6
+# ALU ops with an immediate that check_alu's short path takes: add, sub, mul, or, and, lsh, rsh, xor, arsh
+_ALU_IMM_SHORT = frozenset({0x00, 0x10, 0x20, 0x40, 0x50, 0x60, 0x70, 0xA0, 0xC0})
 _IDX_PREFIX = tuple(f"{i}: " for i in range(4096))  # "<idx>: " of an instruction's log line
 
 
