@@ -592,6 +592,15 @@ class _Verifier:
             st = self.state
             st.frames[st.curframe].regs[dst] = R.scalar_const(ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF)
             return True
+        if code == 0xBF and dst < 10 and ins.src < 11 and not ins.off and not ins.imm:
+            # a 64-bit copy of a pointer: the MOV path below and mov_reg's first case
+            st = self.state
+            regs = st.frames[st.curframe].regs
+            r = regs[ins.src]
+            if r.type > R.SCALAR:
+                self.scratched_regs |= (1 << dst) | (1 << ins.src)
+                regs[dst] = r
+                return True  # not a scalar: nothing for the invariant check
         if o in _ALU_IMM_SHORT and not code & 8 and dst < 10 and not ins.src and not ins.off:
             # an op with an immediate on a scalar in r0..r9, reserved fields clear, a shift within
             # the width: the common case of the path below, without its checks that cannot fail
