@@ -407,8 +407,14 @@ def _is_special(slot) -> bool:
     return slot.types[7] in _SPECIAL
 
 
+_ALL_SPILL = (STACK_SPILL,) * 8
+
+
 def _save(f, spi: int, reg, size: int) -> None:
     """save_register_state: the top ``size`` bytes of the slot become the spill."""
+    if size == 8:  # the whole slot
+        f.stack[spi] = Slot(_ALL_SPILL, reg)
+        return
     cur = f.stack[spi].types
     types = list(cur)
     for i in range(8 - size, 8):
