@@ -3,8 +3,10 @@
 1. subprogram discovery (``func#N @start`` lines at log level 2),
 2. jump ranges and the last instruction of each subprogram,
 3. ld_imm64 pairs, map references and the opcode table,
-4. depth-first walk of the flow graph: reachability, jumps into the middle
-   of an ld_imm64, prune and jump points,
+4. the kernel's check_cfg: prune and jump points (read off each instruction,
+   ``mark_points``), reachability and jumps into the middle of an ld_imm64
+   (the post-order walk decides that nothing is wrong; the kernel's own
+   depth-first walk, ``check_cfg``, runs only when something is, for its error),
 5. post order, strongly connected components and live registers (the
    ``Live regs before insn:`` block at log level 2).
 
