@@ -335,8 +335,12 @@ def check_stack_access(v, reg, regno: int, off: int, size: int, write: bool, val
     """The PTR_TO_STACK branch of check_mem_access, alignment included (``off`` excludes ``reg.off``)."""
     vo = reg.s.var_off
     if size != 1:
-        a = tn.add(vo, tn.const(reg.off + off))
-        if (a.value | a.mask) & (size - 1):
+        if vo.mask:
+            a = tn.add(vo, tn.const(reg.off + off))
+            bad = (a.value | a.mask) & (size - 1)
+        else:  # a known offset: the tnum sum is the plain sum
+            bad = (vo.value + reg.off + off) & (size - 1)
+        if bad:
             v.err(f"misaligned stack access off {_tnum_str(vo)}+{reg.off}+{off} size {size}")
     off += reg.off
     within_bounds(v, reg, regno, off, size, write)
@@ -367,13 +371,16 @@ def _push_hist(v, flags: int) -> None:
 
 def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
     """check_stack_access_within_bounds (+ grow_stack_state)."""
-    extra = " write to" if write else " read from"
     vo = reg.s.var_off
     if not vo.mask:
         val = vo.value - (1 << 64) if vo.value >> 63 else vo.value
         min_off = val + off
         max_off = min_off + size
-    else:
+        if -MAX_BPF_STACK <= min_off <= -1 and max_off <= 0 and size >= 0:  # within the stack
+            grow(v, v.state.frames[reg.frameno], -min_off)
+            return
+    extra = " write to" if write else " read from"
+    if vo.mask:
         if reg.s.smax >= MAX_VAR_OFF or reg.s.smin <= -MAX_VAR_OFF:
             v.err(f"invalid unbounded variable-offset{extra} stack R{regno}")
         min_off = reg.s.smin + off
