@@ -811,6 +811,13 @@ class _Verifier:
         if not write and value_regno >= 0 and size < 8:
             r = self.state.cur.regs[value_regno]
             if r.type == R.SCALAR:
+                if r is _UNKNOWN_REG:  # a load of an unknown (a context field, ...): one shared register per width
+                    nr = _UNKNOWN_LOADED.get((size, is_sx))
+                    if nr is None:
+                        s = sc.coerce_to_size_sx(r.s, size) if is_sx else sc.coerce_to_size(r.s, size)
+                        nr = _UNKNOWN_LOADED[(size, is_sx)] = r.replace(s=s)
+                    self.set_reg(value_regno, nr)
+                    return
                 s = sc.coerce_to_size_sx(r.s, size) if is_sx else sc.coerce_to_size(r.s, size)
                 self.set_reg(value_regno, r.replace(s=s))
 
@@ -932,6 +939,8 @@ class _Verifier:
 
 
 _NOT_INIT6 = [R.NOT_INIT_REG] * 6
+_UNKNOWN_REG = R.scalar_unknown()
+_UNKNOWN_LOADED: dict[tuple[int, bool], object] = {}  # an unknown loaded with (size, sign extension)
 # ALU ops with an immediate that check_alu's short path takes: add, sub, mul, or, and, lsh, rsh, xor, arsh
 _ALU_IMM_SHORT = frozenset({0x00, 0x10, 0x20, 0x40, 0x50, 0x60, 0x70, 0xA0, 0xC0})
 _IDX_PREFIX = tuple(f"{i}: " for i in range(4096))  # "<idx>: " of an instruction's log line
