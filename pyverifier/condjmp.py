@@ -49,28 +49,19 @@ def check_reg(v, regno: int, ctx: str) -> None:
     regs = st.frames[st.curframe].regs
     r = regs[regno]
     if r.type == R.SCALAR:
-        s = r.s
-        # sanity_check inline for a consistent register (the common case): ordered ranges, and
-        # a constant tnum or low half equal to its bounds
-        t, smin, smax, umin, umax, s32_min, s32_max, u32_min, u32_max = s
-        if umin <= umax and smin <= smax and u32_min <= u32_max and s32_min <= s32_max:
-            val, mask = t
-            if mask & 0xFFFF_FFFF:
-                return
-            v32 = val & 0xFFFF_FFFF
-            if u32_min == u32_max == v32 and s32_min == s32_max == (v32 - 0x1_0000_0000 if v32 >> 31 else v32) \
-                    and (mask or (umin == umax == val and
-                                  smin == smax == (val - 0x1_0000_0000_0000_0000 if val >> 63 else val))):
-                return
-        s = _checked(v, s, ctx)
-        if s is not r.s:
-            regs[regno] = r.with_s(s)
+        msg = sc.sanity_check(r.s)
+        if msg is not None:
+            regs[regno] = r.with_s(_violation(v, r.s, msg, ctx))
 
 
 def _checked(v, s, which: str):
     msg = sc.sanity_check(s)
-    if msg is None:
-        return s
+    return s if msg is None else _violation(v, s, msg, which)
+
+
+def _violation(v, s, msg: str, which: str):
+    """An invariant violation found in ``s``: logged, or under BPF_F_TEST_REG_INVARIANTS the
+    program is rejected; the register keeps its tnum and loses its bounds."""
     text = f"verifier bug: REG INVARIANTS VIOLATION ({which}): {msg}"
     if v.prog.prog_flags & TEST_REG_INVARIANTS:
         v.err(text, EFAULT)

@@ -18,7 +18,7 @@ Explored states are bucketed like the kernel's hash table
 """
 from __future__ import annotations
 
-from itertools import compress
+from itertools import chain, compress
 from operator import attrgetter, is_not
 
 from . import regs as R
@@ -102,12 +102,7 @@ def free_states(pr: Pruner) -> None:
     """The kernel's free_states at the end of a verification: every explored state is let go.
     An explored state and its list entry point at each other; the links are cut so that
     reference counting frees them at once instead of leaving cycles for the collector."""
-    for bucket in pr.buckets.values():
-        for sl in bucket:
-            st = sl.state
-            if st is not None:
-                st.sl = None
-    for sl in pr.free_list:
+    for sl in chain(pr.free_list, *pr.buckets.values()):
         st = sl.state
         if st is not None:
             st.sl = None
@@ -547,8 +542,7 @@ def is_state_visited(v, idx: int) -> bool:
     add_new = force_new
     if v.jmps_processed - pr.prev_jmps >= 2 and v.insn_processed - pr.prev_insns >= 8:
         add_new = True
-    cs = cur.frames[cur.curframe].callsite  # _bucket_key, inlined
-    key = ((idx ^ cs) & _U32) % pr.nbuckets
+    key = _bucket_key(v, cur, idx)
     bucket = pr.buckets.get(key)
     if bucket is None:
         bucket = pr.buckets[key] = []

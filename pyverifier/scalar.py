@@ -680,9 +680,13 @@ def sanity_check(s: Scalar) -> str | None:
         msg = "range bounds violation"
     else:
         v, mask = t
-        if not mask and not (umin == umax == v and smin == smax == _s64(v)):
+        if mask & M32:  # the common case: neither constant test applies
+            return None
+        # (the signed values inline: this runs after every ALU op and load)
+        v32 = v & M32
+        if not mask and not (umin == umax == v and smin == smax == (v - _TWO64 if v >> 63 else v)):
             msg = "const tnum out of sync with range bounds"
-        elif not (mask & M32) and not (u32_min == u32_max == (v & M32) and s32_min == s32_max == _s32(v)):
+        elif not (u32_min == u32_max == v32 and s32_min == s32_max == (v32 - _TWO32 if v32 >> 31 else v32)):
             msg = "const subreg tnum out of sync with range bounds"
         else:
             return None

@@ -118,19 +118,8 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
     """The log's state text of one frame (the kernel's print_verifier_state, without refs):
     every register and slot, or only the scratched ones."""
     fr = f.frameno
-    regs = f.regs
-    if not (print_all or scratched_stack or fr):
-        # the common case after an instruction: a few registers of frame 0, no slot
-        out = []
-        for i in _MASK_BITS[scratched_regs & 0x7FF]:
-            r = regs[i]
-            if r.type:
-                txt = r.txt
-                if txt is None or (r.type == PTR_TO_STACK and r.frameno):
-                    txt = fmt_reg(r, 0)
-                out.append(_REG_NAMES[i] + txt)
-        return "".join(out)
     out = [f" frame{fr}:"] if fr else []
+    regs = f.regs
     if print_all:
         m = 0x7FF
         scratched_stack = -1

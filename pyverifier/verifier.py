@@ -609,14 +609,7 @@ class _Verifier:
             is64 = code & 7 == 7
             if d.type == R.SCALAR and (o < 0x60 or o == 0xA0 or 0 <= ins.imm < (64 if is64 else 32)):
                 self.scratched_regs |= 1 << dst
-                ss = sc.Scalar.const(ins.imm)
-                if o == 0x50 or o == 0x40:  # AND, OR: the kernel may split the path first
-                    split = sc.fork_split(o, d.s, ss, is64)
-                    if split is not None:
-                        d = fork_scalars(self, ins, d, split)
-                res = sc.alu(o, d.s, ss, is64)
-                self.set_reg(dst, links.after_scalar_alu(self, ins, d, None, res))
-                return not res[0][1] and sc.is_known(res)  # a known value needs no invariant check
+                return self._scalar_op(ins, o, d, None, sc.Scalar.const(ins.imm), is64)
         is64 = (code & 7) == op.BPF_ALU64
         x = code & 8
         if o in (op.BPF_END, op.BPF_NEG):
@@ -696,13 +689,18 @@ class _Verifier:
             return
         if src is not None and d.precise:
             memory.mark_precise(self, ins.src)  # a precise destination needs a precise source
-        ss = src.s if src is not None else sc.Scalar.const(ins.imm)
-        if o in (op.BPF_AND, op.BPF_OR):
+        return self._scalar_op(ins, o, d, src, src.s if src is not None else sc.Scalar.const(ins.imm), is64)
+
+    def _scalar_op(self, ins, o: int, d, src, ss, is64: bool) -> bool:
+        """``d op= ss`` for a scalar destination (``src``: the source register, None for an
+        immediate); True when the result is a known value (it needs no invariant check)."""
+        if o == op.BPF_AND or o == op.BPF_OR:  # the kernel may split the path first
             split = sc.fork_split(o, d.s, ss, is64)
             if split is not None:
                 d = fork_scalars(self, ins, d, split)
-        self.set_reg(ins.dst, links.after_scalar_alu(self, ins, d, src,
-                                                     sc.alu(o, d.s, ss, is64, signed=ins.off == 1)))
+        res = sc.alu(o, d.s, ss, is64, signed=ins.off == 1)
+        self.set_reg(ins.dst, links.after_scalar_alu(self, ins, d, src, res))
+        return not res[0][1] and sc.is_known(res)
 
     # ---- ld_imm64 -------------------------------------------------------
     def check_ld_imm64(self, ins) -> None:

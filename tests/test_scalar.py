@@ -240,8 +240,8 @@ def test_alu_shortcut_needs_consistent_constants(a, v):
 
 @SET
 @given(EDGE_VALUES, st.integers(0, 8), st.integers(0, M64), st.integers(0, M64), st.booleans())
-def test_check_reg_shortcut_agrees_with_sanity_check(v, field, w, mask, const):
-    """condjmp.check_reg's inline test accepts exactly the scalars sanity_check accepts."""
+def test_check_reg_agrees_with_sanity_check(v, field, w, mask, const):
+    """condjmp.check_reg reports exactly the scalars sanity_check finds inconsistent (and leaves the others)."""
     from pyverifier import condjmp
     from pyverifier import regs as R
 
