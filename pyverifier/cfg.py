@@ -579,21 +579,24 @@ _USE_DEF: dict[Insn, tuple[int, int]] = {}
 _USE_DEF_MAX = 1 << 16
 
 
-def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params) -> None:
+def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params, ud: list | None = None) -> None:
+    """The registers live before every instruction; ``ud``: every instruction's use/def, when
+    ``single_pass`` made them."""
     n = len(insns)
-    cache = _USE_DEF
-    ud = []
-    append = ud.append
-    for ins in insns:
-        u = cache.get(ins)
-        if u is None:
-            u = insn_use_def(ins, call_params)
-            code = ins.code
-            if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)):
-                if len(cache) >= _USE_DEF_MAX:  # full (random immediates): start again
-                    cache.clear()
-                cache[ins] = u
-        append(u)
+    if ud is None:
+        cache = _USE_DEF
+        ud = []
+        append = ud.append
+        for ins in insns:
+            u = cache.get(ins)
+            if u is None:
+                u = insn_use_def(ins, call_params)
+                code = ins.code
+                if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)):
+                    if len(cache) >= _USE_DEF_MAX:  # full (random immediates): start again
+                        cache.clear()
+                    cache[ins] = u
+            append(u)
     live_in = [0] * n
     succ = cfg.succ
     post = cfg.postorder
@@ -656,6 +659,150 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]
     return "".join(out)
 
 
+# what single_pass makes of an opcode (anything else sends the program to the separate passes)
+_K_OTHER, _K_PLAIN, _K_LDX, _K_LDIMM64, _K_JCC, _K_JA, _K_GOTOL, _K_CALL, _K_EXIT = range(9)
+
+
+def _single_pass_kind(code: int) -> int:
+    if code not in op.VALID_OPCODES:
+        return _K_OTHER
+    if code == op.LD_IMM64:
+        return _K_LDIMM64
+    cls = code & 7
+    if cls == op.BPF_LDX:
+        return _K_LDX
+    if cls != op.BPF_JMP and cls != op.BPF_JMP32:
+        return _K_PLAIN
+    if code == op.EXIT:
+        return _K_EXIT
+    if code == op.CALL:
+        return _K_CALL
+    if code == op.JA:
+        return _K_JA
+    if code == op.GOTOL:
+        return _K_GOTOL
+    if code & 0xF0 in (op.BPF_JA, op.BPF_CALL, op.BPF_EXIT, op.BPF_JCOND):
+        return _K_OTHER
+    return _K_JCC
+
+
+_SP_KIND = tuple(_single_pass_kind(c) for c in range(256))
+_SP_CALLBACKS = frozenset(SYNC_CALLBACK_HELPERS | {_TIMER_SET_CALLBACK})
+_NO_UD = (0xFFFF, 0)  # the second half of an ld_imm64 as insn_use_def sees it (code 0)
+
+
+def single_pass(insns: list[Insn], nmaps: int, call_params, cfg: Cfg) -> tuple[list, list[int]] | None:
+    """The common program's pre-exploration passes in one: one subprogram, helper calls without
+    callbacks, ld_imm64 of numbers and of maps by fd, valid opcodes and jumps in range.
+
+    Fills ``cfg`` as ``_check_jumps`` (successors) and ``mark_points`` (prune and jump points,
+    ld_imm64 places, back edges) do, and returns every instruction's use/def and the maps the
+    ld_imm64 refer to (in order); returns None, before writing to the log, for a
+    program with anything else: the separate passes then judge it, in the kernel's order,
+    with its errors.
+    """
+    n = len(insns)
+    if not n or insns[-1].code not in (op.EXIT, op.GOTOL, op.JA):
+        return None
+    kind = _SP_KIND
+    cache = _USE_DEF
+    succ: list[tuple[int, ...]] = []
+    sappend = succ.append
+    ud: list = []
+    uappend = ud.append
+    prune = cfg.prune_points
+    jmpp = cfg.jmp_points
+    ldimm = cfg.ld_imm64_at
+    maps_used: list[int] = []
+    back = False
+    i = 0
+    while i < n:
+        ins = insns[i]
+        k = kind[ins.code]
+        if k == _K_PLAIN:
+            sappend((i + 1,))
+        elif k == _K_JCC:
+            tgt = i + ins.off + 1
+            if tgt < 0 or tgt >= n:
+                return None
+            sappend((i + 1, tgt))
+            if tgt <= i:
+                back = True
+            prune.add(tgt)
+            jmpp.add(tgt)
+            prune.add(i)
+        elif k == _K_LDX:
+            if ins.imm or ins.code & 0xE0 not in (op.BPF_MEM, op.BPF_MEMSX):
+                return None
+            sappend((i + 1,))
+        elif k == _K_EXIT:
+            sappend(())
+        elif k == _K_CALL:
+            if ins.src or ins.imm in _SP_CALLBACKS:
+                return None
+            sappend((i + 1,))
+            prune.add(i + 1)
+            jmpp.add(i + 1)
+            uappend(insn_use_def(ins, call_params))  # a call's arguments depend on the program type
+            i += 1
+            continue
+        elif k == _K_LDIMM64:
+            if i == n - 1:
+                return None
+            nx = insns[i + 1]
+            if nx.code or nx.dst or nx.src or nx.off:
+                return None
+            if ins.src:
+                if ins.src != op.BPF_PSEUDO_MAP_FD or nx.imm or not 0 <= ins.imm < nmaps:
+                    return None
+                maps_used.append(ins.imm)
+            ldimm.append(i)
+            sappend((i + 2,))
+            sappend((i + 2,))  # the second half's (never reached)
+            uappend((0, 1 << ins.dst))  # insn_use_def of an ld_imm64
+            uappend(_NO_UD)
+            i += 2
+            continue
+        elif k == _K_JA or k == _K_GOTOL:
+            tgt = i + (ins.off if k == _K_JA else ins.imm) + 1
+            if tgt < 0 or tgt >= n:
+                return None
+            sappend((tgt,))
+            if tgt <= i:
+                back = True
+            prune.add(tgt)
+            jmpp.add(tgt)
+        else:
+            return None
+        u = cache.get(ins)
+        if u is None:
+            u = insn_use_def(ins, call_params)
+            if len(cache) >= _USE_DEF_MAX:  # full (random immediates): start again
+                cache.clear()
+            cache[ins] = u
+        uappend(u)
+        i += 1
+    cfg.succ = succ
+    cfg.has_backedge = back
+    return ud, maps_used
+
+
+def separate_passes(insns: list[Insn], nmaps: int, log, maps=None, map_used=None,
+                    after_subprogs=None) -> tuple[Cfg, list[tuple[int, int]]]:
+    """The passes up to check_cfg's marks, one after another in the kernel's order (any
+    program); returns the ``Cfg`` so far and the call edges (``mark_points``)."""
+    starts = _find_subprogs(insns, log)
+    succ = _check_jumps(insns, starts)  # the rest of check_subprogs, with the successors in the same pass
+    if after_subprogs is not None:
+        after_subprogs(starts)
+    check_ldimm64_and_opcodes(insns, nmaps, maps, map_used)
+    cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
+    cfg.succ = succ
+    # check_cfg's results, computed without its walk when the program passes it; its
+    # walk only when it may fail, for the kernel's error
+    return cfg, mark_points(insns, cfg)
+
+
 def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None, after_cfg=None,
             map_used=None, after_subprogs=None) -> Cfg:
     """Run every pre-exploration check; raise ``CfgError`` with the kernel's message.
@@ -664,17 +811,25 @@ def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None
     ``map_used(map)`` where it checks a referenced map against the program;
     ``after_subprogs(starts)`` where it checks the program's BTF func_info against them.
     """
+    cfg = Cfg(insn_cnt=len(insns), subprog_starts=[0])
+    one = single_pass(insns, nmaps, call_params, cfg)
+    ud = None
     try:
-        starts = _find_subprogs(insns, log)
-        succ = _check_jumps(insns, starts)  # the rest of check_subprogs, with the successors in the same pass
-        if after_subprogs is not None:
-            after_subprogs(starts)
-        check_ldimm64_and_opcodes(insns, nmaps, maps, map_used)
-        cfg = Cfg(insn_cnt=len(insns), subprog_starts=starts)
-        cfg.succ = succ
-        # check_cfg's results, computed without its walk when the program passes it; its
-        # walk only when it may fail, for the kernel's error
-        calls = mark_points(insns, cfg)
+        if one is not None:
+            # what the separate passes do when they find nothing wrong on the way
+            ud, maps_used = one
+            if log.level2:
+                log.write("func#0 @0\n")
+            if after_subprogs is not None:
+                after_subprogs(cfg.subprog_starts)
+            if map_used is not None and maps is not None:
+                for m in maps_used:
+                    bad = map_used(maps[m])
+                    if bad is not None:
+                        raise CfgError(*bad)
+            calls: list[tuple[int, int]] = []
+        else:
+            cfg, calls = separate_passes(insns, nmaps, log, maps, map_used, after_subprogs)
         compute_postorder(insns, cfg)
         if not all_reachable(insns, cfg, calls):
             check_cfg(insns, cfg)
@@ -685,7 +840,7 @@ def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None
             e.subprog_cnt = _count_subprogs(insns)
         raise
     compute_scc(insns, cfg)
-    compute_live_regs(insns, cfg, call_params)
+    compute_live_regs(insns, cfg, call_params, ud)
     if log.level2:
         log.write(format_live_regs(insns, cfg, fmt_insn))
     return cfg

@@ -106,6 +106,9 @@ def _s32(x: int) -> int:
     return x - (1 << 32) if x >> 31 else x
 
 
+_WIDENED32 = object()  # adjust_ptr: the pointer's value with its 32-bit bounds widened
+
+
 def adjust_ptr(v, ins, ptr, off_reg, dst_is_off: bool = False) -> None:
     """adjust_ptr_min_max_vals: ``dst = ptr (op) off_reg`` (``dst_is_off``: scalar += pointer)."""
     dst = ins.dst
@@ -142,7 +145,7 @@ def adjust_ptr(v, ins, ptr, off_reg, dst_is_off: bool = False) -> None:
     rng = ptr.range
     if o == BPF_ADD:
         if known and ptr.off + smin_val == _s32(ptr.off + smin_val):
-            s = ps._replace(s32_min=sc.S32_MIN, s32_max=sc.S32_MAX, u32_min=0, u32_max=sc.U32_MAX)
+            s = _WIDENED32
             noff = ptr.off + smin_val
         else:
             smin, smax = ps.smin + smin_val, ps.smax + smax_val
@@ -163,7 +166,7 @@ def adjust_ptr(v, ins, ptr, off_reg, dst_is_off: bool = False) -> None:
         if t == R.PTR_TO_STACK:
             v.err(f"R{dst} subtraction from stack pointer prohibited")
         if known and ptr.off - smin_val == _s32(ptr.off - smin_val):
-            s = ps._replace(s32_min=sc.S32_MIN, s32_max=sc.S32_MAX, u32_min=0, u32_max=sc.U32_MAX)
+            s = _WIDENED32
             noff = ptr.off - smin_val
         else:
             smin, smax = ps.smin - smax_val, ps.smax - smin_val
@@ -185,9 +188,14 @@ def adjust_ptr(v, ins, ptr, off_reg, dst_is_off: bool = False) -> None:
     else:
         v.err(f"R{dst} pointer arithmetic with {ALU_STR[o >> 4]} operator prohibited")
     base = ptr if not dst_is_off else ptr.replace(ref_obj_id=off_reg.ref_obj_id, precise=off_reg.precise)
+    if s is _WIDENED32:
+        # a constant offset went into ``off`` and the 32-bit bounds of the value were widened;
+        # for a constant value the sync brings them back: the value is the pointer's own again
+        s = ps if sc.is_known(ps) else ps._replace(s32_min=sc.S32_MIN, s32_max=sc.S32_MAX, u32_min=0,
+                                                    u32_max=sc.U32_MAX)
     new = base.replace(s=s, off=noff, id=nid, range=rng)
     _sane_offset(v, new, t)
-    v.set_reg(dst, new.replace(s=sc.sync(s)))
+    v.set_reg(dst, new if s is ps else new.replace(s=sc.sync(s)))
 
 
 # ---- the map structure itself (CONST_PTR_TO_MAP) -------------------------------

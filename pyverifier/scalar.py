@@ -1532,6 +1532,8 @@ def refine(a: Scalar, b: Scalar, op: int, is32: bool, same: bool = False) -> tup
         return s, s
     r2 = _regs(b)
     _refine(r1, r2, op, is32)
+    if not r2[1] and is_known(b) and r2 == _regs(b):
+        return _sync10(*r1), b  # a constant the refinement left alone syncs to itself
     return _sync10(*r1), _sync10(*r2)
 
 

@@ -336,6 +336,22 @@ def test_branch_taken_and_refine_sound(a, b, op, is32, const_src):
 
 
 @SET
+@given(scalar_with_member(), VALUES, st.sampled_from(COND_OPS), st.booleans(), st.booleans())
+def test_refine_of_a_constant_equals_the_full_rule(a, c, op, is32, swap):
+    """refine's shortcut (a constant operand the refinement leaves alone is returned as it is)
+    gives what refining and syncing both operands gives, on either side of the comparison."""
+    s, _ = a
+    k = Scalar.const(c)
+    d, o = (k, s) if swap else (s, k)
+    for path_op in (op, S.negate_op(op)):
+        if S.branch_taken(d, o, path_op if path_op != S.BPF_JSET_NOT else S.BPF_JSET, is32) != -1:
+            continue
+        r1, r2 = S._regs(d), S._regs(o)
+        S._refine(r1, r2, path_op, is32)
+        assert S.refine(d, o, path_op, is32) == (S._sync10(*r1), S._sync10(*r2))
+
+
+@SET
 @given(scalar_with_member(), st.sampled_from(COND_OPS), st.booleans())
 def test_refine_same_register_sound(a, op, is32):
     s, x = a
