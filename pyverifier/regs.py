@@ -270,6 +270,28 @@ def _fmt_reg(r: Reg, frameno: int) -> str:
                 _SCALAR_TXT.clear()
             _SCALAR_TXT[key] = txt
         return txt
+    # a pointer's text by what it depends on (the same pointer is made again on every path);
+    # not a PTR_TO_BTF_ID's, whose name comes from the kernel BTF in use (kbtf.set_provider)
+    if t & BASE_MASK == PTR_TO_BTF_ID:
+        return _fmt_ptr(r, frameno)
+    m = r.map
+    key = (t, r.s, r.off, r.id, r.ref_obj_id, r.range, r.mem_size,
+           r.frameno if t == PTR_TO_STACK and r.frameno != frameno else -1,
+           None if m is None else (m.name, m.key_size, m.value_size))
+    txt = _PTR_TXT.get(key)
+    if txt is None:
+        txt = _fmt_ptr(r, frameno)
+        if len(_PTR_TXT) >= _SCALAR_TXT_MAX:
+            _PTR_TXT.clear()
+        _PTR_TXT[key] = txt
+    return txt
+
+
+_PTR_TXT: dict[tuple, str] = {}
+
+
+def _fmt_ptr(r: Reg, frameno: int) -> str:
+    t = r.type
     vo = r.s.var_off
     name = type_str(t)
     if t & BASE_MASK == PTR_TO_BTF_ID:

@@ -75,9 +75,15 @@ def check_exit(v) -> bool:
     return True
 
 
+_RANGES: dict[tuple[int, int], object] = {}  # return_range by (program type, expected attach type)
+
+
 def check_return_code(v) -> None:
     prog = v.prog
-    rng = return_range(prog.prog_type, effective_attach_type(prog.prog_type, prog.expected_attach_type or 0))
+    key = (prog.prog_type, prog.expected_attach_type or 0)
+    rng = _RANGES.get(key)
+    if rng is None and key not in _RANGES:
+        rng = _RANGES[key] = return_range(key[0], effective_attach_type(*key))
     if rng is NOT_MODELLED:
         _nm(f"return value of program type {prog.prog_type}")
     r0 = v.check_reg_read(0)
