@@ -579,6 +579,17 @@ _USE_DEF: dict[Insn, tuple[int, int]] = {}
 _USE_DEF_MAX = 1 << 16
 
 
+def _use_def_miss(ins: Insn, call_params) -> tuple[int, int]:
+    """``insn_use_def`` of an instruction not in ``_USE_DEF``, which keeps it (not a call's)."""
+    u = insn_use_def(ins, call_params)
+    code = ins.code
+    if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)):
+        if len(_USE_DEF) >= _USE_DEF_MAX:  # full (random immediates): start again
+            _USE_DEF.clear()
+        _USE_DEF[ins] = u
+    return u
+
+
 def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params, ud: list | None = None) -> None:
     """The registers live before every instruction; ``ud``: every instruction's use/def, when
     ``single_pass`` made them."""
@@ -589,14 +600,7 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params, ud: list | None 
         append = ud.append
         for ins in insns:
             u = cache.get(ins)
-            if u is None:
-                u = insn_use_def(ins, call_params)
-                code = ins.code
-                if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)):
-                    if len(cache) >= _USE_DEF_MAX:  # full (random immediates): start again
-                        cache.clear()
-                    cache[ins] = u
-            append(u)
+            append(_use_def_miss(ins, call_params) if u is None else u)
     live_in = [0] * n
     succ = cfg.succ
     post = cfg.postorder
@@ -660,6 +664,7 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]
 
 
 # what single_pass makes of an opcode (anything else sends the program to the separate passes)
+# (the three jumps with a target are consecutive: single_pass tests their range)
 _K_OTHER, _K_PLAIN, _K_LDX, _K_LDIMM64, _K_JCC, _K_JA, _K_GOTOL, _K_CALL, _K_EXIT = range(9)
 
 
@@ -688,7 +693,6 @@ def _single_pass_kind(code: int) -> int:
 
 _SP_KIND = tuple(_single_pass_kind(c) for c in range(256))
 _SP_CALLBACKS = frozenset(SYNC_CALLBACK_HELPERS | {_TIMER_SET_CALLBACK})
-_NO_UD = (0xFFFF, 0)  # the second half of an ld_imm64 as insn_use_def sees it (code 0)
 
 
 def single_pass(insns: list[Insn], nmaps: int, call_params, cfg: Cfg) -> tuple[list, list[int]] | None:
@@ -721,16 +725,19 @@ def single_pass(insns: list[Insn], nmaps: int, call_params, cfg: Cfg) -> tuple[l
         k = kind[ins.code]
         if k == _K_PLAIN:
             sappend((i + 1,))
-        elif k == _K_JCC:
-            tgt = i + ins.off + 1
+        elif _K_JCC <= k <= _K_GOTOL:  # a conditional jump, ja or gotol
+            tgt = i + (ins.imm if k == _K_GOTOL else ins.off) + 1
             if tgt < 0 or tgt >= n:
                 return None
-            sappend((i + 1, tgt))
             if tgt <= i:
                 back = True
             prune.add(tgt)
             jmpp.add(tgt)
-            prune.add(i)
+            if k == _K_JCC:
+                sappend((i + 1, tgt))
+                prune.add(i)
+            else:
+                sappend((tgt,))
         elif k == _K_LDX:
             if ins.imm or ins.code & 0xE0 not in (op.BPF_MEM, op.BPF_MEMSX):
                 return None
@@ -743,9 +750,6 @@ def single_pass(insns: list[Insn], nmaps: int, call_params, cfg: Cfg) -> tuple[l
             sappend((i + 1,))
             prune.add(i + 1)
             jmpp.add(i + 1)
-            uappend(insn_use_def(ins, call_params))  # a call's arguments depend on the program type
-            i += 1
-            continue
         elif k == _K_LDIMM64:
             if i == n - 1:
                 return None
@@ -759,28 +763,14 @@ def single_pass(insns: list[Insn], nmaps: int, call_params, cfg: Cfg) -> tuple[l
             ldimm.append(i)
             sappend((i + 2,))
             sappend((i + 2,))  # the second half's (never reached)
-            uappend((0, 1 << ins.dst))  # insn_use_def of an ld_imm64
-            uappend(_NO_UD)
-            i += 2
-            continue
-        elif k == _K_JA or k == _K_GOTOL:
-            tgt = i + (ins.off if k == _K_JA else ins.imm) + 1
-            if tgt < 0 or tgt >= n:
-                return None
-            sappend((tgt,))
-            if tgt <= i:
-                back = True
-            prune.add(tgt)
-            jmpp.add(tgt)
+            u = cache.get(ins)
+            uappend(_use_def_miss(ins, call_params) if u is None else u)
+            i += 1
+            ins = nx  # the second half's use/def below
         else:
             return None
         u = cache.get(ins)
-        if u is None:
-            u = insn_use_def(ins, call_params)
-            if len(cache) >= _USE_DEF_MAX:  # full (random immediates): start again
-                cache.clear()
-            cache[ins] = u
-        uappend(u)
+        uappend(_use_def_miss(ins, call_params) if u is None else u)
         i += 1
     cfg.succ = succ
     cfg.has_backedge = back

@@ -76,13 +76,14 @@ def check_exit(v) -> bool:
 
 
 _RANGES: dict[tuple[int, int], object] = {}  # return_range by (program type, expected attach type)
+_UNSEEN = object()
 
 
 def check_return_code(v) -> None:
     prog = v.prog
     key = (prog.prog_type, prog.expected_attach_type or 0)
-    rng = _RANGES.get(key)
-    if rng is None and key not in _RANGES:
+    rng = _RANGES.get(key, _UNSEEN)
+    if rng is _UNSEEN:
         rng = _RANGES[key] = return_range(key[0], effective_attach_type(*key))
     if rng is NOT_MODELLED:
         _nm(f"return value of program type {prog.prog_type}")
