@@ -428,24 +428,27 @@ def compute_postorder(insns: list[Insn], cfg: Cfg) -> None:
     n = len(insns)
     state = [0] * n
     post: list[int] = []
+    emit = post.append
     starts: list[int] = []
     succ = cfg.succ
     # state: 1 pushed, 3 its successors pushed too (a second visit emits it)
     for s in cfg.subprog_starts:
         starts.append(len(post))
         stack = [s]
-        state[s] |= 1
+        push = stack.append
+        pop = stack.pop
+        state[s] = 1
         while stack:
             top = stack[-1]
-            if state[top] & 2:
-                post.append(top)
-                stack.pop()
+            if state[top] == 3:
+                emit(top)
+                pop()
                 continue
+            state[top] = 3
             for w in succ[top]:
                 if not state[w]:
-                    stack.append(w)
+                    push(w)
                     state[w] = 1
-            state[top] = 3
     starts.append(len(post))
     cfg.postorder = post
     cfg.postorder_starts = starts
@@ -642,23 +645,30 @@ _LIVE_PREFIX_N = 4096
 _LIVE_PREFIX: tuple[str, ...] = tuple(f"    {i:3d}: " for i in range(_LIVE_PREFIX_N))
 
 
-def format_live_regs(insns: list[Insn], cfg: Cfg, fmt_insn: Callable[[int], str]) -> str:
+def format_live_regs(insns: list[Insn], cfg: Cfg, texts: list) -> str:
+    """The ``Live regs before insn:`` listing; ``texts``: every instruction's text."""
+    n = len(insns)
+    lrb = cfg.live_regs_before
+    masks = _LIVE_MASK_TEXT
+    if not cfg.has_backedge and n <= _LIVE_PREFIX_N:
+        # no loop (no component numbers) and short: every line from the kept prefixes
+        lines = [f"{p}{masks[live & 0x3FF]} {t}\n" for p, live, t in zip(_LIVE_PREFIX, lrb, texts)]
+        for i in reversed(cfg.ld_imm64_at):  # an ld_imm64 is one line
+            del lines[i + 1]
+        return "Live regs before insn:\n" + "".join(lines)
     out = ["Live regs before insn:\n"]
     append = out.append
     i = 0
-    n = len(insns)
     scc = cfg.scc
-    lrb = cfg.live_regs_before
-    masks = _LIVE_MASK_TEXT
     ld_imm64 = op.LD_IMM64
     prefix = _LIVE_PREFIX
     while i < n:
         s = scc[i]
         if s or i >= _LIVE_PREFIX_N:
-            append(f"{s:3d} {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n" if s else
-                   f"    {i:3d}: {masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
+            append(f"{s:3d} {i:3d}: {masks[lrb[i] & 0x3FF]} {texts[i]}\n" if s else
+                   f"    {i:3d}: {masks[lrb[i] & 0x3FF]} {texts[i]}\n")
         else:
-            append(f"{prefix[i]}{masks[lrb[i] & 0x3FF]} {fmt_insn(i)}\n")
+            append(f"{prefix[i]}{masks[lrb[i] & 0x3FF]} {texts[i]}\n")
         i += 2 if insns[i].code == ld_imm64 else 1
     return "".join(out)
 
@@ -793,10 +803,11 @@ def separate_passes(insns: list[Insn], nmaps: int, log, maps=None, map_used=None
     return cfg, mark_points(insns, cfg)
 
 
-def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None, after_cfg=None,
+def analyse(insns: list[Insn], nmaps: int, log, call_params, insn_texts, maps=None, after_cfg=None,
             map_used=None, after_subprogs=None) -> Cfg:
     """Run every pre-exploration check; raise ``CfgError`` with the kernel's message.
 
+    ``insn_texts()``: every instruction's text, for the ``Live regs`` listing (level 2);
     ``after_cfg()`` runs where the kernel checks the attach target (check_attach_btf_id);
     ``map_used(map)`` where it checks a referenced map against the program;
     ``after_subprogs(starts)`` where it checks the program's BTF func_info against them.
@@ -832,5 +843,5 @@ def analyse(insns: list[Insn], nmaps: int, log, call_params, fmt_insn, maps=None
     compute_scc(insns, cfg)
     compute_live_regs(insns, cfg, call_params, ud)
     if log.level2:
-        log.write(format_live_regs(insns, cfg, fmt_insn))
+        log.write(format_live_regs(insns, cfg, insn_texts()))
     return cfg

@@ -53,11 +53,11 @@ from .opcodes import (
     BPF_PSEUDO_BTF_ID, BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL,
     BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
     BPF_PSEUDO_MAP_VALUE, BPF_ST, BPF_STORE_REL, BPF_STX, BPF_TO_BE,
-    BPF_X, BPF_XCHG, EXIT, GOTOL, JA, LD_IMM64, MAY_GOTO,
+    BPF_X, BPF_XCHG, CALL as _CALL, EXIT, GOTOL, JA, LD_IMM64, MAY_GOTO,
 )
 
 __all__ = [
-    "format_line", "format_insn", "normalize_log", "ld_imm64_value", "call_target_name",
+    "format_line", "format_lines", "format_insn", "normalize_log", "ld_imm64_value", "call_target_name",
     "KFUNC_UNNAMED", "NULL_TEXT",
 ]
 
@@ -285,7 +285,7 @@ _LINE_CACHE_MAX = 1 << 16
 def format_line(insns: Sequence[Insn], idx: int, kfuncs: Mapping[int, str] | None = None) -> str:
     """The kernel's text for instruction ``idx``, e.g. ``(b7) r0 = 0`` (no index, no newline)."""
     insn = insns[idx]
-    if kfuncs is None and insn.code != LD_IMM64:
+    if kfuncs is None and insn.code != LD_IMM64 and not (insn.code == _CALL and insn.src == BPF_PSEUDO_KFUNC_CALL):
         text = _LINE_CACHE.get(insn)
         if text is None:
             text = _FORMATTERS[insn.code & 0xFF](insn, insns, idx, None)
@@ -294,6 +294,25 @@ def format_line(insns: Sequence[Insn], idx: int, kfuncs: Mapping[int, str] | Non
             _LINE_CACHE[insn] = text
         return text
     return _FORMATTERS[insn.code & 0xFF](insn, insns, idx, kfuncs)
+
+
+def format_lines(insns: Sequence[Insn], kfuncs_of: Callable[[int], Mapping[int, str]]) -> list[str | None]:
+    """``format_line`` of every instruction (None for the second half of an ld_imm64);
+    ``kfuncs_of(imm)``: the names a kfunc call's text takes (``format_line``'s ``kfuncs``)."""
+    out: list[str | None] = [_LINE_CACHE.get(insn) for insn in insns]  # kept texts: most of them
+    i = 0
+    try:
+        while True:  # the others, found without a Python loop over the kept ones
+            i = out.index(None, i)
+            insn = insns[i]
+            if insn.code == _CALL and insn.src == BPF_PSEUDO_KFUNC_CALL:
+                out[i] = format_line(insns, i, kfuncs_of(insn.imm))
+            else:
+                out[i] = format_line(insns, i)
+            i += 2 if insn.code == LD_IMM64 else 1
+    except ValueError:  # no None left after i
+        pass
+    return out
 
 
 def format_insn(insns: Sequence[Insn], idx: int, kfuncs: Mapping[int, str] | None = None) -> str:

@@ -22,8 +22,8 @@ from . import tnum as tn
 from .log import fmt_tnum
 from .precision import stack_access_flags
 from .refs import check_resource_leak, not_null_type
-from .stack import (STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO,
-                    Slot)
+from .stack import (EMPTY_SLOT, STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_SPILL,
+                    STACK_ZERO, Slot)
 
 EINVAL = 22
 EACCES = 13
@@ -224,9 +224,9 @@ _MISMATCH_NOT_OK = (R.PTR_TO_CTX, R.PTR_TO_SOCKET, R.PTR_TO_SOCK_COMMON, R.PTR_T
 def save_ptr_type(v, t: int, allow_trust_mismatch: bool) -> None:
     """save_aux_ptr_type: a load or store instruction must access memory through the same kind of pointer on
     every path when one of them is a context, socket or BTF pointer (the kernel rewrites such accesses)."""
-    seen = v.__dict__.setdefault("insn_ptr_type", {})
+    seen = v.insn_ptr_type  # by instruction: None until a path reached it
     idx = v.insn_idx
-    prev = seen.get(idx)
+    prev = seen[idx]
     if prev is None:
         seen[idx] = t
         return
@@ -342,39 +342,39 @@ def _tnum_str(t) -> str:
 def check_stack_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int, ins) -> None:
     """The PTR_TO_STACK branch of check_mem_access, alignment included (``off`` excludes ``reg.off``)."""
     vo = reg.s.var_off
+    if not vo.mask:  # a known offset (the common case): the tnum sum is the plain sum
+        if size != 1 and (vo.value + reg.off + off) & (size - 1):
+            v.err(f"misaligned stack access off {_tnum_str(vo)}+{reg.off}+{off} size {size}")
+        off += reg.off
+        min_off = off + (vo.value - (1 << 64) if vo.value >> 63 else vo.value)
+        fr = v.state.frames[reg.frameno]
+        if -MAX_BPF_STACK <= min_off <= -1 and min_off + size <= 0 and size >= 0:  # within the stack
+            grow(v, fr, -min_off)
+        else:
+            within_bounds(v, reg, regno, off, size, write)  # its error
+        if write:
+            write_fixed(v, fr, min_off, size, value_regno, ins)
+        else:
+            read_fixed(v, fr, min_off, size, value_regno)
+        return
     if size != 1:
-        if vo.mask:
-            a = tn.add(vo, tn.const(reg.off + off))
-            bad = (a.value | a.mask) & (size - 1)
-        else:  # a known offset: the tnum sum is the plain sum
-            bad = (vo.value + reg.off + off) & (size - 1)
-        if bad:
+        a = tn.add(vo, tn.const(reg.off + off))
+        if (a.value | a.mask) & (size - 1):
             v.err(f"misaligned stack access off {_tnum_str(vo)}+{reg.off}+{off} size {size}")
     off += reg.off
     within_bounds(v, reg, regno, off, size, write)
     fr = v.state.frames[reg.frameno]
     if write:
-        if not vo.mask:
-            write_fixed(v, fr, off + _sval(vo.value), size, value_regno, ins)
-        else:
-            write_var(v, fr, reg, off, size, value_regno, ins)
-    else:
-        if not vo.mask:
-            read_fixed(v, fr, off + _sval(vo.value), size, value_regno)
-        else:
-            if value_regno < 0:
-                v.err(f"variable offset stack pointer cannot be passed into helper function; "
-                      f"var_off={_tnum_str(vo)} off={off} size={size}")
-            read_var(v, fr, reg, regno, off, size, value_regno)
+        write_var(v, fr, reg, off, size, value_regno, ins)
+        return
+    if value_regno < 0:
+        v.err(f"variable offset stack pointer cannot be passed into helper function; "
+              f"var_off={_tnum_str(vo)} off={off} size={size}")
+    read_var(v, fr, reg, regno, off, size, value_regno)
 
 
 def _sval(x: int) -> int:
     return x - (1 << 64) if x >> 63 else x
-
-
-def _push_hist(v, flags: int) -> None:
-
-    precision.push_jmp_history(v, v.state, flags)
 
 
 def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
@@ -409,8 +409,11 @@ def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
 
 def grow(v, f, size: int) -> None:
     """grow_stack_state: allocate the frame's slots and raise its subprogram's stack depth."""
-    f.grow_stack(size)
-    alloc = (size + 7) // 8 * 8
+    n = (size + 7) // 8
+    stack = f.stack
+    if n > len(stack):  # FuncState.grow_stack
+        stack.extend([EMPTY_SLOT] * (n - len(stack)))
+    alloc = n * 8
     if f.subprogno == 0 and alloc > v.stack_depth:
         v.stack_depth = alloc
     depths = getattr(v, "subprog_stack_depth", None)
@@ -445,7 +448,8 @@ def write_fixed(v, f, off: int, size: int, value_regno: int, ins) -> None:
 
     slot = -off - 1
     spi = slot // 8
-    regs = v.state.cur.regs
+    st = v.state
+    regs = st.frames[st.curframe].regs
     flags = stack_access_flags(f.frameno, spi)
     reg = regs[value_regno] if value_regno >= 0 else None
     if off % 8 == 0 and size == 8:
@@ -463,7 +467,7 @@ def write_fixed(v, f, off: int, size: int, value_regno: int, ins) -> None:
     elif reg is not None and R.base_type(reg.type) in _SPILLABLE:
         if size != 8:
             v.err("invalid size of register spill")
-        if f is not v.state.cur and reg.type == R.PTR_TO_STACK:
+        if f is not st.frames[st.curframe] and reg.type == R.PTR_TO_STACK:
             v.err("cannot spill pointers to stack into stack frame of the caller", EINVAL)
         _save(f, spi, reg, size)
     else:
@@ -481,7 +485,7 @@ def write_fixed(v, f, off: int, size: int, value_regno: int, ins) -> None:
         f.stack[spi] = Slot(tuple(types), None)
         flags = 0
     if flags:
-        _push_hist(v, flags)
+        precision.push_jmp_history(v, st, flags)
 
 
 def write_var(v, f, reg, off: int, size: int, value_regno: int, ins) -> None:
@@ -527,14 +531,15 @@ def write_var(v, f, reg, off: int, size: int, value_regno: int, ins) -> None:
 def read_fixed(v, f, off: int, size: int, dst_regno: int) -> None:
     """check_stack_read_fixed_off from frame ``f``."""
 
-    flags = stack_access_flags(f.frameno, spi=(-off - 1) // 8)
     slot = -off - 1
     spi = slot // 8
+    flags = stack_access_flags(f.frameno, spi)
     cur = f.stack[spi]
     types = cur.types
     v.scratched_stack |= 1 << spi
     v.live.mark_read(v.insn_idx, 1 << spi, f.frameno)
-    regs = v.state.cur.regs
+    st = v.state
+    regs = st.frames[st.curframe].regs
     if types[7] == STACK_SPILL:
         sp = cur.spilled
         spill_size = 1
@@ -579,7 +584,7 @@ def read_fixed(v, f, off: int, size: int, dst_regno: int) -> None:
             # slot lost its id (collect_linked_regs clears the ids of the leftovers)
             regs[dst_regno] = sp
         if flags:
-            _push_hist(v, flags)
+            precision.push_jmp_history(v, st, flags)
         return
     for i in range(size):
         t = types[(slot - i) % 8]

@@ -545,6 +545,8 @@ def is_state_visited(v, idx: int) -> bool:
     key = _bucket_key(v, cur, idx)
     bucket = pr.buckets.get(key)
     if bucket is None:
+        if not add_new:  # nothing explored here, nothing to add (max_states_per_insn: 0 counted)
+            return False
         bucket = pr.buckets[key] = []
     states_cnt = 0
     evicted = None  # the entries freed by the miss heuristics (removed from the bucket below)

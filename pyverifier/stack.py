@@ -39,16 +39,9 @@ class Slot:
         the kinds before the first spill byte (the spilled register follows them)."""
         txt = self.txt
         if txt is None:
-            types = self.types
-            if types == _ALL_INVALID:
-                txt = ""
-            elif types[7] == STACK_SPILL:
-                j = 0
-                while j < 8 and types[j] != STACK_SPILL:
-                    j += 1
-                txt = "".join(SLOT_CHARS[t] for t in types[:j])
-            else:
-                txt = "".join(SLOT_CHARS[t] for t in types)
+            txt = _TYPES_TXT.get(self.types)
+            if txt is None:
+                txt = _types_text(self.types)
             self.txt = txt
         return txt
 
@@ -64,6 +57,25 @@ class Slot:
 
 _ALL_INVALID = (STACK_INVALID,) * 8
 EMPTY_SLOT = Slot(_ALL_INVALID)
+
+# the text of the byte kinds, by the kinds (new slots are made on every write; their kinds repeat)
+_TYPES_TXT: dict[tuple[int, ...], str] = {}
+
+
+def _types_text(types: tuple[int, ...]) -> str:
+    """``Slot.text`` of ``types``, made and kept."""
+    if types == _ALL_INVALID:
+        txt = ""
+    elif types[7] == STACK_SPILL:
+        j = 0
+        while j < 8 and types[j] != STACK_SPILL:
+            j += 1
+        txt = "".join(SLOT_CHARS[t] for t in types[:j])
+    else:
+        txt = "".join(SLOT_CHARS[t] for t in types)
+    if len(_TYPES_TXT) < 4096:
+        _TYPES_TXT[types] = txt
+    return txt
 
 
 _STACK_MASK_TEXT: dict[int, str] = {}

@@ -123,6 +123,7 @@ class _Verifier:
         self.log = log
         self.insns = decode(program.insns) if insns is None else insns  # insns: decode(program.insns)
         self.insn_text: list = [None] * len(self.insns)  # _fmt_insn's cache
+        self.insn_ptr_type: list = [None] * len(self.insns)  # memory.save_ptr_type's record
         # maps: the MapInfo of every program.maps entry, made by the caller
         self.maps = [MapInfo.from_spec(i, m) for i, m in enumerate(program.maps)] if maps is None else maps
         self.cfgm = cfgm
@@ -221,14 +222,13 @@ class _Verifier:
         t = self.insn_text[idx]
         if t is None:
             ins = self.insns[idx]
-            if ins.code == op.CALL and ins.src == op.BPF_PSEUDO_KFUNC_CALL:
-                from .kfuncs import name_of
+            kf = _kfunc_names(ins.imm) if ins.code == op.CALL and ins.src == op.BPF_PSEUDO_KFUNC_CALL else None
+            t = self.insn_text[idx] = self.disasm.format_line(self.insns, idx, kf)
+        return t
 
-                name = name_of(ins.imm) if ins.imm else ""  # BTF id 0 is void, which has no name
-                t = self.disasm.format_line(self.insns, idx, {ins.imm: name if name is not None else "kernel-function"})
-            else:
-                t = self.disasm.format_line(self.insns, idx)
-            self.insn_text[idx] = t
+    def _all_insn_text(self) -> list:
+        """Every instruction's text (``_fmt_insn``'s), made in one go: the log lists them all."""
+        t = self.insn_text = self.disasm.format_lines(self.insns, _kfunc_names)
         return t
 
     def _map_used(self, m):
@@ -277,7 +277,7 @@ class _Verifier:
                 raise NotModelled(m.btf_issue)
         self.strict_alignment = progflags.strict_alignment(self.prog.prog_flags)
         progbtf.check_func_info_early(self.prog)
-        self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._fmt_insn,
+        self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._all_insn_text,
                                     self.maps, lambda: progflags.check_sleepable(self), self._map_used,
                                     lambda starts: progbtf.check_func_info_layout(self.prog, starts, self.insns))
         self.succ = self.cfg.succ  # successors of every instruction (a list)
@@ -378,6 +378,8 @@ class _Verifier:
             prunem.free_states(done)
         self.cur_hist_ent = False
         insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
+        insn_text = self.insn_text  # their texts (all of them at level 2: analyse listed them)
+        handlers = _HANDLERS
         live = self.live
         linfo = self.linfo
         while True:
@@ -416,8 +418,10 @@ class _Verifier:
                             log.write("; " + src)
                     line = insn_lines[idx]
                     if line is None:
-                        line = insn_lines[idx] = f"{_IDX_PREFIX[idx] if idx < 4096 else f'{idx}: '}" \
-                                                 f"{self._fmt_insn(idx)}\n"
+                        line = insn_text[idx]
+                        if line is None:
+                            line = self._fmt_insn(idx)
+                        line = insn_lines[idx] = f"{_IDX_PREFIX[idx] if idx < 4096 else f'{idx}: '}{line}\n"
                     log._chunks.append(line)  # log.write(line): the log is enabled at level 1
                     n_line = len(line)
                     log.end_pos += n_line
@@ -431,7 +435,8 @@ class _Verifier:
                 if live.write_dirty:
                     live.write_acc = [0] * 8
                     live.write_dirty = False
-                exited = self.do_check_insn(insns[idx])
+                ins = insns[idx]
+                exited = handlers[ins.code](self, ins)  # do_check_insn
                 # live.commit_write_marks(), its common case (nothing written, first visit) inlined
                 inst = live.cur
                 if inst is not None:
@@ -493,88 +498,102 @@ class _Verifier:
         st.frames[st.curframe].regs[regno] = r
 
     def do_check_insn(self, ins) -> bool:
-        cls = ins.code & 7
-        if cls in (op.BPF_ALU, op.BPF_ALU64):
-            if not self.check_alu(ins):  # True: a constant, consistent by construction
-                check_reg(self, ins.dst, "alu")
-            self.insn_idx += 1
-            return False
-        if cls == op.BPF_LDX:
-            self.check_ldx(ins)
-            check_reg(self, ins.dst, "ldx")
-            self.insn_idx += 1
-            return False
-        if cls == op.BPF_STX:
-            if ins.code & 0xE0 == op.BPF_ATOMIC:
-                from .atomics import check_atomic
+        """One instruction (the kernel's do_check_insn); True when the path ended at it."""
+        return _HANDLERS[ins.code](self, ins)
 
-                check_atomic(self, ins)
-                self.insn_idx += 1
-                return False
-            if ins.code & 0xE0 != op.BPF_MEM or ins.imm != 0:
-                self.err("BPF_STX uses reserved fields", EINVAL)
-            self.check_reg_read(ins.src)
-            t = self.check_reg_read(ins.dst).type
-            self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, ins.src, ins, False)
-            save_ptr_type(self, t, False)
-            self.insn_idx += 1
-            return False
-        if cls == op.BPF_ST:
-            if ins.code & 0xE0 != op.BPF_MEM or ins.src != 0:
-                self.err("BPF_ST uses reserved fields", EINVAL)
-            t = self.check_reg_read(ins.dst).type
-            self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, -1, ins, False)
-            save_ptr_type(self, t, False)
-            self.insn_idx += 1
-            return False
-        if cls == op.BPF_LD:
-            if ins.code == op.LD_IMM64:
-                self.check_ld_imm64(ins)
-                self.insn_idx += 2
-                return False
-            if ins.code & 0xE0 in (0x20, 0x40):
-                from .memory import check_ld_abs
+    # one method per kind of opcode, picked by _HANDLERS (the opcode's class and, for jumps, operation)
+    def _insn_alu(self, ins) -> bool:
+        if not self.check_alu(ins):  # True: a constant, consistent by construction
+            check_reg(self, ins.dst, "alu")
+        self.insn_idx += 1
+        return False
 
-                check_ld_abs(self, ins)
-                self.insn_idx += 1
-                return False
-            raise NotModelled(f"BPF_LD mode {ins.code & 0xE0:#x}")
-        # jumps
-        o = ins.code & 0xF0
+    def _insn_ldx(self, ins) -> bool:
+        self.check_ldx(ins)
+        check_reg(self, ins.dst, "ldx")
+        self.insn_idx += 1
+        return False
+
+    def _insn_stx(self, ins) -> bool:
+        if ins.code & 0xE0 == op.BPF_ATOMIC:
+            from .atomics import check_atomic
+
+            check_atomic(self, ins)
+            self.insn_idx += 1
+            return False
+        if ins.code & 0xE0 != op.BPF_MEM or ins.imm != 0:
+            self.err("BPF_STX uses reserved fields", EINVAL)
+        self.check_reg_read(ins.src)
+        t = self.check_reg_read(ins.dst).type
+        self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, ins.src, ins, False)
+        save_ptr_type(self, t, False)
+        self.insn_idx += 1
+        return False
+
+    def _insn_st(self, ins) -> bool:
+        if ins.code & 0xE0 != op.BPF_MEM or ins.src != 0:
+            self.err("BPF_ST uses reserved fields", EINVAL)
+        t = self.check_reg_read(ins.dst).type
+        self.check_mem_access(ins.dst, ins.off, op.SIZE_BYTES[ins.code & 0x18], True, -1, ins, False)
+        save_ptr_type(self, t, False)
+        self.insn_idx += 1
+        return False
+
+    def _insn_ld(self, ins) -> bool:
+        if ins.code == op.LD_IMM64:
+            self.check_ld_imm64(ins)
+            self.insn_idx += 2
+            return False
+        if ins.code & 0xE0 in (0x20, 0x40):
+            from .memory import check_ld_abs
+
+            check_ld_abs(self, ins)
+            self.insn_idx += 1
+            return False
+        raise NotModelled(f"BPF_LD mode {ins.code & 0xE0:#x}")
+
+    def _insn_call(self, ins) -> bool:
         self.jmps_processed += 1
-        if o == op.BPF_CALL:
-            if (ins.code & 8) or (ins.src != 2 and ins.off != 0) or ins.src not in (0, 1, 2) or ins.dst != 0 or \
-                    cls == op.BPF_JMP32:
-                self.err("BPF_CALL uses reserved fields", EINVAL)
-            if self.state.refs:  # a held bpf_spin_lock allows no helper but bpf_spin_unlock
-                from .locks import check_call
+        if (ins.code & 8) or (ins.src != 2 and ins.off != 0) or ins.src not in (0, 1, 2) or ins.dst != 0 or \
+                ins.code & 7 == op.BPF_JMP32:
+            self.err("BPF_CALL uses reserved fields", EINVAL)
+        if self.state.refs:  # a held bpf_spin_lock allows no helper but bpf_spin_unlock
+            from .locks import check_call
 
-                check_call(self, ins)
-            if ins.src == op.BPF_PSEUDO_CALL:
-                from . import subprog
+            check_call(self, ins)
+        if ins.src == op.BPF_PSEUDO_CALL:
+            from . import subprog
 
-                subprog.check_func_call(self, ins)
-            elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
-                from .kfuncs import check_kfunc_call
+            subprog.check_func_call(self, ins)
+        elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
+            from .kfuncs import check_kfunc_call
 
-                check_kfunc_call(self, ins)
-            elif ins.src != 0:
-                raise NotModelled(f"call with src {ins.src}")
-            else:
-                self.check_helper_call(ins)
-            self.scratched_regs |= 1
-            self.insn_idx += 1
-            return False
-        if o == op.BPF_JA:
-            if (ins.code & 8) or ins.src != 0 or ins.dst != 0 or (cls == op.BPF_JMP and ins.imm != 0) or \
-                    (cls == op.BPF_JMP32 and ins.off != 0):
-                self.err("BPF_JA uses reserved fields", EINVAL)
-            self.insn_idx += (ins.off if cls == op.BPF_JMP else ins.imm) + 1
-            return False
-        if o == op.BPF_EXIT:
-            if (ins.code & 8) or ins.imm != 0 or ins.src != 0 or ins.dst != 0 or cls == op.BPF_JMP32:
-                self.err("BPF_EXIT uses reserved fields", EINVAL)
-            return self.check_exit()
+            check_kfunc_call(self, ins)
+        elif ins.src != 0:
+            raise NotModelled(f"call with src {ins.src}")
+        else:
+            self.check_helper_call(ins)
+        self.scratched_regs |= 1
+        self.insn_idx += 1
+        return False
+
+    def _insn_ja(self, ins) -> bool:
+        self.jmps_processed += 1
+        cls = ins.code & 7
+        if (ins.code & 8) or ins.src != 0 or ins.dst != 0 or (cls == op.BPF_JMP and ins.imm != 0) or \
+                (cls == op.BPF_JMP32 and ins.off != 0):
+            self.err("BPF_JA uses reserved fields", EINVAL)
+        self.insn_idx += (ins.off if cls == op.BPF_JMP else ins.imm) + 1
+        return False
+
+    def _insn_exit(self, ins) -> bool:
+        self.jmps_processed += 1
+        if (ins.code & 8) or ins.imm != 0 or ins.src != 0 or ins.dst != 0 or ins.code & 7 == op.BPF_JMP32:
+            self.err("BPF_EXIT uses reserved fields", EINVAL)
+        return self.check_exit()
+
+    def _insn_jcc(self, ins) -> bool:
+        self.jmps_processed += 1
         self.check_cond_jmp(ins)
         return False
 
@@ -735,20 +754,18 @@ class _Verifier:
 
     # ---- memory ---------------------------------------------------------
     def check_ldx(self, ins) -> None:
-        self.check_reg_read(ins.src)
+        t = self.check_reg_read(ins.src).type
         self.check_reg_write(ins.dst)
-        is_sx = (ins.code & 0xE0) == op.BPF_MEMSX
-
-        t = self.state.cur.regs[ins.src].type
-        self.check_mem_access(ins.src, ins.off, op.SIZE_BYTES[ins.code & 0x18], False, ins.dst, ins, is_sx)
+        self.check_mem_access(ins.src, ins.off, op.SIZE_BYTES[ins.code & 0x18], False, ins.dst, ins,
+                              (ins.code & 0xE0) == op.BPF_MEMSX)
         save_ptr_type(self, t, True)
 
     def check_mem_access(self, regno: int, off: int, size: int, write: bool, value_regno: int, ins, is_sx,
                          strict_once: bool = False) -> None:
-        regs = self.state.cur.regs
-        reg = regs[regno]
+        st = self.state
+        reg = st.frames[st.curframe].regs[regno]
         t = reg.type
-        b = R.base_type(t)
+        b = t & R.BASE_MASK
         if (self.strict_alignment or strict_once) and size != 1 and t != R.PTR_TO_STACK:
             memory.check_ptr_alignment(self, reg, off, size)
         if t == R.PTR_TO_STACK:
@@ -807,7 +824,8 @@ class _Verifier:
         else:
             raise NotModelled(f"memory access through {R.type_str(t)}")
         if not write and value_regno >= 0 and size < 8:
-            r = self.state.cur.regs[value_regno]
+            st = self.state
+            r = st.frames[st.curframe].regs[value_regno]
             if r.type == R.SCALAR:
                 if r is _UNKNOWN_REG:  # a load of an unknown (a context field, ...): one shared register per width
                     nr = _UNKNOWN_LOADED.get((size, is_sx))
@@ -936,6 +954,38 @@ class _Verifier:
         return retval.check_exit(self)
 
 
+def _kfunc_names(imm: int) -> dict[int, str]:
+    """The name a kfunc call's text gives BTF id ``imm`` (format_line's ``kfuncs``)."""
+    from .kfuncs import name_of
+
+    name = name_of(imm) if imm else ""  # BTF id 0 is void, which has no name
+    return {imm: name if name is not None else "kernel-function"}
+
+
+def _handler(code: int):
+    """The ``_Verifier`` method that checks an instruction of opcode ``code``."""
+    cls = code & 7
+    if cls in (op.BPF_ALU, op.BPF_ALU64):
+        return _Verifier._insn_alu
+    if cls == op.BPF_LDX:
+        return _Verifier._insn_ldx
+    if cls == op.BPF_STX:
+        return _Verifier._insn_stx
+    if cls == op.BPF_ST:
+        return _Verifier._insn_st
+    if cls == op.BPF_LD:
+        return _Verifier._insn_ld
+    o = code & 0xF0
+    if o == op.BPF_CALL:
+        return _Verifier._insn_call
+    if o == op.BPF_JA:
+        return _Verifier._insn_ja
+    if o == op.BPF_EXIT:
+        return _Verifier._insn_exit
+    return _Verifier._insn_jcc
+
+
+_HANDLERS = tuple(_handler(c) for c in range(256))
 _NOT_INIT6 = [R.NOT_INIT_REG] * 6
 _UNKNOWN_REG = R.scalar_unknown()
 _UNKNOWN_LOADED: dict[tuple[int, bool], object] = {}  # an unknown loaded with (size, sign extension)
