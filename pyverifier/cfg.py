@@ -51,7 +51,7 @@ class Cfg:
 
     __slots__ = ("insn_cnt", "subprog_starts", "prune_points", "jmp_points", "force_checkpoints", "calls_callback",
                  "iter_next_calls", "postorder", "postorder_starts", "scc", "live_regs_before", "succ", "visited",
-                 "has_backedge", "ld_imm64_at")
+                 "has_backedge", "ld_imm64_at", "has_scc")
 
     def __init__(self, insn_cnt: int, subprog_starts: list[int]):
         self.insn_cnt = insn_cnt
@@ -69,6 +69,7 @@ class Cfg:
         self.visited: list[int] = []  # compute_postorder reached the instruction (non-zero)
         self.has_backedge = False  # an edge may close a loop (see mark_points)
         self.ld_imm64_at: list[int] = []  # the ld_imm64 instructions (mark_points)
+        self.has_scc = False  # some instruction is in a loop (scc has a number that is not 0)
 
 
 def is_ldimm64(ins: Insn) -> bool:
@@ -516,6 +517,7 @@ def compute_scc(insns: list[Insn], cfg: Cfg) -> None:
                         scc[w] = next_id
                     next_id += 1
     cfg.scc = scc
+    cfg.has_scc = next_id > 1
 
 
 def insn_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[int, int]:

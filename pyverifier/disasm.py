@@ -301,17 +301,21 @@ def format_lines(insns: Sequence[Insn], kfuncs_of: Callable[[int], Mapping[int, 
     ``kfuncs_of(imm)``: the names a kfunc call's text takes (``format_line``'s ``kfuncs``)."""
     out: list[str | None] = [_LINE_CACHE.get(insn) for insn in insns]  # kept texts: most of them
     i = 0
-    try:
-        while True:  # the others, found without a Python loop over the kept ones
-            i = out.index(None, i)
-            insn = insns[i]
-            if insn.code == _CALL and insn.src == BPF_PSEUDO_KFUNC_CALL:
-                out[i] = format_line(insns, i, kfuncs_of(insn.imm))
-            else:
-                out[i] = format_line(insns, i)
-            i += 2 if insn.code == LD_IMM64 else 1
-    except ValueError:  # no None left after i
-        pass
+    left = out.count(None)
+    while left:  # the others, found without a Python loop over the kept ones
+        i = out.index(None, i)
+        insn = insns[i]
+        if insn.code == _CALL and insn.src == BPF_PSEUDO_KFUNC_CALL:
+            out[i] = format_line(insns, i, kfuncs_of(insn.imm))
+        else:
+            out[i] = format_line(insns, i)
+        left -= 1
+        if insn.code == LD_IMM64:  # its second half is no instruction of its own: left None
+            if i + 1 < len(out) and out[i + 1] is None:
+                left -= 1
+            i += 2
+        else:
+            i += 1
     return out
 
 

@@ -122,6 +122,8 @@ def _bucket_key(v, st, idx: int) -> int:
 
 
 def scc_callchain(v, st):
+    if not v.cfg.has_scc:  # no loop: no instruction has a component
+        return None
     scc_of = v.cfg.scc
     sites = []
     for i in range(st.curframe + 1):

@@ -174,8 +174,10 @@ class _Verifier:
             self.total_states, self.peak_states = pr.total_states, pr.peak_states
             self.max_states_per_insn = pr.max_states_per_insn
             if self.verdict == ACCEPT:
-                add_loop_inline_stack(self)
-                prunem.add_may_goto_stack(self)
+                if self.loop_inline:
+                    add_loop_inline_stack(self)
+                if self.may_goto_seen:
+                    prunem.add_may_goto_stack(self)
                 if len(self.entered_subprogs) < len(self.subprog_stack_depth):
                     # an accepted program loses its never-called subprograms with the dead code
                     self.subprog_stack_depth = [d for i, d in enumerate(self.subprog_stack_depth)
@@ -382,6 +384,9 @@ class _Verifier:
         handlers = _HANDLERS
         live = self.live
         linfo = self.linfo
+        level1 = log.level1  # the log's level does not change during the exploration
+        level2 = log.level2
+        chunks = log._chunks  # log.write(line) below: the log is enabled at level 1
         while True:
             idx = self.insn_idx
             self.cur_hist_ent = False
@@ -394,9 +399,8 @@ class _Verifier:
             st = self.state
             st.last_insn_idx = prev_insn_idx
             st.insn_idx = idx
-            exited = False
             if idx in prune and prunem.is_state_visited(self, idx):
-                if log.level1:
+                if level1:
                     if do_print_state:
                         log.write(f"\nfrom {prev_insn_idx} to {idx}{' (speculative execution)' if self.state.speculative else ''}: safe\n")
                     else:
@@ -405,11 +409,11 @@ class _Verifier:
             else:
                 if idx in jmp_points:
                     precision.push_jmp_history(self, st)
-                if log.level2 and do_print_state:
-                    log.write(f"\nfrom {prev_insn_idx} to {idx}:")
-                    self.print_state(self.state, True)
-                    do_print_state = False
-                if log.level1:
+                if level1:
+                    if do_print_state and level2:
+                        log.write(f"\nfrom {prev_insn_idx} to {idx}:")
+                        self.print_state(st, True)
+                        do_print_state = False
                     if self.scratched_regs or self.scratched_stack:
                         self.print_insn_state()
                     if linfo is not None:
@@ -422,11 +426,10 @@ class _Verifier:
                         if line is None:
                             line = self._fmt_insn(idx)
                         line = insn_lines[idx] = f"{_IDX_PREFIX[idx] if idx < 4096 else f'{idx}: '}{line}\n"
-                    log._chunks.append(line)  # log.write(line): the log is enabled at level 1
+                    chunks.append(line)
                     n_line = len(line)
-                    log.end_pos += n_line
+                    self.prev_log_pos = log.end_pos = log.end_pos + n_line
                     self.prev_insn_print_pos = n_line
-                    self.prev_log_pos = log.end_pos
                 prev_insn_idx = idx
                 # a new instruction's stack write marks start empty (the kernel's bpf_reset_stack_write_marks)
                 if live.cur is None:
@@ -453,11 +456,11 @@ class _Verifier:
             if exited:
                 self.scratch_all()
                 prunem.update_branch_counts(self, self.state)
-                self.live.update(log, self.succ, self.cfg.postorder, prune)
+                live.update(log, self.succ, self.cfg.postorder, prune)
                 if not self.stack:
                     return
                 st, self.insn_idx, prev_insn_idx, log_pos = self.stack.pop()
-                if not log.level2:
+                if not level2:
                     log.reset(log_pos)
                 self.state = st
                 do_print_state = True

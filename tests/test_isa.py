@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from pyverifier import opcodes as op
 from pyverifier.asm import AsmError, assemble, disassemble
-from pyverifier.disasm import format_insn, format_line, normalize_log
+from pyverifier.disasm import format_insn, format_line, format_lines, normalize_log
 from pyverifier.helper_ids import BPF_FUNC_MAX_ID, HELPER_NAMES, helper_id, helper_name
 from pyverifier.insn import Insn, decode, encode
 
@@ -213,6 +213,31 @@ def test_format_never_raises(data, idx):
     insns = decode(data)
     assert isinstance(format_line(insns, idx), str)
     assert isinstance(format_insn(insns, idx), str)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.binary(min_size=8, max_size=8), min_size=1, max_size=12), st.booleans())
+def test_format_lines_is_format_line_of_each(slots, warm):
+    """format_lines (kept texts looked up in one go, the others made) gives format_line's text of
+    every instruction, kfunc calls with their names, None only for the second half of an ld_imm64."""
+    insns = decode(b"".join(slots))
+    at = len(insns) // 2
+    insns.insert(at, I(0x85, 0, 2, 0, 65499))  # a kfunc call, never kept by value
+    if warm:  # most texts already kept
+        for i in range(len(insns)):
+            format_line(insns, i)
+    names = {65499: "bpf_rcu_read_lock"}
+    got = format_lines(insns, lambda imm: names)
+    i = 0
+    while i < len(insns):
+        want = format_line(insns, i, names if insns[i].code == 0x85 and insns[i].src == 2 else None)
+        assert got[i] == want, i
+        if insns[i].code == op.LD_IMM64 and i + 1 < len(insns):
+            i += 2
+        else:
+            i += 1
+    if at == 0 or insns[at - 1].code != op.LD_IMM64:  # not taken for the second half of one
+        assert got[at] == "(85) call bpf_rcu_read_lock#65499"
 
 
 def test_normalize_log():
