@@ -36,11 +36,14 @@ def set_min_max(v, ins, d, s, o: int, is32: bool, regs: list, oregs: list) -> No
     ft_s = _checked(v, ft_d if same else ft_s, "false_reg2")
     if same:
         tk_d, ft_d = tk_s, ft_s
-    regs[ins.dst] = d.with_s(ft_d)
-    oregs[ins.dst] = d.with_s(tk_d)
+    # a register the condition leaves as it was stays the same object (and keeps its log text)
+    ds = d.s
+    regs[ins.dst] = d if ft_d == ds else d.with_s(ft_d)
+    oregs[ins.dst] = d if tk_d == ds else d.with_s(tk_d)
     if x and not same:
-        regs[ins.src] = s.with_s(ft_s)
-        oregs[ins.src] = s.with_s(tk_s)
+        ss = s.s
+        regs[ins.src] = s if ft_s == ss else s.with_s(ft_s)
+        oregs[ins.src] = s if tk_s == ss else s.with_s(tk_s)
 
 
 def check_reg(v, regno: int, ctx: str) -> None:

@@ -275,7 +275,9 @@ def _fmt_reg(r: Reg, frameno: int) -> str:
     if t & BASE_MASK == PTR_TO_BTF_ID:
         return _fmt_ptr(r, frameno)
     m = r.map
-    key = (t, r.s, r.off, r.id, r.ref_obj_id, r.range, r.mem_size,
+    vo = r.s.var_off
+    # a known offset prints as its value alone: the value is the key (hashed faster than the Scalar)
+    key = (t, r.s if vo.mask else vo.value, r.off, r.id, r.ref_obj_id, r.range, r.mem_size,
            r.frameno if t == PTR_TO_STACK and r.frameno != frameno else -1,
            None if m is None else (m.name, m.key_size, m.value_size))
     txt = _PTR_TXT.get(key)

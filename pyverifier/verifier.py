@@ -51,7 +51,16 @@ _TRACE_ITER = uapi.ATTACH_TYPES["trace_iter"]
 
 
 # the padding and ";" that join a state to the instruction line just printed, by that line's length
-_STATE_PREFIX: dict[int, str] = {}
+_STATE_PREFIX: dict[int, str] = {}  # the alignment before a state, by the length of its instruction's line
+_STATE_HEAD: dict[str, str] = {}  # an instruction's line without its newline, with that alignment
+
+
+def _state_prefix(n_line: int) -> str:
+    """The spaces and ``;`` between an instruction's line of ``n_line`` characters and its state."""
+    prefix = _STATE_PREFIX.get(n_line)
+    if prefix is None:
+        prefix = _STATE_PREFIX[n_line] = " " * vlog_alignment(n_line) + ";"
+    return prefix
 
 
 class Reject(Exception):
@@ -340,18 +349,26 @@ class _Verifier:
         if pos and pos == log.end_pos:
             # the state joins the instruction's line, which is the last chunk: its newline
             # goes (log.reset(pos - 1)) and the state follows, aligned
-            prefix = _STATE_PREFIX.get(self.prev_insn_print_pos)
-            if prefix is None:
-                prefix = _STATE_PREFIX[self.prev_insn_print_pos] = \
-                    " " * vlog_alignment(self.prev_insn_print_pos) + ";"
-            text = prefix + text + "\n"
             last = chunks[-1]
-            if last:
-                chunks[-1] = last[:-1] + text
-            else:  # an empty write after the line
-                log.reset(pos - 1)
-                chunks.append(text)
-            log.end_pos = pos - 1 + len(text)
+            n_line = self.prev_insn_print_pos
+            if len(last) == n_line:  # the chunk is the instruction's line
+                # the line without its newline, with the alignment: kept by the line's text
+                head = _STATE_HEAD.get(last)
+                if head is None:
+                    head = last[:-1] + _state_prefix(n_line)
+                    if len(_STATE_HEAD) >= 1 << 16:
+                        _STATE_HEAD.clear()
+                    _STATE_HEAD[last] = head
+                chunks[-1] = line = f"{head}{text}\n"
+                log.end_pos = pos - n_line + len(line)
+            else:
+                text = _state_prefix(n_line) + text + "\n"
+                if last:
+                    chunks[-1] = last[:-1] + text
+                else:  # an empty write after the line
+                    log.reset(pos - 1)
+                    chunks.append(text)
+                log.end_pos = pos - 1 + len(text)
         else:
             text = f"{self.insn_idx}:" + text + "\n"
             chunks.append(text)
@@ -575,7 +592,7 @@ class _Verifier:
         elif ins.src != 0:
             raise NotModelled(f"call with src {ins.src}")
         else:
-            self.check_helper_call(ins)
+            calls.check_helper_call(self, ins)
         self.scratched_regs |= 1
         self.insn_idx += 1
         return False
@@ -593,7 +610,7 @@ class _Verifier:
         self.jmps_processed += 1
         if (ins.code & 8) or ins.imm != 0 or ins.src != 0 or ins.dst != 0 or ins.code & 7 == op.BPF_JMP32:
             self.err("BPF_EXIT uses reserved fields", EINVAL)
-        return self.check_exit()
+        return retval.check_exit(self)
 
     def _insn_jcc(self, ins) -> bool:
         self.jmps_processed += 1
@@ -890,13 +907,14 @@ class _Verifier:
             links.collect(self, self.state, d.id, linked)
         if len(linked) > 1:
             precision.push_jmp_history(self, self.state, 0, links.pack(linked))
-        regs = self.state.cur.regs
+        st = self.state
+        regs = st.frames[st.curframe].regs
         d = regs[ins.dst]  # collect may have taken the id of an operand (too many links)
         if ins.code & 8:
             s = regs[ins.src]
-        other = self.state.copy()
+        other = st.copy()
         self.push_stack(self.insn_idx + ins.off + 1, self.insn_idx, other)
-        oregs = other.cur.regs
+        oregs = other.frames[other.curframe].regs
         if d.type == R.SCALAR and s.type == R.SCALAR:
             set_min_max(self, ins, d, s, o, is32, regs, oregs)
         cf = self.state.curframe
@@ -948,13 +966,6 @@ class _Verifier:
                 f.stack = new
         if st.refs:
             on_null_check(st, id_, is_null)
-
-    # ---- calls / exit -----------------------------------------------------
-    def check_helper_call(self, ins) -> None:
-        calls.check_helper_call(self, ins)
-
-    def check_exit(self) -> bool:
-        return retval.check_exit(self)
 
 
 def _kfunc_names(imm: int) -> dict[int, str]:
