@@ -977,26 +977,15 @@ def _kfunc_names(imm: int) -> dict[int, str]:
 
 
 def _handler(code: int):
-    """The ``_Verifier`` method that checks an instruction of opcode ``code``."""
-    cls = code & 7
-    if cls in (op.BPF_ALU, op.BPF_ALU64):
-        return _Verifier._insn_alu
-    if cls == op.BPF_LDX:
-        return _Verifier._insn_ldx
-    if cls == op.BPF_STX:
-        return _Verifier._insn_stx
-    if cls == op.BPF_ST:
-        return _Verifier._insn_st
-    if cls == op.BPF_LD:
-        return _Verifier._insn_ld
-    o = code & 0xF0
-    if o == op.BPF_CALL:
-        return _Verifier._insn_call
-    if o == op.BPF_JA:
-        return _Verifier._insn_ja
-    if o == op.BPF_EXIT:
-        return _Verifier._insn_exit
-    return _Verifier._insn_jcc
+    """The ``_Verifier`` method that checks an instruction of opcode ``code``: by its class, and
+    for the jump classes by its operation (a conditional jump for any other)."""
+    by_class = {op.BPF_ALU: _Verifier._insn_alu, op.BPF_ALU64: _Verifier._insn_alu, op.BPF_LDX: _Verifier._insn_ldx,
+                op.BPF_STX: _Verifier._insn_stx, op.BPF_ST: _Verifier._insn_st, op.BPF_LD: _Verifier._insn_ld}
+    h = by_class.get(code & 7)
+    if h is not None:
+        return h
+    by_jump_op = {op.BPF_CALL: _Verifier._insn_call, op.BPF_JA: _Verifier._insn_ja, op.BPF_EXIT: _Verifier._insn_exit}
+    return by_jump_op.get(code & 0xF0, _Verifier._insn_jcc)
 
 
 _HANDLERS = tuple(_handler(c) for c in range(256))
