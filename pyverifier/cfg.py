@@ -609,20 +609,10 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params, ud: list | None 
     live_in = [0] * n
     succ = cfg.succ
     post = cfg.postorder
-    if not cfg.has_backedge:
-        # no loop: the post order visits every successor before its predecessors, so one pass
-        # reaches the fixed point
-        for i in post:
-            out = 0
-            for s in succ[i]:
-                out |= live_in[s]
-            use, d = ud[i]
-            live_in[i] = (out & ~d) | use
-        cfg.live_regs_before = live_in
-        return
-    changed = True
     # iterate to the least fixed point; a pass in which no live_in changes is one (the kernel
-    # also compares live_out, which only adds a pass that changes nothing)
+    # also compares live_out, which only adds a pass that changes nothing); without a loop the
+    # post order visits every successor before its predecessors, so the first pass reaches it
+    changed = True
     while changed:
         changed = False
         for i in post:
@@ -634,6 +624,8 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params, ud: list | None 
             if new_in != live_in[i]:
                 live_in[i] = new_in
                 changed = True
+        if not cfg.has_backedge:
+            break
     cfg.live_regs_before = live_in
 
 
@@ -665,12 +657,9 @@ def format_live_regs(insns: list[Insn], cfg: Cfg, texts: list) -> str:
     ld_imm64 = op.LD_IMM64
     prefix = _LIVE_PREFIX
     while i < n:
-        s = scc[i]
-        if s or i >= _LIVE_PREFIX_N:
-            append(f"{s:3d} {i:3d}: {masks[lrb[i] & 0x3FF]} {texts[i]}\n" if s else
-                   f"    {i:3d}: {masks[lrb[i] & 0x3FF]} {texts[i]}\n")
-        else:
-            append(f"{prefix[i]}{masks[lrb[i] & 0x3FF]} {texts[i]}\n")
+        s = scc[i]  # a loop's component number, before the index
+        head = f"{s:3d} {i:3d}: " if s else prefix[i] if i < _LIVE_PREFIX_N else f"    {i:3d}: "
+        append(f"{head}{masks[lrb[i] & 0x3FF]} {texts[i]}\n")
         i += 2 if insns[i].code == ld_imm64 else 1
     return "".join(out)
 

@@ -57,7 +57,7 @@ from .opcodes import (
 )
 
 __all__ = [
-    "format_line", "format_lines", "format_insn", "normalize_log", "ld_imm64_value", "call_target_name",
+    "format_line", "format_line_named", "format_lines", "format_insn", "normalize_log", "ld_imm64_value", "call_target_name",
     "KFUNC_UNNAMED", "NULL_TEXT",
 ]
 
@@ -296,6 +296,14 @@ def format_line(insns: Sequence[Insn], idx: int, kfuncs: Mapping[int, str] | Non
     return _FORMATTERS[insn.code & 0xFF](insn, insns, idx, kfuncs)
 
 
+def format_line_named(insns: Sequence[Insn], idx: int, kfuncs_of: Callable[[int], Mapping[int, str]]) -> str:
+    """``format_line`` of instruction ``idx`` with, for a kfunc call, the names ``kfuncs_of(imm)``."""
+    insn = insns[idx]
+    if insn.code == _CALL and insn.src == BPF_PSEUDO_KFUNC_CALL:
+        return format_line(insns, idx, kfuncs_of(insn.imm))
+    return format_line(insns, idx)
+
+
 def format_lines(insns: Sequence[Insn], kfuncs_of: Callable[[int], Mapping[int, str]]) -> list[str | None]:
     """``format_line`` of every instruction (None for the second half of an ld_imm64);
     ``kfuncs_of(imm)``: the names a kfunc call's text takes (``format_line``'s ``kfuncs``)."""
@@ -304,13 +312,9 @@ def format_lines(insns: Sequence[Insn], kfuncs_of: Callable[[int], Mapping[int, 
     left = out.count(None)
     while left:  # the others, found without a Python loop over the kept ones
         i = out.index(None, i)
-        insn = insns[i]
-        if insn.code == _CALL and insn.src == BPF_PSEUDO_KFUNC_CALL:
-            out[i] = format_line(insns, i, kfuncs_of(insn.imm))
-        else:
-            out[i] = format_line(insns, i)
+        out[i] = format_line_named(insns, i, kfuncs_of)
         left -= 1
-        if insn.code == LD_IMM64:  # its second half is no instruction of its own: left None
+        if insns[i].code == LD_IMM64:  # its second half is no instruction of its own: left None
             if i + 1 < len(out) and out[i + 1] is None:
                 left -= 1
             i += 2

@@ -22,8 +22,8 @@ from . import tnum as tn
 from .log import fmt_tnum
 from .precision import stack_access_flags
 from .refs import check_resource_leak, not_null_type
-from .stack import (EMPTY_SLOT, STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_SPILL,
-                    STACK_ZERO, Slot)
+from .stack import (STACK_DYNPTR, STACK_INVALID, STACK_IRQ_FLAG, STACK_ITER, STACK_MISC, STACK_SPILL, STACK_ZERO,
+                    Slot)
 
 EINVAL = 22
 EACCES = 13
@@ -342,35 +342,30 @@ def _tnum_str(t) -> str:
 def check_stack_access(v, reg, regno: int, off: int, size: int, write: bool, value_regno: int, ins) -> None:
     """The PTR_TO_STACK branch of check_mem_access, alignment included (``off`` excludes ``reg.off``)."""
     vo = reg.s.var_off
-    if not vo.mask:  # a known offset (the common case): the tnum sum is the plain sum
-        if size != 1 and (vo.value + reg.off + off) & (size - 1):
-            v.err(f"misaligned stack access off {_tnum_str(vo)}+{reg.off}+{off} size {size}")
-        off += reg.off
-        min_off = off + (vo.value - (1 << 64) if vo.value >> 63 else vo.value)
-        fr = v.state.frames[reg.frameno]
-        if -MAX_BPF_STACK <= min_off <= -1 and min_off + size <= 0 and size >= 0:  # within the stack
-            grow(v, fr, -min_off)
-        else:
-            within_bounds(v, reg, regno, off, size, write)  # its error
-        if write:
-            write_fixed(v, fr, min_off, size, value_regno, ins)
-        else:
-            read_fixed(v, fr, min_off, size, value_regno)
-        return
     if size != 1:
-        a = tn.add(vo, tn.const(reg.off + off))
-        if (a.value | a.mask) & (size - 1):
+        if vo.mask:
+            a = tn.add(vo, tn.const(reg.off + off))
+            bad = (a.value | a.mask) & (size - 1)
+        else:  # a known offset: the tnum sum is the plain sum
+            bad = (vo.value + reg.off + off) & (size - 1)
+        if bad:
             v.err(f"misaligned stack access off {_tnum_str(vo)}+{reg.off}+{off} size {size}")
     off += reg.off
     within_bounds(v, reg, regno, off, size, write)
     fr = v.state.frames[reg.frameno]
     if write:
-        write_var(v, fr, reg, off, size, value_regno, ins)
-        return
-    if value_regno < 0:
-        v.err(f"variable offset stack pointer cannot be passed into helper function; "
-              f"var_off={_tnum_str(vo)} off={off} size={size}")
-    read_var(v, fr, reg, regno, off, size, value_regno)
+        if not vo.mask:
+            write_fixed(v, fr, off + _sval(vo.value), size, value_regno, ins)
+        else:
+            write_var(v, fr, reg, off, size, value_regno, ins)
+    else:
+        if not vo.mask:
+            read_fixed(v, fr, off + _sval(vo.value), size, value_regno)
+        else:
+            if value_regno < 0:
+                v.err(f"variable offset stack pointer cannot be passed into helper function; "
+                      f"var_off={_tnum_str(vo)} off={off} size={size}")
+            read_var(v, fr, reg, regno, off, size, value_regno)
 
 
 def _sval(x: int) -> int:
@@ -381,8 +376,7 @@ def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
     """check_stack_access_within_bounds (+ grow_stack_state)."""
     vo = reg.s.var_off
     if not vo.mask:
-        val = vo.value - (1 << 64) if vo.value >> 63 else vo.value
-        min_off = val + off
+        min_off = _sval(vo.value) + off
         max_off = min_off + size
         if -MAX_BPF_STACK <= min_off <= -1 and max_off <= 0 and size >= 0:  # within the stack
             grow(v, v.state.frames[reg.frameno], -min_off)
@@ -409,11 +403,8 @@ def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
 
 def grow(v, f, size: int) -> None:
     """grow_stack_state: allocate the frame's slots and raise its subprogram's stack depth."""
-    n = (size + 7) // 8
-    stack = f.stack
-    if n > len(stack):  # FuncState.grow_stack
-        stack.extend([EMPTY_SLOT] * (n - len(stack)))
-    alloc = n * 8
+    f.grow_stack(size)
+    alloc = (size + 7) // 8 * 8
     if f.subprogno == 0 and alloc > v.stack_depth:
         v.stack_depth = alloc
     depths = getattr(v, "subprog_stack_depth", None)

@@ -102,8 +102,13 @@ class _FrameView:
         self.refs = st.refs
 
 
+def frame_view(st, fr: int):
+    """``st`` as ``print_state`` reads it for its frame ``fr`` (``st`` itself for the current frame)."""
+    return st if fr == st.curframe else _FrameView(st, fr)
+
+
 def _print_state(v, st, fr: int) -> None:
-    v.print_state(st if fr == st.curframe else _FrameView(st, fr), True)
+    v.print_state(frame_view(st, fr), True)
 
 
 def mark_chain_precision(v, regno: int) -> bool:

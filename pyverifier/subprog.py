@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import opcodes as op
 from . import regs as R
-from .precision import _FrameView
+from .precision import frame_view
 from .state import FuncState
 
 EINVAL = 22
@@ -33,10 +33,6 @@ def _priv_stack_types():
         T = uapi.PROG_TYPES
         _PRIV_STACK_TYPES = frozenset({T["kprobe"], T["tracepoint"], T["perf_event"], T["raw_tracepoint"]})
     return _PRIV_STACK_TYPES
-
-
-def _frame_view(st, fr: int):
-    return st if fr == st.curframe else _FrameView(st, fr)
 
 
 def _setup_func_entry(v, st, sub: int) -> FuncState:
@@ -77,7 +73,7 @@ def check_func_call(v, ins) -> None:
     v.live.reset_callchain()
     if v.log.level1:
         v.log.write("caller:\n")
-        v.print_state(_frame_view(st, frameno - 1), True)
+        v.print_state(frame_view(st, frameno - 1), True)
         v.log.write("callee:\n")
         v.print_state(st, True)
     v.scratch_all()
@@ -118,7 +114,7 @@ def _return_to_caller(v, st, insn_idx: int) -> None:
         v.log.write("returning from callee:\n")
         v.print_state(st, True)
         v.log.write(f"to caller at {insn_idx}:\n")
-        v.print_state(_frame_view(st, st.curframe - 1), True)
+        v.print_state(frame_view(st, st.curframe - 1), True)
     st.frames.pop()
     st.curframe -= 1
 

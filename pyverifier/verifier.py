@@ -232,9 +232,7 @@ class _Verifier:
     def _fmt_insn(self, idx: int) -> str:
         t = self.insn_text[idx]
         if t is None:
-            ins = self.insns[idx]
-            kf = _kfunc_names(ins.imm) if ins.code == op.CALL and ins.src == op.BPF_PSEUDO_KFUNC_CALL else None
-            t = self.insn_text[idx] = self.disasm.format_line(self.insns, idx, kf)
+            t = self.insn_text[idx] = self.disasm.format_line_named(self.insns, idx, _kfunc_names)
         return t
 
     def _all_insn_text(self) -> list:
@@ -351,23 +349,22 @@ class _Verifier:
             # goes (log.reset(pos - 1)) and the state follows, aligned
             last = chunks[-1]
             n_line = self.prev_insn_print_pos
-            if len(last) == n_line:  # the chunk is the instruction's line
-                # the line without its newline, with the alignment: kept by the line's text
-                head = _STATE_HEAD.get(last)
+            if last:
+                # the line without its newline, with the alignment; kept by the line's text when
+                # the chunk is the instruction's line (its length then gives the alignment)
+                head = _STATE_HEAD.get(last) if len(last) == n_line else None
                 if head is None:
                     head = last[:-1] + _state_prefix(n_line)
-                    if len(_STATE_HEAD) >= 1 << 16:
-                        _STATE_HEAD.clear()
-                    _STATE_HEAD[last] = head
+                    if len(last) == n_line:
+                        if len(_STATE_HEAD) >= 1 << 16:
+                            _STATE_HEAD.clear()
+                        _STATE_HEAD[last] = head
                 chunks[-1] = line = f"{head}{text}\n"
-                log.end_pos = pos - n_line + len(line)
-            else:
+                log.end_pos = pos - len(last) + len(line)
+            else:  # an empty write after the line
                 text = _state_prefix(n_line) + text + "\n"
-                if last:
-                    chunks[-1] = last[:-1] + text
-                else:  # an empty write after the line
-                    log.reset(pos - 1)
-                    chunks.append(text)
+                log.reset(pos - 1)
+                chunks.append(text)
                 log.end_pos = pos - 1 + len(text)
         else:
             text = f"{self.insn_idx}:" + text + "\n"
@@ -397,7 +394,7 @@ class _Verifier:
             prunem.free_states(done)
         self.cur_hist_ent = False
         insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
-        insn_text = self.insn_text  # their texts (all of them at level 2: analyse listed them)
+        insn_text = self.insn_text  # every instruction's text at level 2 (analyse listed them)
         handlers = _HANDLERS
         live = self.live
         linfo = self.linfo
@@ -439,7 +436,7 @@ class _Verifier:
                             log.write("; " + src)
                     line = insn_lines[idx]
                     if line is None:
-                        line = insn_text[idx]
+                        line = insn_text[idx]  # _fmt_insn's, without the call when analyse made it
                         if line is None:
                             line = self._fmt_insn(idx)
                         line = insn_lines[idx] = f"{_IDX_PREFIX[idx] if idx < 4096 else f'{idx}: '}{line}\n"
@@ -456,7 +453,7 @@ class _Verifier:
                     live.write_acc = [0] * 8
                     live.write_dirty = False
                 ins = insns[idx]
-                exited = handlers[ins.code](self, ins)  # do_check_insn
+                exited = handlers[ins.code](self, ins)  # the kernel's do_check_insn
                 # live.commit_write_marks(), its common case (nothing written, first visit) inlined
                 inst = live.cur
                 if inst is not None:
@@ -517,11 +514,8 @@ class _Verifier:
         st = self.state
         st.frames[st.curframe].regs[regno] = r
 
-    def do_check_insn(self, ins) -> bool:
-        """One instruction (the kernel's do_check_insn); True when the path ended at it."""
-        return _HANDLERS[ins.code](self, ins)
-
-    # one method per kind of opcode, picked by _HANDLERS (the opcode's class and, for jumps, operation)
+    # the kernel's do_check_insn: one method per kind of opcode, picked by _HANDLERS (the opcode's
+    # class and, for jumps, operation); True when the path ended at the instruction
     def _insn_alu(self, ins) -> bool:
         if not self.check_alu(ins):  # True: a constant, consistent by construction
             check_reg(self, ins.dst, "alu")
