@@ -109,6 +109,25 @@ def _s32(x: int) -> int:
 _WIDENED32 = object()  # adjust_ptr: the pointer's value with its 32-bit bounds widened
 
 
+# pointer types (no flags: neither maybe-null nor untrusted) that adjust_ptr lets a constant move
+_ADD_CONST_PLAIN = frozenset({R.PTR_TO_STACK, R.PTR_TO_MAP_VALUE, R.PTR_TO_MAP_KEY, R.PTR_TO_CTX, R.PTR_TO_MEM,
+                              R.PTR_TO_PACKET, R.PTR_TO_PACKET_META})
+
+
+def ptr_add_const(ptr, imm: int):
+    """``adjust_ptr`` of a 64-bit ``ptr += imm`` where none of its checks can fail: a pointer of a
+    plain type in ``_ADD_CONST_PLAIN`` whose variable part is the constant 0, and fixed offsets
+    well inside what ``_sane_offset`` accepts. The constant goes into the fixed offset; the
+    id, range and variable part stay. None when the case is not that one (``adjust_ptr`` judges)."""
+    if ptr.s is not R.ZERO_S or ptr.type not in _ADD_CONST_PLAIN:
+        return None
+    noff = ptr.off + imm
+    if not (-MAX_VAR_OFF < imm < MAX_VAR_OFF and -MAX_VAR_OFF < ptr.off < MAX_VAR_OFF
+            and -MAX_VAR_OFF < noff < MAX_VAR_OFF):
+        return None
+    return ptr.with_off(noff)
+
+
 def adjust_ptr(v, ins, ptr, off_reg, dst_is_off: bool = False) -> None:
     """adjust_ptr_min_max_vals: ``dst = ptr (op) off_reg`` (``dst_is_off``: scalar += pointer)."""
     dst = ins.dst

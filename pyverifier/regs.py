@@ -179,6 +179,22 @@ class Reg:
         r.txt = None
         return r
 
+    def with_off(self, off: int) -> "Reg":
+        """``replace(off=off)`` without keyword handling (a constant added to a pointer)."""
+        r = _new_reg(Reg)
+        r.type = self.type
+        r.s = self.s
+        r.off = off
+        r.id = self.id
+        r.ref_obj_id = self.ref_obj_id
+        r.map = self.map
+        r.range = self.range
+        r.mem_size = self.mem_size
+        r.frameno = self.frameno
+        r.precise = self.precise
+        r.txt = None
+        return r
+
     @property
     def is_scalar(self) -> bool:
         return self.type == SCALAR
@@ -224,7 +240,7 @@ def pointer(t: int, off: int = 0, **kw: Any) -> Reg:
     return Reg(t, _ZERO_S, off, **kw)
 
 
-_ZERO_S = sc.Scalar.const(0)
+ZERO_S = _ZERO_S = sc.Scalar.const(0)  # the variable part of most pointers
 
 
 def btf_type_name(tid: int) -> str:

@@ -109,7 +109,7 @@ def initial_state(ctx_reg: Any = None) -> VerifierState:
 
 
 _FP_NAMES = tuple(f" fp{-(spi + 1) * 8}=" for spi in range(64))
-_REG_NAMES = tuple(f" R{i}=" for i in range(MAX_BPF_REG))
+REG_NAMES = tuple(f" R{i}=" for i in range(MAX_BPF_REG))
 # the set bits of every register mask, lowest first
 _MASK_BITS = tuple(tuple(i for i in range(MAX_BPF_REG) if m >> i & 1) for m in range(1 << MAX_BPF_REG))
 
@@ -118,7 +118,7 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
     """The log's state text of one frame (the kernel's print_verifier_state, without refs):
     every register and slot, or only the scratched ones."""
     fr = f.frameno
-    out = [f" frame{fr}:"] if fr else []
+    out = f" frame{fr}:" if fr else ""
     regs = f.regs
     if print_all:
         m = 0x7FF
@@ -131,7 +131,7 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
             txt = r.txt  # fmt_reg's cached text, read here without the call when it applies
             if txt is None or (r.type == PTR_TO_STACK and r.frameno != fr):
                 txt = fmt_reg(r, fr)
-            out.append(_REG_NAMES[i] + txt)
+            out += REG_NAMES[i] + txt
     if scratched_stack:
         stack = f.stack
         ss = scratched_stack & ((1 << len(stack)) - 1)
@@ -145,13 +145,13 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
                 if slot.spilled is not None:
                     from .iters import slot_text
 
-                    out.append((_FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}=") + slot_text(slot.spilled))
+                    out += (_FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}=") + slot_text(slot.spilled)
                 continue
             txt = slot.text()
             if txt or t7 == STACK_SPILL:
                 name = _FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}="
                 if t7 == STACK_SPILL:
-                    out.append(name + txt + fmt_reg(slot.spilled, fr))
+                    out += name + txt + fmt_reg(slot.spilled, fr)
                 else:
-                    out.append(name + txt)
-    return "".join(out)
+                    out += name + txt
+    return out

@@ -35,7 +35,7 @@ from .refs import format_refs, not_null_reg, on_null_check
 from .stack import Slot
 from .maps import MapInfo
 from .memory import save_ptr_type
-from .state import format_frame, initial_state
+from .state import REG_NAMES, format_frame, initial_state
 from .subprog import add_loop_inline_stack, check_max_stack_depth
 from .condjmp import check_reg, set_min_max
 from .scalar_fork import fork as fork_scalars
@@ -338,7 +338,20 @@ class _Verifier:
         # print_state(self.state, False, prefix), inlined: it runs for most instructions at level 2
         st = self.state
         f = st.frames[st.curframe]
-        text = format_frame(f, False, self.scratched_regs, self.scratched_stack)
+        sr = self.scratched_regs
+        if not self.scratched_stack and not f.frameno and sr in _ONE_REG:
+            # one register of frame 0 scratched, no slot (the common case): format_frame's text
+            i = _ONE_REG[sr]
+            r = f.regs[i]
+            if r.type:
+                txt = r.txt
+                if txt is None or (r.type == R.PTR_TO_STACK and r.frameno):
+                    txt = R.fmt_reg(r, 0)
+                text = REG_NAMES[i] + txt
+            else:
+                text = ""
+        else:
+            text = format_frame(f, False, sr, self.scratched_stack)
         if st.refs:
             text += format_refs(st)
         if f.in_callback_fn:
@@ -634,6 +647,19 @@ class _Verifier:
                 self.scratched_regs |= (1 << dst) | (1 << ins.src)
                 regs[dst] = r
                 return True  # not a scalar: nothing for the invariant check
+        if code == 0x07 and dst < 10 and not ins.src and not ins.off:
+            # a 64-bit addition of an immediate to a pointer: adjust_ptr's common case (see
+            # memory.ptr_add_const), without the checks that cannot fail; a pointer needs no
+            # invariant check
+            st = self.state
+            regs = st.frames[st.curframe].regs
+            r = regs[dst]
+            if r.type > R.SCALAR:
+                nr = memory.ptr_add_const(r, ins.imm)
+                if nr is not None:
+                    self.scratched_regs |= 1 << dst
+                    regs[dst] = nr
+                    return True
         if o in _ALU_IMM_SHORT and not code & 8 and dst < 10 and not ins.src and not ins.off:
             # an op with an immediate on a scalar in r0..r9, reserved fields clear, a shift within
             # the width: the common case of the path below, without its checks that cannot fail
@@ -989,5 +1015,6 @@ _UNKNOWN_LOADED: dict[tuple[int, bool], object] = {}  # an unknown loaded with (
 # ALU ops with an immediate that check_alu's short path takes: add, sub, mul, or, and, lsh, rsh, xor, arsh
 _ALU_IMM_SHORT = frozenset({0x00, 0x10, 0x20, 0x40, 0x50, 0x60, 0x70, 0xA0, 0xC0})
 _IDX_PREFIX = tuple(f"{i}: " for i in range(4096))  # "<idx>: " of an instruction's log line
+_ONE_REG = {1 << i: i for i in range(11)}  # a mask of one register -> its number
 
 
