@@ -109,9 +109,23 @@ def initial_state(ctx_reg: Any = None) -> VerifierState:
 
 
 _FP_NAMES = tuple(f" fp{-(spi + 1) * 8}=" for spi in range(64))
-REG_NAMES = tuple(f" R{i}=" for i in range(MAX_BPF_REG))
+_REG_NAMES = tuple(f" R{i}=" for i in range(MAX_BPF_REG))
 # the set bits of every register mask, lowest first
 _MASK_BITS = tuple(tuple(i for i in range(MAX_BPF_REG) if m >> i & 1) for m in range(1 << MAX_BPF_REG))
+
+
+def format_regs(regs: list, mask: int, fr: int) -> str:
+    """The `` R<n>=...`` texts of the registers of ``mask`` (r0..r10) that are initialised, in a
+    frame ``fr``."""
+    out = ""
+    for i in _MASK_BITS[mask]:
+        r = regs[i]
+        if r.type:
+            txt = r.txt  # fmt_reg's cached text, read here without the call when it applies
+            if txt is None or (r.type == PTR_TO_STACK and r.frameno != fr):
+                txt = fmt_reg(r, fr)
+            out += _REG_NAMES[i] + txt
+    return out
 
 
 def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_stack: int) -> str:
@@ -125,13 +139,7 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
         scratched_stack = -1
     else:
         m = scratched_regs & 0x7FF
-    for i in _MASK_BITS[m]:
-        r = regs[i]
-        if r.type:
-            txt = r.txt  # fmt_reg's cached text, read here without the call when it applies
-            if txt is None or (r.type == PTR_TO_STACK and r.frameno != fr):
-                txt = fmt_reg(r, fr)
-            out += REG_NAMES[i] + txt
+    out += format_regs(regs, m, fr)
     if scratched_stack:
         stack = f.stack
         ss = scratched_stack & ((1 << len(stack)) - 1)

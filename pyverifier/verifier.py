@@ -35,7 +35,7 @@ from .refs import format_refs, not_null_reg, on_null_check
 from .stack import Slot
 from .maps import MapInfo
 from .memory import save_ptr_type
-from .state import REG_NAMES, format_frame, initial_state
+from .state import format_frame, format_regs, initial_state
 from .subprog import add_loop_inline_stack, check_max_stack_depth
 from .condjmp import check_reg, set_min_max
 from .scalar_fork import fork as fork_scalars
@@ -339,17 +339,9 @@ class _Verifier:
         st = self.state
         f = st.frames[st.curframe]
         sr = self.scratched_regs
-        if not self.scratched_stack and not f.frameno and sr in _ONE_REG:
-            # one register of frame 0 scratched, no slot (the common case): format_frame's text
-            i = _ONE_REG[sr]
-            r = f.regs[i]
-            if r.type:
-                txt = r.txt
-                if txt is None or (r.type == R.PTR_TO_STACK and r.frameno):
-                    txt = R.fmt_reg(r, 0)
-                text = REG_NAMES[i] + txt
-            else:
-                text = ""
+        if not self.scratched_stack and not f.frameno:
+            # registers of frame 0 scratched, no slot (the common case): format_frame's text
+            text = format_regs(f.regs, sr & 0x7FF, 0)
         else:
             text = format_frame(f, False, sr, self.scratched_stack)
         if st.refs:
@@ -1015,6 +1007,5 @@ _UNKNOWN_LOADED: dict[tuple[int, bool], object] = {}  # an unknown loaded with (
 # ALU ops with an immediate that check_alu's short path takes: add, sub, mul, or, and, lsh, rsh, xor, arsh
 _ALU_IMM_SHORT = frozenset({0x00, 0x10, 0x20, 0x40, 0x50, 0x60, 0x70, 0xA0, 0xC0})
 _IDX_PREFIX = tuple(f"{i}: " for i in range(4096))  # "<idx>: " of an instruction's log line
-_ONE_REG = {1 << i: i for i in range(11)}  # a mask of one register -> its number
 
 
