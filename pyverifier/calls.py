@@ -117,15 +117,14 @@ def check_helper_call(v, ins) -> None:
     prog = v.prog
     if fid < 0 or fid >= BPF_FUNC_MAX_ID:
         v.err(f"invalid func {name}#{fid}", EINVAL)
-    avail = H.available(fid, prog.prog_type, prog.expected_attach_type or 0, prog.attach_to)
+    avail, proto, gpl = H.lookup(fid, prog.prog_type, prog.expected_attach_type or 0, prog.attach_to)
     if avail is None:
         _nm(f"helper availability for program type {prog.prog_type}")
     if not avail:
         v.err(f"program of this type cannot use helper {name}#{fid}", EINVAL)
-    proto = H.proto(fid, prog.prog_type)
     if proto is None:
         _nm(f"helper {name}")
-    if H.gpl_only(fid, prog.prog_type) and not H.gpl_compatible(prog.license):
+    if gpl and not H.gpl_compatible(prog.license):
         v.err("cannot call GPL-restricted function from non-GPL compatible program", EINVAL)
     meta = Meta(fid, proto.pkt_access)
     for i, at in enumerate(proto.args):

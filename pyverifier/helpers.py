@@ -319,10 +319,27 @@ def proto(func_id: int, prog_type: int) -> Proto | None:
     return PROTOS.get(func_id)
 
 
+# lookup's answers: the tables above never change, and a program calls the same helpers again
+_LOOKUP: dict[tuple, tuple] = {}
+
+
+def lookup(func_id: int, prog_type: int, attach_type: int = 0, attach_to: str | None = None) -> tuple:
+    """(``available``, ``proto``, ``gpl_only``) of a helper in a program of this type."""
+    key = (func_id, prog_type, attach_type, attach_to)
+    r = _LOOKUP.get(key)
+    if r is None:
+        r = (available(func_id, prog_type, attach_type, attach_to), proto(func_id, prog_type),
+             gpl_only(func_id, prog_type))
+        if len(_LOOKUP) >= 1 << 14:  # bounded: ids from random programs start it again
+            _LOOKUP.clear()
+        _LOOKUP[key] = r
+    return r
+
+
 def num_params(func_id: int, prog_type: int, attach_type: int = 0, attach_to: str | None = None) -> int | None:
     """How many argument registers the helper reads, when pyverifier knows it for this program type."""
-    p = proto(func_id, prog_type)
-    if p is None or not available(func_id, prog_type, attach_type, attach_to):
+    avail, p, _ = lookup(func_id, prog_type, attach_type, attach_to)
+    if p is None or not avail:
         return None
     return len(p.args)
 

@@ -87,18 +87,18 @@ def assign_id_before_mov(v, r):
 def _sane_offset(v, reg, t: int) -> None:
     """check_reg_sane_offset: rejects (EINVAL) an offset the kernel refuses to track."""
     vo = reg.s.var_off
-    name = R.type_str(t)
     if not vo.mask:
         val = vo.value - (1 << 64) if vo.value >> 63 else vo.value
         if val >= MAX_VAR_OFF or val <= -MAX_VAR_OFF:
-            v.err(f"math between {name} pointer and {val} is not allowed", EINVAL)
+            v.err(f"math between {R.type_str(t)} pointer and {val} is not allowed", EINVAL)
     if reg.off >= MAX_VAR_OFF or reg.off <= -MAX_VAR_OFF:
-        v.err(f"{name} pointer offset {reg.off} is not allowed", EINVAL)
+        v.err(f"{R.type_str(t)} pointer offset {reg.off} is not allowed", EINVAL)
     smin = reg.s.smin
     if smin == S64_MIN:
-        v.err(f"math between {name} pointer and register with unbounded min value is not allowed", EINVAL)
+        v.err(f"math between {R.type_str(t)} pointer and register with unbounded min value is not allowed",
+              EINVAL)
     if smin >= MAX_VAR_OFF or smin <= -MAX_VAR_OFF:
-        v.err(f"value {smin} makes {name} pointer be out of bounds", EINVAL)
+        v.err(f"value {smin} makes {R.type_str(t)} pointer be out of bounds", EINVAL)
 
 
 def _s32(x: int) -> int:
