@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from . import maps as M
 from . import regs as R
 from .stack import Slot
 
@@ -76,8 +77,6 @@ def not_null_reg(r):
 def not_null_type(r) -> int:
     """mark_ptr_not_null_reg: what a pointer proved non-NULL becomes (a sockmap lookup gives a socket)."""
     if R.base_type(r.type) == R.PTR_TO_MAP_VALUE and r.map is not None:
-        from . import maps as M
-
         if r.map.type in M.SOCK_MAP_TYPES:
             return R.PTR_TO_SOCKET
         if r.map.type == M.T["xskmap"]:

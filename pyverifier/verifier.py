@@ -20,7 +20,8 @@ from .result import ACCEPT, ERROR, NOT_MODELLED, REJECT, Result
 # the modules of the per-instruction paths, imported once (an import statement inside a
 # function costs about a microsecond each time it runs); none of them imports this module
 # at load time
-from . import btf_access, calls, links, memory, packet, precision, retval, tracing_ctx, uapi
+from . import atomics, btf_access, calls, kfuncs, links, locks, memory, packet, precision, retval, subprog
+from . import tracing_ctx, uapi
 from . import ctx as ctxm
 from . import packet as ptrcmp
 from . import regs as R
@@ -535,9 +536,7 @@ class _Verifier:
 
     def _insn_stx(self, ins) -> bool:
         if ins.code & 0xE0 == op.BPF_ATOMIC:
-            from .atomics import check_atomic
-
-            check_atomic(self, ins)
+            atomics.check_atomic(self, ins)
             self.insn_idx += 1
             return False
         if ins.code & 0xE0 != op.BPF_MEM or ins.imm != 0:
@@ -577,17 +576,11 @@ class _Verifier:
                 ins.code & 7 == op.BPF_JMP32:
             self.err("BPF_CALL uses reserved fields", EINVAL)
         if self.state.refs:  # a held bpf_spin_lock allows no helper but bpf_spin_unlock
-            from .locks import check_call
-
-            check_call(self, ins)
+            locks.check_call(self, ins)
         if ins.src == op.BPF_PSEUDO_CALL:
-            from . import subprog
-
             subprog.check_func_call(self, ins)
         elif ins.src == op.BPF_PSEUDO_KFUNC_CALL:
-            from .kfuncs import check_kfunc_call
-
-            check_kfunc_call(self, ins)
+            kfuncs.check_kfunc_call(self, ins)
         elif ins.src != 0:
             raise NotModelled(f"call with src {ins.src}")
         else:
