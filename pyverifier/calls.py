@@ -11,6 +11,7 @@ finally the map/function compatibility.
 from __future__ import annotations
 
 from . import helpers as H
+from . import maps as M
 from . import precision
 from .log import fmt_tnum
 from . import regs as R
@@ -27,18 +28,6 @@ BPF_MAX_VAR_SIZ = 1 << 29
 MAX_BPF_STACK = 512
 MAX_ERRNO = 4095
 U64_MAX = (1 << 64) - 1
-
-_M = None  # pyverifier.maps, imported lazily
-
-
-def _maps():
-    global _M
-    if _M is None:
-        from . import maps
-
-        _M = maps
-    return _M
-
 
 def _nm(msg: str):
     from .verifier import NotModelled as VNM
@@ -248,9 +237,9 @@ def _set_return(v, proto, meta, fid: int, name: str) -> None:
         m = meta.map
         if m is None:
             v.err("kernel subsystem misconfigured verifier", EINVAL)
-        if fid == 1 and m.type in _maps().ELIDE_NULL_TYPES and 0 <= meta.const_map_key < m.max_entries:
+        if fid == 1 and m.type in M.ELIDE_NULL_TYPES and 0 <= meta.const_map_key < m.max_entries:
             flags &= ~R.PTR_MAYBE_NULL
-        if m.type in _maps().MAP_IN_MAP_TYPES and m.inner is None:
+        if m.type in M.MAP_IN_MAP_TYPES and m.inner is None:
             _nm("map-in-map lookups without an inner map template")
         regs[0] = R.pointer(R.PTR_TO_MAP_VALUE | flags, map=m)
         if m.has_lock and not flags & R.PTR_MAYBE_NULL:  # locks are told apart by the value's id
@@ -278,7 +267,7 @@ def _set_return(v, proto, meta, fid: int, name: str) -> None:
         regs[0] = regs[0].replace(id=v.id_gen)
     if fid in H.PTR_CAST:
         regs[0] = regs[0].replace(ref_obj_id=meta.ref_obj_id)
-    elif fid in H.ACQUIRE or (fid == 1 and meta.map is not None and meta.map.type in _maps().SOCK_MAP_TYPES):
+    elif fid in H.ACQUIRE or (fid == 1 and meta.map is not None and meta.map.type in M.SOCK_MAP_TYPES):
         from . import refs
 
         rid = refs.acquire_reference(v, v.insn_idx)
@@ -329,7 +318,7 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
     if base == H.ARG_PTR_TO_MAP_VALUE:  # resolve_map_arg_type: a sockmap's value is a socket
         if meta.map is None:
             v.err("invalid map_ptr to access map->type")
-        if meta.map.type in _maps().SOCK_MAP_TYPES:
+        if meta.map.type in M.SOCK_MAP_TYPES:
             if at != H.ARG_PTR_TO_MAP_VALUE:
                 v.err("invalid arg_type for sockmap/sockhash", EINVAL)
             at = base = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
@@ -356,7 +345,7 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
             v.err("invalid map_ptr to access map->key")
         ks = meta.map.key_size
         check_helper_mem_access(v, regno, ks, False, False, None)
-        if meta.map.type in _maps().ELIDE_NULL_TYPES:
+        if meta.map.type in M.ELIDE_NULL_TYPES:
             meta.const_map_key = _constant_map_key(v, reg, ks)
     elif base == H.ARG_PTR_TO_MAP_VALUE:
         if at & H.PTR_MAYBE_NULL and _is_null(reg):
@@ -590,7 +579,6 @@ def _mem_region(v, reg, regno: int, size: int, mem_size: int, zero_ok: bool, wha
 def _map_value_access(v, reg, regno: int, size: int, write: bool, zero_ok: bool) -> None:
     m = reg.map
     off = reg.off
-    M = _maps()
     if write and m.flags & M.BPF_F_RDONLY_PROG:
         v.err(f"write into map forbidden, value_size={m.value_size} off={off} size={size}")
     if not write and not m.flags & M.BPF_F_RDONLY_PROG and m.flags & M.BPF_F_WRONLY_PROG:
@@ -690,7 +678,7 @@ def _record_func_map(v, meta: Meta, fid: int) -> None:
     m = meta.map
     if m is None:
         v.err("kernel subsystem misconfigured verifier", EINVAL)
-    if m.flags & _maps().BPF_F_RDONLY_PROG and fid in (3, 2, 87, 88):
+    if m.flags & M.BPF_F_RDONLY_PROG and fid in (3, 2, 87, 88):
         v.err("write into map forbidden")
 
 
@@ -698,7 +686,7 @@ def _record_func_key(v, meta: Meta, fid: int) -> None:
     if fid != 12:
         return
     m = meta.map
-    if m is None or m.type != _maps().PROG_ARRAY:
+    if m is None or m.type != M.PROG_ARRAY:
         v.log.write("expected prog array map for tail call")
         from .verifier import Reject
 
@@ -711,7 +699,6 @@ def _record_func_key(v, meta: Meta, fid: int) -> None:
 def _check_map_func_compat(v, m, fid: int, name: str) -> None:
     if m is None:
         return
-    M = _maps()
     ok = M.func_allowed_for_map(m.type, fid)
     if ok is None:  # update or delete on a sockmap/sockhash
         if M.may_update_sockmap(v.prog.prog_type, v.prog.expected_attach_type or 0, fid):
