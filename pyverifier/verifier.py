@@ -402,6 +402,7 @@ class _Verifier:
         insn_lines: list = [None] * n  # "idx: text\n" of each instruction, made once
         insn_text = self.insn_text  # every instruction's text at level 2 (analyse listed them)
         handlers = _HANDLERS
+        may_write = _MAY_WRITE_STACK
         live = self.live
         linfo = self.linfo
         level1 = log.level1  # the log's level does not change during the exploration
@@ -451,25 +452,32 @@ class _Verifier:
                     self.prev_log_pos = log.end_pos = log.end_pos + n_line
                     self.prev_insn_print_pos = n_line
                 prev_insn_idx = idx
-                # a new instruction's stack write marks start empty (the kernel's bpf_reset_stack_write_marks)
-                if live.cur is None:
-                    live._ensure()
-                live.write_idx = idx
-                if live.write_dirty:
-                    live.write_acc = [0] * 8
-                    live.write_dirty = False
                 ins = insns[idx]
-                exited = handlers[ins.code](self, ins)  # the kernel's do_check_insn
-                # live.commit_write_marks(), its common case (nothing written, first visit) inlined
-                inst = live.cur
-                if inst is not None:
-                    mws = inst.must_write_set
-                    i = live.write_idx - inst.start
-                    if live.write_dirty or mws[i]:
-                        live._commit(inst)
-                    else:
-                        mws[i] = True
-                        live.write_idx = 0
+                code = ins.code
+                if may_write[code]:
+                    # a new instruction's stack write marks start empty (the kernel's
+                    # bpf_reset_stack_write_marks)
+                    if live.cur is None:
+                        live._ensure()
+                    live.write_idx = idx
+                    if live.write_dirty:
+                        live.write_acc = [0] * 8
+                        live.write_dirty = False
+                    exited = handlers[code](self, ins)  # the kernel's do_check_insn
+                    # live.commit_write_marks(), its common case (nothing written, first visit) inlined
+                    inst = live.cur
+                    if inst is not None:
+                        mws = inst.must_write_set
+                        i = live.write_idx - inst.start
+                        if live.write_dirty or mws[i]:
+                            live._commit(inst)
+                        else:
+                            mws[i] = True
+                            live.write_idx = 0
+                else:
+                    # an instruction that never writes the stack: its commit would record an empty
+                    # must-write mask, which no later visit can change (see _MAY_WRITE_STACK)
+                    exited = handlers[code](self, ins)
                 if self.returned_from_callee:
                     self.returned_from_callee = False
                     do_print_state = True
@@ -994,6 +1002,11 @@ def _handler(code: int):
 
 
 _HANDLERS = tuple(_handler(c) for c in range(256))
+# the opcodes whose instruction may write the stack (stores, atomics, calls: helpers and kfuncs
+# write into stack arguments, iterators into their slots); the stack liveness records the write
+# marks of these only: every other instruction's must-write mask is empty on every visit
+_MAY_WRITE_STACK = tuple(c & 7 in (op.BPF_ST, op.BPF_STX) or
+                         (c & 7 in (op.BPF_JMP, op.BPF_JMP32) and c & 0xF0 == op.BPF_CALL) for c in range(256))
 _NOT_INIT6 = [R.NOT_INIT_REG] * 6
 _UNKNOWN_REG = R.scalar_unknown()
 _UNKNOWN_LOADED: dict[tuple[int, bool], object] = {}  # an unknown loaded with (size, sign extension)
