@@ -181,18 +181,8 @@ class Reg:
 
     def with_off(self, off: int) -> "Reg":
         """``replace(off=off)`` without keyword handling (a constant added to a pointer)."""
-        r = _new_reg(Reg)
-        r.type = self.type
-        r.s = self.s
+        r = self.with_s(self.s)
         r.off = off
-        r.id = self.id
-        r.ref_obj_id = self.ref_obj_id
-        r.map = self.map
-        r.range = self.range
-        r.mem_size = self.mem_size
-        r.frameno = self.frameno
-        r.precise = self.precise
-        r.txt = None
         return r
 
     @property
