@@ -127,6 +127,15 @@ class Liveness:
         self.write_acc[frame] |= mask
         self.write_dirty = True
 
+    def reset_write_marks(self, idx: int) -> None:
+        """bpf_reset_stack_write_marks: instruction ``idx`` starts with no stack write marks."""
+        if self.cur is None:
+            self._ensure()
+        self.write_idx = idx
+        if self.write_dirty:
+            self.write_acc = [0] * 8
+            self.write_dirty = False
+
     def _commit(self, inst: _Instance | None) -> None:
         if inst is None:
             return

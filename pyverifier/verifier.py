@@ -455,25 +455,9 @@ class _Verifier:
                 ins = insns[idx]
                 code = ins.code
                 if may_write[code]:
-                    # a new instruction's stack write marks start empty (the kernel's
-                    # bpf_reset_stack_write_marks)
-                    if live.cur is None:
-                        live._ensure()
-                    live.write_idx = idx
-                    if live.write_dirty:
-                        live.write_acc = [0] * 8
-                        live.write_dirty = False
+                    live.reset_write_marks(idx)
                     exited = handlers[code](self, ins)  # the kernel's do_check_insn
-                    # live.commit_write_marks(), its common case (nothing written, first visit) inlined
-                    inst = live.cur
-                    if inst is not None:
-                        mws = inst.must_write_set
-                        i = live.write_idx - inst.start
-                        if live.write_dirty or mws[i]:
-                            live._commit(inst)
-                        else:
-                            mws[i] = True
-                            live.write_idx = 0
+                    live.commit_write_marks()
                 else:
                     # an instruction that never writes the stack: its commit would record an empty
                     # must-write mask, which no later visit can change (see _MAY_WRITE_STACK)
