@@ -258,10 +258,9 @@ class Liveness:
         self.reset_callchain()
         st = self.v.state
         if not st.curframe:  # the main frame alone: its call chain is the subprogram's start
-            key = (self.v.cfg.subprog_starts[st.frames[0].subprogno],)
-            inst = self.instances.get(key)
-            if inst is None:
-                inst = self._lookup(key)
+            inst = self.instances.get((self.v.cfg.subprog_starts[st.frames[0].subprogno],))
+            if inst is None:  # nothing marked in it yet: nothing to propagate
+                return
             if inst.updated:
                 self._update_instance(inst)
                 inst.updated = False

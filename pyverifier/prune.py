@@ -102,6 +102,8 @@ def free_states(pr: Pruner) -> None:
     """The kernel's free_states at the end of a verification: every explored state is let go.
     An explored state and its list entry point at each other; the links are cut so that
     reference counting frees them at once instead of leaving cycles for the collector."""
+    if not pr.buckets and not pr.free_list and not pr.scc_visits:
+        return  # nothing was explored (a program without prune points reached)
     for sl in chain(pr.free_list, *pr.buckets.values()):
         st = sl.state
         if st is not None:
@@ -232,11 +234,13 @@ def maybe_free_state(v, sl) -> None:
 def update_branch_counts(v, st) -> None:
     """A path ended: count it off its checkpoints; fully explored ones may leave their SCC."""
     sl = None
+    scc = v.cfg.has_scc  # without a loop no state is in an SCC (scc_callchain)
     while st is not None:
         st.branches -= 1
         if st.branches:
             break
-        maybe_exit_scc(v, st)
+        if scc:
+            maybe_exit_scc(v, st)
         parent = st.parent
         parent_sl = parent.sl if parent is not None else None
         if sl is not None:

@@ -53,7 +53,6 @@ _TRACE_ITER = uapi.ATTACH_TYPES["trace_iter"]
 
 # the padding and ";" that join a state to the instruction line just printed, by that line's length
 _STATE_PREFIX: dict[int, str] = {}  # the alignment before a state, by the length of its instruction's line
-_STATE_HEAD: dict[str, str] = {}  # an instruction's line without its newline, with that alignment
 
 
 def _state_prefix(n_line: int) -> str:
@@ -128,6 +127,9 @@ def verify(program: Program, log_level: int = 2) -> Result:
 
 
 class _Verifier:
+    pruner = None  # the exploration's Pruner (do_check)
+    live = None  # the stack liveness (_check)
+
     def __init__(self, program: Program, log, insns=None, maps=None):
         self.prog = program
         self.log = log
@@ -179,7 +181,7 @@ class _Verifier:
             self.reject_msg = e.msg
             if getattr(e, "no_log", False):  # refused by the loader before the verifier ran
                 return False
-        pr = getattr(self, "pruner", None)
+        pr = self.pruner
         if pr is not None:
             self.total_states, self.peak_states = pr.total_states, pr.peak_states
             self.max_states_per_insn = pr.max_states_per_insn
@@ -201,10 +203,10 @@ class _Verifier:
     def free(self) -> None:
         """Let the verification's states go, as the kernel does before it stops its clock; the
         references back to the verifier are cut so that nothing waits for the cycle collector."""
-        pr = getattr(self, "pruner", None)
+        pr = self.pruner
         if pr is not None:
             prunem.free_states(pr)
-        live = getattr(self, "live", None)
+        live = self.live
         if live is not None:
             live.v = None
         self.stack.clear()
@@ -241,6 +243,12 @@ class _Verifier:
         t = self.insn_text = self.disasm.format_lines(self.insns, _kfunc_names)
         return t
 
+    def _check_sleepable(self) -> None:
+        progflags.check_sleepable(self)
+
+    def _check_func_info_layout(self, starts: list[int]) -> None:
+        progbtf.check_func_info_layout(self.prog, starts, self.insns)
+
     def _map_used(self, m):
         """check_map_prog_compatibility for a map an ld_imm64 refers to: None or (message, errno)."""
         if not m.btf:
@@ -261,40 +269,46 @@ class _Verifier:
         return num_params(ins.imm, self.prog.prog_type, self.prog.expected_attach_type or 0, self.prog.attach_to)
 
     def _check(self) -> None:
-        if progflags.check_load(self.prog.prog_flags):
+        prog = self.prog
+        flags = prog.prog_flags  # (no flag: none of the flag checks has anything to say)
+        if flags and progflags.check_load(flags):
             e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
             e.no_log = True
             raise e
+        ptype = prog.prog_type
         self.tracepoint = None
-        if self.prog.prog_type == _TRACING:
-            eat = self.prog.expected_attach_type or 0
+        if ptype == _TRACING:
+            eat = prog.expected_attach_type or 0
             if eat == _TRACE_RAW_TP:
                 self.tracepoint = tracing_ctx.prepare(self)
             elif eat == _TRACE_ITER:
                 self.tracepoint = tracing_ctx.prepare_iterator(self)
             else:
-                raise NotModelled(f"tracing programs of attach type {self.prog.expected_attach_type}")
-        elif not ctxm.supported(self.prog.prog_type):
-            raise NotModelled(f"program type {self.prog.prog_type}")
-        if not ctxm.attach_type_valid(self.prog.prog_type, self.prog.expected_attach_type or 0):
+                raise NotModelled(f"tracing programs of attach type {prog.expected_attach_type}")
+        elif not ctxm.supported(ptype):
+            raise NotModelled(f"program type {ptype}")
+        if not ctxm.attach_type_valid(ptype, prog.expected_attach_type or 0):
             e = Reject(EINVAL, "rejected with EINVAL before the verifier ran (no log)")
             e.no_log = True
             raise e
-        if progflags.not_modelled(self.prog.prog_flags):
-            raise NotModelled(progflags.not_modelled(self.prog.prog_flags))
+        if flags and progflags.not_modelled(flags):
+            raise NotModelled(progflags.not_modelled(flags))
         for m in self.maps:
             if m.btf_refused:  # the kernel would not create the map: nothing to judge
                 raise NotModelled(m.btf_issue)
-        self.strict_alignment = progflags.strict_alignment(self.prog.prog_flags)
-        progbtf.check_func_info_early(self.prog)
+        self.strict_alignment = progflags.strict_alignment(flags) if flags else False
+        if prog.btf is not None:
+            progbtf.check_func_info_early(prog)
         self.cfg = self.cfgm.analyse(self.insns, len(self.maps), self.log, self._call_params, self._all_insn_text,
-                                    self.maps, lambda: progflags.check_sleepable(self), self._map_used,
-                                    lambda starts: progbtf.check_func_info_layout(self.prog, starts, self.insns))
+                                    self.maps, self._check_sleepable, self._map_used, self._check_func_info_layout)
         self.succ = self.cfg.succ  # successors of every instruction (a list)
         self.live = Liveness(self)
         self.subprog_stack_depth = [0] * len(self.cfg.subprog_starts)
-        self.func_btf = progbtf.read_func_info(self.prog, self.cfg.subprog_starts)  # None: no func_info
-        self.linfo = progbtf.read_line_info(self.prog)  # None: no line_info
+        if prog.btf is None and not prog.line_info:  # no BTF: neither func_info nor line_info counts
+            self.func_btf = self.linfo = None
+        else:
+            self.func_btf = progbtf.read_func_info(prog, self.cfg.subprog_starts)  # None: no func_info
+            self.linfo = progbtf.read_line_info(prog)  # None: no line_info
         self.btf_unreliable: set[int] = set()  # subprograms whose BTF prototype no longer counts
         self.loop_inline: dict[int, list] = {}  # bpf_loop call -> [fit for inlining, callback subprog]
         self.entered_subprogs = {0}  # subprograms some path called (the others are dead code)
@@ -356,16 +370,11 @@ class _Verifier:
             last = chunks[-1]
             n_line = self.prev_insn_print_pos
             if last:
-                # the line without its newline, with the alignment; kept by the line's text when
-                # the chunk is the instruction's line (its length then gives the alignment)
-                head = _STATE_HEAD.get(last) if len(last) == n_line else None
-                if head is None:
-                    head = last[:-1] + _state_prefix(n_line)
-                    if len(last) == n_line:
-                        if len(_STATE_HEAD) >= 1 << 16:
-                            _STATE_HEAD.clear()
-                        _STATE_HEAD[last] = head
-                chunks[-1] = line = f"{head}{text}\n"
+                # the line without its newline, then the alignment
+                prefix = _STATE_PREFIX.get(n_line)
+                if prefix is None:
+                    prefix = _state_prefix(n_line)
+                chunks[-1] = line = f"{last[:-1]}{prefix}{text}\n"
                 log.end_pos = pos - len(last) + len(line)
             else:  # an empty write after the line
                 text = _state_prefix(n_line) + text + "\n"
@@ -392,7 +401,7 @@ class _Verifier:
         do_print_state = False
         prune = self.cfg.prune_points
         jmp_points = self.cfg.jmp_points
-        done = getattr(self, "pruner", None)  # the main program's, when a global function follows
+        done = self.pruner  # the main program's, when a global function follows
         self.pruner = prunem.Pruner(n, bool(self.prog.prog_flags & BPF_F_TEST_STATE_FREQ))
         if done is not None:
             # one set of statistics for the whole program; its explored states are freed in between
