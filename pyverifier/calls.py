@@ -13,6 +13,7 @@ from __future__ import annotations
 from . import helpers as H
 from . import maps as M
 from . import precision
+from .memory import grow
 from .log import fmt_tnum
 from . import regs as R
 from .helper_ids import BPF_FUNC_MAX_ID, HELPER_NAMES
@@ -118,11 +119,14 @@ def check_helper_call(v, ins) -> None:
     meta = Meta(fid, proto.pkt_access)
     for i, at in enumerate(proto.args):
         _check_func_arg(v, i, at, meta, proto)
-    _record_func_map(v, meta, fid)
-    _record_func_key(v, meta, fid)
+    if fid in _MAP_FUNCS:
+        _record_func_map(v, meta)
+    if fid == 12:
+        _record_func_key(v, meta)
     if meta.access_size:
         _raw_mode_writes(v, meta)
-    regs = v.state.cur.regs
+    st = v.state
+    regs = st.frames[st.curframe].regs
     if meta.release_regno:
         from . import refs
 
@@ -144,8 +148,9 @@ def check_helper_call(v, ins) -> None:
     elif fid in _CALLBACK_HELPERS:
         _push_callback(v, fid, meta, regs)
     v.clear_caller_saved(regs)
-    _set_return(v, proto, meta, fid, name)
-    _check_map_func_compat(v, meta.map, fid, name)
+    _set_return(v, regs, proto, meta, fid, name)
+    if meta.map is not None:
+        _check_map_func_compat(v, meta.map, fid, name)
     if fid == 173 and prog.prog_type != _KPROBE:  # check_get_func_ip (tracing programs need BTF)
         v.err(f"func {name}#{fid} not supported for program type {prog.prog_type}", ENOTSUPP)
     if fid in H.CHANGES_PKT_DATA:
@@ -217,8 +222,8 @@ def _loop_flags_zero(v, regs) -> bool:
     return False
 
 
-def _set_return(v, proto, meta, fid: int, name: str) -> None:
-    regs = v.state.cur.regs
+def _set_return(v, regs, proto, meta, fid: int, name: str) -> None:
+    """R0 after the call (``regs``: the caller's registers)."""
     rt = proto.ret
     base = rt & H.BASE
     flags = rt & ~H.BASE
@@ -608,7 +613,7 @@ def check_stack_range(v, reg, regno: int, off: int, size: int, zero_ok: bool, wr
         v.err(f"invalid{word} stack R{regno} off={off} size={size}")
     if max_off > 0:
         v.err(f"invalid{word} stack R{regno} off={off} size={size}", EINVAL)
-    _grow(v, f, -min_off)
+    grow(v, f, -min_off)
     if meta is not None and meta.raw_mode:
         meta.access_size = size
         meta.regno = regno
@@ -638,16 +643,6 @@ def check_stack_range(v, reg, regno: int, off: int, size: int, zero_ok: bool, wr
         v.live.mark_read(v.insn_idx, marked, reg.frameno)
 
 
-def _grow(v, f, size: int) -> None:
-    f.grow_stack(size)
-    alloc = (size + 7) // 8 * 8
-    if f.frameno == 0 and getattr(v, "stack_depth", 0) < alloc and f.subprogno == 0:
-        v.stack_depth = alloc
-    depths = getattr(v, "subprog_stack_depth", None)
-    if depths is not None and depths[f.subprogno] < alloc:
-        depths[f.subprogno] = alloc
-
-
 def _raw_mode_writes(v, meta: Meta) -> None:
     """Byte-wise writes of an uninitialised-memory argument (check_mem_access with BPF_B, BPF_WRITE)."""
     reg = v.state.cur.regs[meta.regno]
@@ -672,9 +667,9 @@ def _raw_mode_writes(v, meta: Meta) -> None:
 _MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
 
 
-def _record_func_map(v, meta: Meta, fid: int) -> None:
-    if fid not in _MAP_FUNCS:
-        return
+def _record_func_map(v, meta: Meta) -> None:
+    """A helper of ``_MAP_FUNCS``: its map argument, and no write into a map the program may only read."""
+    fid = meta.func_id
     m = meta.map
     if m is None:
         v.err("kernel subsystem misconfigured verifier", EINVAL)
@@ -682,9 +677,8 @@ def _record_func_map(v, meta: Meta, fid: int) -> None:
         v.err("write into map forbidden")
 
 
-def _record_func_key(v, meta: Meta, fid: int) -> None:
-    if fid != 12:
-        return
+def _record_func_key(v, meta: Meta) -> None:
+    """bpf_tail_call: its map must be a program array; a constant index is marked precise."""
     m = meta.map
     if m is None or m.type != M.PROG_ARRAY:
         v.log.write("expected prog array map for tail call")
@@ -697,8 +691,7 @@ def _record_func_key(v, meta: Meta, fid: int) -> None:
 
 
 def _check_map_func_compat(v, m, fid: int, name: str) -> None:
-    if m is None:
-        return
+    """The helper may be used with map ``m``'s type."""
     ok = M.func_allowed_for_map(m.type, fid)
     if ok is None:  # update or delete on a sockmap/sockhash
         if M.may_update_sockmap(v.prog.prog_type, v.prog.expected_attach_type or 0, fid):

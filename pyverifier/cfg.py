@@ -46,6 +46,9 @@ class NotModelled(Exception):
     """A feature pyverifier does not model yet."""
 
 
+_NONE_YET: tuple = ()
+
+
 class Cfg:
     """What the pre-exploration passes found (read-only during the exploration)."""
 
@@ -61,12 +64,13 @@ class Cfg:
         self.force_checkpoints: set[int] = set()
         self.calls_callback: set[int] = set()  # helper calls that run a callback
         self.iter_next_calls: set[int] = set()  # kfunc calls of an iterator's _next
-        self.postorder: list[int] = []
-        self.postorder_starts: list[int] = []  # per subprogram, plus the end
-        self.scc: list[int] = []
-        self.live_regs_before: list[int] = []
-        self.succ: list[tuple[int, ...]] = []  # every instruction's successors (fall-through first)
-        self.visited: list[int] = []  # compute_postorder reached the instruction (non-zero)
+        # the passes' results, each a list its pass makes (the empty tuple until then)
+        self.postorder: list[int] = _NONE_YET
+        self.postorder_starts: list[int] = _NONE_YET  # per subprogram, plus the end
+        self.scc: list[int] = _NONE_YET
+        self.live_regs_before: list[int] = _NONE_YET
+        self.succ: list[tuple[int, ...]] = _NONE_YET  # every instruction's successors (fall-through first)
+        self.visited: list[int] = _NONE_YET  # compute_postorder reached the instruction (non-zero)
         self.has_backedge = False  # an edge may close a loop (see mark_points)
         self.ld_imm64_at: list[int] = []  # the ld_imm64 instructions (mark_points)
         self.has_scc = False  # some instruction is in a loop (scc has a number that is not 0)

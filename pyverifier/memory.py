@@ -426,8 +426,8 @@ def grow(v, f, size: int) -> None:
     alloc = (size + 7) // 8 * 8
     if f.subprogno == 0 and alloc > v.stack_depth:
         v.stack_depth = alloc
-    depths = getattr(v, "subprog_stack_depth", None)
-    if depths is not None and depths[f.subprogno] < alloc:
+    depths = v.subprog_stack_depth
+    if depths[f.subprogno] < alloc:
         depths[f.subprogno] = alloc
 
 
