@@ -571,15 +571,18 @@ def insn_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[
         elif o == op.BPF_EXIT:
             d, use = 0, 1
         elif o == op.BPF_CALL:
-            d = CALLER_SAVED
-            use = d & ~1
-            np_ = call_params(ins)
-            if np_ is not None:
-                use = ((1 << np_) - 1) << 1
+            return call_use_def(ins, call_params)
         else:
             d = 0
             use = dst if (code & 8) == 0 else dst | src
     return use, d
+
+
+def call_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[int, int]:
+    """A call's use/def: it reads its arguments (r1..r5 when their number is unknown) and
+    writes r0..r5."""
+    np_ = call_params(ins)
+    return (CALLER_SAVED & ~1 if np_ is None else ((1 << np_) - 1) << 1), CALLER_SAVED
 
 
 # use/def of every instruction but calls (whose arguments depend on the program type): the
@@ -755,6 +758,9 @@ def single_pass(insns: list[Insn], nmaps: int, call_params, cfg: Cfg) -> tuple[l
             sappend((i + 1,))
             prune.add(i + 1)
             jmpp.add(i + 1)
+            uappend(call_use_def(ins, call_params))  # (never kept: it depends on the program type)
+            i += 1
+            continue
         elif k == _K_LDIMM64:
             if i == n - 1:
                 return None
