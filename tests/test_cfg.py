@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pyverifier import cfg as C
 from pyverifier.insn import Insn, decode
@@ -116,3 +118,27 @@ def test_the_rest_goes_to_the_separate_passes(body, why):
 def test_a_map_reference_takes_the_one_pass():
     body = [Insn(0x18, 1, 1, 0, 0), Insn(0, 0, 0, 0, 0), Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]
     assert _same(body, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 255), st.integers(0, 15), st.integers(0, 15), st.integers(-(1 << 15), (1 << 15) - 1),
+                          st.sampled_from([0, 1, 0x1, 0x41, 0xA0, 0xA1, 0xE1, 0xF1, 0x100, 0x110, -1])),
+                min_size=1, max_size=40))
+def test_kept_use_def_is_the_instructions_own(slots):
+    """The use/def kept across programs by opcode and registers is what insn_use_def says of every
+    instruction that finds it, whatever its offset and immediate (atomics, whose operation is in the
+    immediate, and calls are never kept)."""
+    insns = [Insn(*s) for s in slots]
+    C.compute_live_regs(insns, _dummy_cfg(insns), _params)  # fills the kept use/defs
+    ud = []
+    for ins in insns:
+        u = C._USE_DEF.get(ins.code | ins.dst << 8 | ins.src << 12)
+        ud.append(C._use_def_miss(ins, _params) if u is None else u)
+    assert ud == [C.insn_use_def(ins, _params) for ins in insns]
+
+
+def _dummy_cfg(insns: list[Insn]):
+    cfg = C.Cfg(len(insns), [0])
+    cfg.succ = [()] * len(insns)
+    cfg.postorder = list(range(len(insns)))
+    return cfg
