@@ -72,6 +72,7 @@ _COMPATIBLE = {
                                  R.PTR_TO_BTF_ID | R.MEM_PERCPU | R.PTR_TRUSTED),
 }
 # register types that may carry a fixed and variable offset into a helper (check_func_arg_reg_off)
+_PKT_BASES = frozenset({R.PTR_TO_PACKET, R.PTR_TO_PACKET_META})
 _OFF_OK = frozenset({R.PTR_TO_STACK, R.PTR_TO_PACKET, R.PTR_TO_PACKET_META, R.PTR_TO_MAP_KEY, R.PTR_TO_MAP_VALUE,
                      R.PTR_TO_MEM, R.PTR_TO_MEM | R.MEM_RDONLY, R.PTR_TO_MEM | R.MEM_RINGBUF, R.PTR_TO_BUF,
                      R.PTR_TO_BUF | R.MEM_RDONLY, R.PTR_TO_ARENA, R.SCALAR})
@@ -267,9 +268,12 @@ def _set_return(v, regs, proto, meta, fid: int, name: str) -> None:
         regs[0] = R.pointer(R.PTR_TO_BTF_ID | flags, mem_size=target_id(v, meta.kptr_field))
     else:
         _nm(f"return type of {name}")
-    if regs[0].type != R.NOT_INIT and regs[0].type & R.PTR_MAYBE_NULL:
+    r0 = regs[0]
+    if r0.type != R.NOT_INIT and r0.type & R.PTR_MAYBE_NULL:
         v.id_gen += 1
-        regs[0] = regs[0].replace(id=v.id_gen)
+        r0 = r0.with_s(r0.s)  # a new register (replace(id=...) without keyword handling)
+        r0.id = v.id_gen
+        regs[0] = r0
     if fid in H.PTR_CAST:
         regs[0] = regs[0].replace(ref_obj_id=meta.ref_obj_id)
     elif fid in H.ACQUIRE or (fid == 1 and meta.map is not None and meta.map.type in M.SOCK_MAP_TYPES):
@@ -314,7 +318,7 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
     if base == H.ARG_ANYTHING:
         return
     t = reg.type
-    if R.is_pkt_pointer(t):
+    if (t & R.BASE_MASK) in _PKT_BASES:  # R.is_pkt_pointer, without the call
         from .packet import may_access_direct
 
         pt = v.prog.prog_type
@@ -327,7 +331,7 @@ def _check_func_arg(v, i: int, at: int, meta: Meta, proto) -> None:
             if at != H.ARG_PTR_TO_MAP_VALUE:
                 v.err("invalid arg_type for sockmap/sockhash", EINVAL)
             at = base = H.ARG_PTR_TO_BTF_ID_SOCK_COMMON
-    if not (_is_null(reg) and at & H.PTR_MAYBE_NULL):
+    if not (at & H.PTR_MAYBE_NULL and _is_null(reg)):
         _check_reg_type(v, regno, reg, at, meta)
         _check_reg_off(v, reg, regno, at)
     if at & H.OBJ_RELEASE:
@@ -416,7 +420,7 @@ def _check_reg_type(v, regno: int, reg, at: int, meta: Meta, need_id: int | None
     if at & H.PTR_MAYBE_NULL:
         t &= ~R.PTR_MAYBE_NULL
     if t in compat:
-        if R.base_type(t) == R.PTR_TO_BTF_ID:
+        if (t & R.BASE_MASK) == R.PTR_TO_BTF_ID:
             _check_btf_arg(v, regno, reg, at, compat, meta, need_id)
         return
     exp = ", ".join(R.type_str(c) for c in compat)
@@ -474,7 +478,7 @@ def _check_reg_off(v, reg, regno: int, at: int) -> None:
         return
     if t in _OFF_OK:
         return
-    _check_ptr_off(v, reg, regno, R.base_type(t) == R.PTR_TO_BTF_ID)
+    _check_ptr_off(v, reg, regno, (t & R.BASE_MASK) == R.PTR_TO_BTF_ID)
 
 
 def _check_ptr_off(v, reg, regno: int, fixed_ok: bool) -> None:
@@ -545,8 +549,9 @@ def _constant_map_key(v, key, key_size: int) -> int:
 
 # ---- memory named by an argument ---------------------------------------
 def check_helper_mem_access(v, regno: int, size: int, write: bool, zero_ok: bool, meta) -> None:
-    reg = v.state.cur.regs[regno]
-    b = R.base_type(reg.type)
+    st = v.state
+    reg = st.frames[st.curframe].regs[regno]
+    b = reg.type & R.BASE_MASK
     if b in (R.PTR_TO_PACKET, R.PTR_TO_PACKET_META):
         from .packet import check_packet_access
 
