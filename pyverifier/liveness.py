@@ -23,7 +23,7 @@ U64_MAX = (1 << 64) - 1
 
 class _Instance:
     __slots__ = ("callsites", "start", "curframe", "insn_cnt", "updated", "must_write_dropped", "frames",
-                 "must_write_set")
+                 "must_write_set", "_name")
 
     def __init__(self, callsites: tuple[int, ...], start: int, insn_cnt: int):
         self.callsites = callsites  # callsites[0..curframe-1]: call insns; callsites[curframe]: subprog start
@@ -35,9 +35,14 @@ class _Instance:
         # per frame: None or 4 lists (may_read, must_write, must_write_acc, live_before) indexed by insn - start
         self.frames: list = [None] * (self.curframe + 1)
         self.must_write_set = [False] * insn_cnt
+        self._name = None
 
     def name(self) -> str:
-        return "(" + ",".join(str(c) for c in self.callsites) + ")"
+        """The call chain as the log prints it, e.g. ``(0)`` or ``(3,7)`` (made once)."""
+        n = self._name
+        if n is None:
+            n = self._name = "(" + ",".join(str(c) for c in self.callsites) + ")"
+        return n
 
     def masks(self, frame: int):
         m = self.frames[frame]

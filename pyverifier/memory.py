@@ -372,14 +372,17 @@ def check_stack_access(v, reg, regno: int, off: int, size: int, write: bool, val
     off += reg.off
     within_bounds(v, reg, regno, off, size, write)
     fr = v.state.frames[reg.frameno]
+    if not vo.mask:
+        fixed = vo.value  # the offset is off plus this, read as signed (_sval)
+        fixed = off + (fixed - (1 << 64) if fixed >> 63 else fixed)
     if write:
         if not vo.mask:
-            write_fixed(v, fr, off + _sval(vo.value), size, value_regno, ins)
+            write_fixed(v, fr, fixed, size, value_regno, ins)
         else:
             write_var(v, fr, reg, off, size, value_regno, ins)
     else:
         if not vo.mask:
-            read_fixed(v, fr, off + _sval(vo.value), size, value_regno)
+            read_fixed(v, fr, fixed, size, value_regno)
         else:
             if value_regno < 0:
                 v.err(f"variable offset stack pointer cannot be passed into helper function; "

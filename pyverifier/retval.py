@@ -66,7 +66,7 @@ def check_exit(v) -> bool:
         refs.check_resource_leak(v, "BPF_EXIT instruction in main prog")
     else:
         return subprog.prepare_func_exit(v)
-    if st.cur.subprogno:  # a global function verified on its own: any scalar may come back
+    if st.frames[0].subprogno:  # a global function verified on its own: any scalar may come back
         r0 = v.check_reg_read(0)
         if r0.type != R.SCALAR:
             v.err(f"At subprogram exit the register R0 is not a scalar value ({R.type_str(r0.type)})", EINVAL)

@@ -336,7 +336,7 @@ class _Verifier:
         self.scratched_stack = -1
 
     def print_state(self, st, print_all: bool, prefix: str = "") -> None:
-        f = st.cur
+        f = st.cur  # (st may be precision's view of another frame, which has no frames)
         text = format_frame(f, print_all, self.scratched_regs, self.scratched_stack)
         if st.refs:
             text += format_refs(st)
@@ -796,7 +796,7 @@ class _Verifier:
             memory.check_ptr_alignment(self, reg, off, size)
         if t == R.PTR_TO_STACK:
             memory.check_stack_access(self, reg, regno, off, size, write, value_regno, ins)
-        elif R.is_pkt_pointer(t):
+        elif b == R.PTR_TO_PACKET or b == R.PTR_TO_PACKET_META:  # R.is_pkt_pointer(t)
             packet.mem_access(self, reg, regno, off + reg.off, size, write, value_regno)
         elif t == R.PTR_TO_CTX:
             if reg.off < 0:
