@@ -398,7 +398,8 @@ def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
     """check_stack_access_within_bounds (+ grow_stack_state)."""
     vo = reg.s.var_off
     if not vo.mask:
-        min_off = _sval(vo.value) + off
+        min_off = vo.value  # _sval(vo.value) + off
+        min_off = (min_off - (1 << 64) if min_off >> 63 else min_off) + off
         max_off = min_off + size
         if -MAX_BPF_STACK <= min_off <= -1 and max_off <= 0 and size >= 0:  # within the stack
             grow(v, v.state.frames[reg.frameno], -min_off)

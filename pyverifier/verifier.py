@@ -25,6 +25,7 @@ from . import tracing_ctx, uapi
 from . import ctx as ctxm
 from . import packet as ptrcmp
 from . import regs as R
+from .regs import _CONST_REGS
 from . import scalar as sc
 from . import cfg as cfgm
 from . import disasm, progbtf, progflags
@@ -475,7 +476,8 @@ class _Verifier:
                     self.returned_from_callee = False
                     do_print_state = True
             if exited:
-                self.scratch_all()
+                self.scratched_regs = 0x7FF  # scratch_all()
+                self.scratched_stack = -1
                 prunem.update_branch_counts(self, self.state)
                 live.update(log, self.succ, self.cfg.postorder, prune)
                 if not self.stack:
@@ -621,8 +623,10 @@ class _Verifier:
             # mov of an immediate with its reserved fields clear, into r0..r9: the common case
             # of the MOV path below, without its checks that cannot fail
             self.scratched_regs |= 1 << dst
+            val = ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF
+            r = _CONST_REGS.get(val)  # R.scalar_const(val), without the call when the constant exists
             st = self.state
-            st.frames[st.curframe].regs[dst] = R.scalar_const(ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF)
+            st.frames[st.curframe].regs[dst] = r if r is not None else R.scalar_const(val)
             return True
         if code == 0xBF and dst < 10 and ins.src < 11 and not ins.off and not ins.imm:
             # a 64-bit copy of a pointer: the MOV path below and mov_reg's first case
