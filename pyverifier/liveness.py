@@ -141,9 +141,13 @@ class Liveness:
             self.write_acc = [0] * 8
             self.write_dirty = False
 
-    def _commit(self, inst: _Instance | None) -> None:
+    def commit_write_marks(self, inst: _Instance | None = None) -> None:
+        """bpf_commit_stack_write_marks: the marks since the reset become the must-write set of the
+        instruction in ``inst`` (the current instance when None)."""
         if inst is None:
-            return
+            inst = self.cur
+            if inst is None:
+                return
         i = self.write_idx - inst.start
         mws = inst.must_write_set
         if not self.write_dirty and not mws[i]:
@@ -165,9 +169,6 @@ class Liveness:
                 inst.must_write_dropped = True
         inst.must_write_set[i] = True
         self.write_idx = 0
-
-    def commit_write_marks(self) -> None:
-        self._commit(self.cur)
 
     # ---- propagation ----------------------------------------------------------
     def _update_instance(self, inst: _Instance) -> None:
@@ -218,8 +219,10 @@ class Liveness:
                         if level2 and (mr[i] or mwi or idx == s0 or idx in prune):
                             if name is None:
                                 name = inst.name()
-                            _log_change(log, name, "live", frame, idx, lb[i], before)
-                            _log_change(log, name, "written", frame, idx, mwa[i], acc)
+                            if lb[i] != before:  # (_log_change prints nothing for no change)
+                                _log_change(log, name, "live", frame, idx, lb[i], before)
+                            if mwa[i] != acc:
+                                _log_change(log, name, "written", frame, idx, mwa[i], acc)
                         lb[i] = before
                         mwa[i] = acc
             if not changed:
@@ -247,7 +250,7 @@ class Liveness:
             self.write_acc[frame] |= m[2][0]
             self.write_dirty = True
             self._mark_read(outer, frame, callsite, m[3][0])
-        self._commit(outer)
+        self.commit_write_marks(outer)
 
     def _outer_start(self, cs: tuple[int, ...]) -> int:
         """Entry of the subprogram containing the call instruction cs[-2]."""

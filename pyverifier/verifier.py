@@ -887,7 +887,9 @@ class _Verifier:
         else:
             if ins.src != 0:
                 self.err("BPF_JMP/JMP32 uses reserved fields", EINVAL)
-            s = R.scalar_const(ins.imm)
+            s = _CONST_REGS.get(ins.imm)  # R.scalar_const(ins.imm), without the call when it exists
+            if s is None:
+                s = R.scalar_const(ins.imm)
         is32 = (ins.code & 7) == op.BPF_JMP32
         hflags = precision.INSN_F_DST_REG_STACK if d.type == R.PTR_TO_STACK else 0
         if ins.code & 8 and s.type == R.PTR_TO_STACK:
