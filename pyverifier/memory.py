@@ -478,7 +478,7 @@ def write_fixed(v, f, off: int, size: int, value_regno: int, ins) -> None:
         _save(f, spi, reg if fits else reg.replace(id=0), size)
     elif reg is None and off % 8 == 0 and is_st:
         _save(f, spi, R.scalar_const(ins.imm), size)
-    elif reg is not None and R.base_type(reg.type) in _SPILLABLE:
+    elif reg is not None and (reg.type & R.BASE_MASK) in _SPILLABLE:
         if size != 8:
             v.err("invalid size of register spill")
         if f is not st.frames[st.curframe] and reg.type == R.PTR_TO_STACK:
