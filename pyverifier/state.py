@@ -155,11 +155,17 @@ def format_frame(f: FuncState, print_all: bool, scratched_regs: int, scratched_s
 
                     out += (_FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}=") + slot_text(slot.spilled)
                 continue
-            txt = slot.text()
+            txt = slot.txt  # slot.text()'s cached text, read without the call when it is made
+            if txt is None:
+                txt = slot.text()
             if txt or t7 == STACK_SPILL:
                 name = _FP_NAMES[spi] if spi < 64 else f" fp{-(spi + 1) * 8}="
                 if t7 == STACK_SPILL:
-                    out += name + txt + fmt_reg(slot.spilled, fr)
+                    r = slot.spilled
+                    rtxt = r.txt  # as in format_regs
+                    if rtxt is None or (r.type == PTR_TO_STACK and r.frameno != fr):
+                        rtxt = fmt_reg(r, fr)
+                    out += name + txt + rtxt
                 else:
                     out += name + txt
     return out
