@@ -224,7 +224,8 @@ def format_report(doc: dict) -> str:
     tg = doc.get("target") or {}
     if ov.get("ratio_median") is not None:
         out.append(f"overall: median pyverifier/kernel ratio {_fmt_x(ov['ratio_median'])} over {ov['programs']} "
-                   f"programs (target <= {TARGET_RATIO:g}x: {'met' if tg.get('met') else 'NOT met'})")
+                   f"programs at log level {opts.get('log_level')} "
+                   f"(target <= {TARGET_RATIO:g}x: {'met' if tg.get('met') else 'NOT met'} at this level)")
     out.append("")
     out.append("Verification time by size class (per program: median of its repetitions; kernel = baseline)")
     out.append(_table(_TIME_HEADERS, _time_rows(doc["time_by_size_class"], SIZE_CLASSES)))
