@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from .caches import keep
 from .helper_ids import BPF_FUNC_MAX_ID, HELPER_NAMES
 from .insn import Insn
 from .opcodes import (
@@ -288,10 +289,7 @@ def format_line(insns: Sequence[Insn], idx: int, kfuncs: Mapping[int, str] | Non
     if kfuncs is None and insn.code != LD_IMM64 and not (insn.code == _CALL and insn.src == BPF_PSEUDO_KFUNC_CALL):
         text = _LINE_CACHE.get(insn)
         if text is None:
-            text = _FORMATTERS[insn.code & 0xFF](insn, insns, idx, None)
-            if len(_LINE_CACHE) >= _LINE_CACHE_MAX:  # full (random immediates): start again
-                _LINE_CACHE.clear()
-            _LINE_CACHE[insn] = text
+            text = keep(_LINE_CACHE, insn, _FORMATTERS[insn.code & 0xFF](insn, insns, idx, None), _LINE_CACHE_MAX)
         return text
     return _FORMATTERS[insn.code & 0xFF](insn, insns, idx, kfuncs)
 

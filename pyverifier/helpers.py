@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from . import regs as R
 from . import uapi
+from .caches import keep
 from .ctx import effective_attach_type
 from .helper_avail import AVAILABLE, AVAILABLE_ITER, GPL_ONLY
 
@@ -328,11 +329,8 @@ def lookup(func_id: int, prog_type: int, attach_type: int = 0, attach_to: str | 
     key = (func_id, prog_type, attach_type, attach_to)
     r = _LOOKUP.get(key)
     if r is None:
-        r = (available(func_id, prog_type, attach_type, attach_to), proto(func_id, prog_type),
-             gpl_only(func_id, prog_type))
-        if len(_LOOKUP) >= 1 << 14:  # bounded: ids from random programs start it again
-            _LOOKUP.clear()
-        _LOOKUP[key] = r
+        r = keep(_LOOKUP, key, (available(func_id, prog_type, attach_type, attach_to), proto(func_id, prog_type),
+                                gpl_only(func_id, prog_type)), 1 << 14)
     return r
 
 

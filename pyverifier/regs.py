@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import scalar as sc
+from .caches import keep
 from .log import fmt_ranges, fmt_snum, fmt_tnum, fmt_unum
 
 # ---- base types (the kernel's order does not matter here; the names do) ----
@@ -207,10 +208,7 @@ def scalar_const(v: int) -> Reg:
     """A known scalar; Regs never change, so constants are shared (and keep their log text)."""
     r = _CONST_REGS.get(v)
     if r is None:
-        r = Reg(SCALAR, sc.Scalar.const(v))
-        if len(_CONST_REGS) >= 8192:  # filled by a program of random immediates: start again
-            _CONST_REGS.clear()
-        _CONST_REGS[v] = r
+        r = keep(_CONST_REGS, v, Reg(SCALAR, sc.Scalar.const(v)), 8192)
     return r
 
 
@@ -272,9 +270,7 @@ def _fmt_reg(r: Reg, frameno: int) -> str:
                 txt = sc.format(s, r.id & ~(3 << 30), r.off, r.precise)
             else:
                 txt = sc.format(s, r.id, None, r.precise)
-            if len(_SCALAR_TXT) >= _SCALAR_TXT_MAX:
-                _SCALAR_TXT.clear()
-            _SCALAR_TXT[key] = txt
+            keep(_SCALAR_TXT, key, txt, _SCALAR_TXT_MAX)
         return txt
     # a pointer's text by what it depends on (the same pointer is made again on every path);
     # not a PTR_TO_BTF_ID's, whose name comes from the kernel BTF in use (kbtf.set_provider)
@@ -288,10 +284,7 @@ def _fmt_reg(r: Reg, frameno: int) -> str:
            None if m is None else (m.name, m.key_size, m.value_size))
     txt = _PTR_TXT.get(key)
     if txt is None:
-        txt = _fmt_ptr(r, frameno)
-        if len(_PTR_TXT) >= _SCALAR_TXT_MAX:
-            _PTR_TXT.clear()
-        _PTR_TXT[key] = txt
+        txt = keep(_PTR_TXT, key, _fmt_ptr(r, frameno), _SCALAR_TXT_MAX)
     return txt
 
 

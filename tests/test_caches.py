@@ -1,0 +1,34 @@
+"""pyverifier.caches.keep: the bounded process-wide caches start again when full."""
+from __future__ import annotations
+
+from pyverifier import disasm, regs
+from pyverifier.caches import keep
+from pyverifier.insn import Insn
+
+
+def test_keep_stores_and_returns_the_value():
+    c: dict = {}
+    assert keep(c, "k", 1, 4) == 1
+    assert c == {"k": 1}
+
+
+def test_a_full_cache_starts_again():
+    c = {i: i for i in range(4)}
+    assert keep(c, "new", 7, 4) == 7
+    assert c == {"new": 7}
+
+
+def test_the_instruction_text_cache_stays_bounded():
+    disasm._LINE_CACHE.clear()
+    n = disasm._LINE_CACHE_MAX + 10
+    texts = [disasm.format_line([Insn(0xB7, 0, 0, 0, i)], 0) for i in range(n)]
+    assert texts[-1] == f"(b7) r0 = {n - 1}"
+    assert len(disasm._LINE_CACHE) <= disasm._LINE_CACHE_MAX
+
+
+def test_constant_registers_stay_shared_and_bounded():
+    a = regs.scalar_const(12345)
+    assert regs.scalar_const(12345) is a
+    for i in range(9000):
+        regs.scalar_const(1_000_000 + i)
+    assert len(regs._CONST_REGS) <= 8192
