@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import regs as R
 from . import uapi
+from .caches import keep
 
 NOT_MODELLED = object()
 
@@ -562,7 +563,4 @@ def check_ctx_access(prog_type: int, attach_type, off: int, size: int, write: bo
     fn = _BY_TYPE.get(prog_type)
     if fn is None:
         return NOT_MODELLED
-    rt = fn(off, size, write, effective_attach_type(prog_type, attach_type or 0))
-    if len(_ACCESS) < _ACCESS_MAX:
-        _ACCESS[key] = rt
-    return rt
+    return keep(_ACCESS, key, fn(off, size, write, effective_attach_type(prog_type, attach_type or 0)), _ACCESS_MAX)

@@ -25,6 +25,7 @@ is a list of ``(idx, prev_idx, flags, linked_regs)`` tuples.
 from __future__ import annotations
 
 from . import opcodes as op
+from .caches import keep
 from .cfg import SYNC_CALLBACK_HELPERS
 from .regs import SCALAR
 from .stack import _STACK_MASK_TEXT, STACK_SPILL, Slot, fmt_stack_mask
@@ -86,9 +87,7 @@ _REG_MASK_TEXT: dict[int, str] = {}
 def fmt_reg_mask(mask: int) -> str:
     t = _REG_MASK_TEXT.get(mask)
     if t is None:
-        t = ",".join(f"r{i}" for i in range(32) if mask >> i & 1)
-        if len(_REG_MASK_TEXT) < 4096:
-            _REG_MASK_TEXT[mask] = t
+        t = keep(_REG_MASK_TEXT, mask, ",".join(f"r{i}" for i in range(32) if mask >> i & 1), 4096)
     return t
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .caches import keep
+
 STACK_INVALID = 0
 STACK_SPILL = 1
 STACK_MISC = 2
@@ -73,9 +75,7 @@ def _types_text(types: tuple[int, ...]) -> str:
         txt = "".join(SLOT_CHARS[t] for t in types[:j])
     else:
         txt = "".join(SLOT_CHARS[t] for t in types)
-    if len(_TYPES_TXT) < 4096:
-        _TYPES_TXT[types] = txt
-    return txt
+    return keep(_TYPES_TXT, types, txt, 4096)
 
 
 _STACK_MASK_TEXT: dict[int, str] = {}
@@ -84,9 +84,7 @@ _STACK_MASK_TEXT: dict[int, str] = {}
 def fmt_stack_mask(mask: int) -> str:
     t = _STACK_MASK_TEXT.get(mask)
     if t is None:
-        t = _fmt_stack_mask(mask)
-        if len(_STACK_MASK_TEXT) < 4096:
-            _STACK_MASK_TEXT[mask] = t
+        t = keep(_STACK_MASK_TEXT, mask, _fmt_stack_mask(mask), 4096)
     return t
 
 

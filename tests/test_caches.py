@@ -32,3 +32,14 @@ def test_constant_registers_stay_shared_and_bounded():
     for i in range(9000):
         regs.scalar_const(1_000_000 + i)
     assert len(regs._CONST_REGS) <= 8192
+
+
+def test_mask_texts_stay_bounded_and_right():
+    from pyverifier import precision, stack
+
+    for m in range(1, 5000):
+        stack.fmt_stack_mask(m)
+        precision.fmt_reg_mask(m)
+    assert len(stack._STACK_MASK_TEXT) <= 4096 and len(precision._REG_MASK_TEXT) <= 4096
+    assert stack.fmt_stack_mask(0b101) == "-8,-24"
+    assert precision.fmt_reg_mask(0b101) == "r0,r2"
