@@ -16,11 +16,8 @@ import os
 import re
 import sys
 
-from kernel_loader import load
-from pyverifier import uapi
+from ctx_probe import load_ctx_read
 from pyverifier.btf import FUNC, PTR
-from pyverifier.insn import Insn, encode
-from pyverifier.program import Program
 from selftests.btf import kernel_btf
 
 _R2 = re.compile(r" R2=([a-z_0-9]+)\(")
@@ -58,11 +55,7 @@ def main() -> int:
         per: dict[int, tuple[str, str]] = {}
         ok = True
         for i, off in args:
-            ins = [Insn(0x79, 2, 1, off, 0), Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]
-            p = Program(id=f"m/{target}/{i}", source="m", name=target, prog_type=uapi.PROG_TYPES["tracing"],
-                        insns=encode(ins), expected_attach_type=uapi.ATTACH_TYPES["trace_iter"], attach_to=target,
-                        license="GPL")
-            r = load(p, log_level=2)
+            r = load_ctx_read(target, "trace_iter", i, off)
             if r.verdict != "accept":
                 ok = False
                 break

@@ -14,11 +14,8 @@ import os
 import re
 import sys
 
-from kernel_loader import load
-from pyverifier import uapi
+from ctx_probe import load_ctx_read
 from pyverifier.btf import PTR, STRUCT, TYPEDEF
-from pyverifier.insn import Insn, encode
-from pyverifier.program import Program
 from selftests.btf import kernel_btf
 
 _R2 = re.compile(r" R2=(\S+)")
@@ -51,11 +48,7 @@ def main() -> int:
     n = 0
     for tp, args in tracepoint_args(btf):
         for i, off in args:
-            ins = [Insn(0x79, 2, 1, off, 0), Insn(0xB7, 0, 0, 0, 0), Insn(0x95, 0, 0, 0, 0)]
-            p = Program(id=f"m/{tp}/{i}", source="m", name=tp, prog_type=uapi.PROG_TYPES["tracing"],
-                        insns=encode(ins), expected_attach_type=uapi.ATTACH_TYPES["trace_raw_tp"], attach_to=tp,
-                        license="GPL")
-            r = load(p, log_level=2)
+            r = load_ctx_read(tp, "trace_raw_tp", i, off)
             n += 1
             if r.verdict != "accept":
                 print(f"{tp} arg{i}: {r.verdict} {r.message}", file=sys.stderr)
