@@ -526,6 +526,56 @@ class _Verifier:
     # the kernel's do_check_insn: one method per kind of opcode, picked by _HANDLERS (the opcode's
     # class and, for jumps, operation); True when the path ended at the instruction
     def _insn_alu(self, ins) -> bool:
+        # the common cases first, short of check_alu's checks that cannot fail in them
+        code = ins.code
+        o = code & 0xF0
+        dst = ins.dst
+        if o == 0xB0 and not code & 8 and dst < 10 and not ins.src and not ins.off:
+            # mov of an immediate with its reserved fields clear, into r0..r9: the common case
+            # of check_alu's MOV path, without its checks that cannot fail
+            self.scratched_regs |= 1 << dst
+            val = ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF
+            r = _CONST_REGS.get(val)  # R.scalar_const(val), without the call when the constant exists
+            st = self.state
+            st.frames[st.curframe].regs[dst] = r if r is not None else R.scalar_const(val)
+            self.insn_idx += 1
+            return False
+        if code == 0xBF and dst < 10 and ins.src < 11 and not ins.off and not ins.imm:
+            # a 64-bit copy of a pointer: check_alu's MOV path and mov_reg's first case
+            st = self.state
+            regs = st.frames[st.curframe].regs
+            r = regs[ins.src]
+            if r.type > R.SCALAR:
+                self.scratched_regs |= (1 << dst) | (1 << ins.src)
+                regs[dst] = r
+                self.insn_idx += 1
+                return False  # not a scalar: nothing for the invariant check
+        if code == 0x07 and dst < 10 and not ins.src and not ins.off:
+            # a 64-bit addition of an immediate to a pointer: adjust_ptr's common case (see
+            # memory.ptr_add_const), without the checks that cannot fail; a pointer needs no
+            # invariant check
+            st = self.state
+            regs = st.frames[st.curframe].regs
+            r = regs[dst]
+            if r.type > R.SCALAR:
+                nr = memory.ptr_add_const(r, ins.imm)
+                if nr is not None:
+                    self.scratched_regs |= 1 << dst
+                    regs[dst] = nr
+                    self.insn_idx += 1
+                    return False
+        if o in _ALU_IMM_SHORT and not code & 8 and dst < 10 and not ins.src and not ins.off:
+            # an op with an immediate on a scalar in r0..r9, reserved fields clear, a shift within
+            # the width: the common case of check_alu's path, without its checks that cannot fail
+            st = self.state
+            d = st.frames[st.curframe].regs[dst]
+            is64 = code & 7 == 7
+            if d.type == R.SCALAR and (o < 0x60 or o == 0xA0 or 0 <= ins.imm < (64 if is64 else 32)):
+                self.scratched_regs |= 1 << dst
+                if not self._scalar_op(ins, o, d, None, sc.Scalar.const(ins.imm), is64):
+                    check_reg(self, dst, "alu")
+                self.insn_idx += 1
+                return False
         if not self.check_alu(ins):  # True: a constant, consistent by construction
             check_reg(self, ins.dst, "alu")
         self.insn_idx += 1
@@ -618,47 +668,6 @@ class _Verifier:
     def check_alu(self, ins) -> bool | None:
         code = ins.code
         o = code & 0xF0
-        dst = ins.dst
-        if o == 0xB0 and not code & 8 and dst < 10 and not ins.src and not ins.off:
-            # mov of an immediate with its reserved fields clear, into r0..r9: the common case
-            # of the MOV path below, without its checks that cannot fail
-            self.scratched_regs |= 1 << dst
-            val = ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF
-            r = _CONST_REGS.get(val)  # R.scalar_const(val), without the call when the constant exists
-            st = self.state
-            st.frames[st.curframe].regs[dst] = r if r is not None else R.scalar_const(val)
-            return True
-        if code == 0xBF and dst < 10 and ins.src < 11 and not ins.off and not ins.imm:
-            # a 64-bit copy of a pointer: the MOV path below and mov_reg's first case
-            st = self.state
-            regs = st.frames[st.curframe].regs
-            r = regs[ins.src]
-            if r.type > R.SCALAR:
-                self.scratched_regs |= (1 << dst) | (1 << ins.src)
-                regs[dst] = r
-                return True  # not a scalar: nothing for the invariant check
-        if code == 0x07 and dst < 10 and not ins.src and not ins.off:
-            # a 64-bit addition of an immediate to a pointer: adjust_ptr's common case (see
-            # memory.ptr_add_const), without the checks that cannot fail; a pointer needs no
-            # invariant check
-            st = self.state
-            regs = st.frames[st.curframe].regs
-            r = regs[dst]
-            if r.type > R.SCALAR:
-                nr = memory.ptr_add_const(r, ins.imm)
-                if nr is not None:
-                    self.scratched_regs |= 1 << dst
-                    regs[dst] = nr
-                    return True
-        if o in _ALU_IMM_SHORT and not code & 8 and dst < 10 and not ins.src and not ins.off:
-            # an op with an immediate on a scalar in r0..r9, reserved fields clear, a shift within
-            # the width: the common case of the path below, without its checks that cannot fail
-            st = self.state
-            d = st.frames[st.curframe].regs[dst]
-            is64 = code & 7 == 7
-            if d.type == R.SCALAR and (o < 0x60 or o == 0xA0 or 0 <= ins.imm < (64 if is64 else 32)):
-                self.scratched_regs |= 1 << dst
-                return self._scalar_op(ins, o, d, None, sc.Scalar.const(ins.imm), is64)
         is64 = (code & 7) == op.BPF_ALU64
         x = code & 8
         if o in (op.BPF_END, op.BPF_NEG):
