@@ -582,7 +582,11 @@ class _Verifier:
         return False
 
     def _insn_ldx(self, ins) -> bool:
-        self.check_ldx(ins)
+        t = self.check_reg_read(ins.src).type
+        self.check_reg_write(ins.dst)
+        self.check_mem_access(ins.src, ins.off, op.SIZE_BYTES[ins.code & 0x18], False, ins.dst, ins,
+                              (ins.code & 0xE0) == op.BPF_MEMSX)
+        save_ptr_type(self, t, True)
         check_reg(self, ins.dst, "ldx")
         self.insn_idx += 1
         return False
@@ -656,11 +660,6 @@ class _Verifier:
         if (ins.code & 8) or ins.imm != 0 or ins.src != 0 or ins.dst != 0 or ins.code & 7 == op.BPF_JMP32:
             self.err("BPF_EXIT uses reserved fields", EINVAL)
         return retval.check_exit(self)
-
-    def _insn_jcc(self, ins) -> bool:
-        self.jmps_processed += 1
-        self.check_cond_jmp(ins)
-        return False
 
     # ---- ALU ------------------------------------------------------------
     _ALU_STR = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian"]
@@ -792,13 +791,6 @@ class _Verifier:
         raise NotModelled(f"ld_imm64 with src {ins.src}")
 
     # ---- memory ---------------------------------------------------------
-    def check_ldx(self, ins) -> None:
-        t = self.check_reg_read(ins.src).type
-        self.check_reg_write(ins.dst)
-        self.check_mem_access(ins.src, ins.off, op.SIZE_BYTES[ins.code & 0x18], False, ins.dst, ins,
-                              (ins.code & 0xE0) == op.BPF_MEMSX)
-        save_ptr_type(self, t, True)
-
     def check_mem_access(self, regno: int, off: int, size: int, write: bool, value_regno: int, ins, is_sx,
                          strict_once: bool = False) -> None:
         st = self.state
@@ -877,7 +869,10 @@ class _Verifier:
                 self.set_reg(value_regno, r.replace(s=s))
 
     # ---- jumps ----------------------------------------------------------
-    def check_cond_jmp(self, ins) -> None:
+    def _insn_jcc(self, ins) -> None:
+        """A conditional jump (the kernel's check_cond_jmp_op): the path goes on (None, which the
+        exploration loop reads as not ended) at the instruction chosen or pushed."""
+        self.jmps_processed += 1
         o = ins.code & 0xF0
         if o == op.BPF_JA or o > op.BPF_JCOND:
             self.err(f"invalid BPF_JMP/JMP32 opcode {o:x}", EINVAL)
