@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Callable
 
 from . import opcodes as op
+from .caches import keep
 from .insn import Insn
 
 EINVAL = 22
@@ -585,21 +586,18 @@ def call_use_def(ins: Insn, call_params: Callable[[Insn], int | None]) -> tuple[
     return (CALLER_SAVED & ~1 if np_ is None else ((1 << np_) - 1) << 1), CALLER_SAVED
 
 
-# use/def of every instruction but calls (whose arguments depend on the program type) and
-# atomics (whose operation is in the immediate): the opcode and the two registers decide it, so it
-# is kept across programs by code | dst << 8 | src << 12 (a few thousand small ints at most 65536:
-# the lookup stays in the cache)
-_USE_DEF: dict[int, tuple[int, int]] = {}
+# use/def of every instruction but calls (whose arguments depend on the program type): the
+# instruction alone decides it, and programs repeat instructions, so it is kept across programs
+_USE_DEF: dict[Insn, tuple[int, int]] = {}
+_USE_DEF_MAX = 1 << 16
 
 
 def _use_def_miss(ins: Insn, call_params) -> tuple[int, int]:
-    """``insn_use_def`` of an instruction not in ``_USE_DEF``, which keeps it (not a call's or an atomic's)."""
+    """``insn_use_def`` of an instruction not in ``_USE_DEF``, which keeps it (not a call's)."""
     u = insn_use_def(ins, call_params)
     code = ins.code
-    cls = code & 7
-    if not ((code & 0xF0) == op.BPF_CALL and cls in (op.BPF_JMP, op.BPF_JMP32)) and \
-            not (cls == op.BPF_STX and code & 0xE0 == op.BPF_ATOMIC):
-        _USE_DEF[code | ins.dst << 8 | ins.src << 12] = u  # (at most 256 x 16 x 16 keys)
+    if not ((code & 0xF0) == op.BPF_CALL and (code & 7) in (op.BPF_JMP, op.BPF_JMP32)):
+        keep(_USE_DEF, ins, u, _USE_DEF_MAX)
     return u
 
 
@@ -612,7 +610,7 @@ def compute_live_regs(insns: list[Insn], cfg: Cfg, call_params, ud: list | None 
         ud = []
         append = ud.append
         for ins in insns:
-            u = cache.get(ins.code | ins.dst << 8 | ins.src << 12)  # _USE_DEF's key
+            u = cache.get(ins)
             append(_use_def_miss(ins, call_params) if u is None else u)
     live_in = [0] * n
     succ = cfg.succ
@@ -775,13 +773,13 @@ def single_pass(insns: list[Insn], nmaps: int, call_params, cfg: Cfg) -> tuple[l
             ldimm.append(i)
             sappend((i + 2,))
             sappend((i + 2,))  # the second half's (never reached)
-            u = cache.get(ins.code | ins.dst << 8 | ins.src << 12)  # _USE_DEF's key
+            u = cache.get(ins)
             uappend(_use_def_miss(ins, call_params) if u is None else u)
             i += 1
             ins = nx  # the second half's use/def below
         else:
             return None
-        u = cache.get(ins.code | ins.dst << 8 | ins.src << 12)  # _USE_DEF's key
+        u = cache.get(ins)
         uappend(_use_def_miss(ins, call_params) if u is None else u)
         i += 1
     cfg.succ = succ

@@ -372,17 +372,14 @@ def check_stack_access(v, reg, regno: int, off: int, size: int, write: bool, val
     off += reg.off
     within_bounds(v, reg, regno, off, size, write)
     fr = v.state.frames[reg.frameno]
-    if not vo.mask:
-        fixed = vo.value  # the offset is off plus this, read as signed (_sval)
-        fixed = off + (fixed - (1 << 64) if fixed >> 63 else fixed)
     if write:
         if not vo.mask:
-            write_fixed(v, fr, fixed, size, value_regno, ins)
+            write_fixed(v, fr, off + _sval(vo.value), size, value_regno, ins)
         else:
             write_var(v, fr, reg, off, size, value_regno, ins)
     else:
         if not vo.mask:
-            read_fixed(v, fr, fixed, size, value_regno)
+            read_fixed(v, fr, off + _sval(vo.value), size, value_regno)
         else:
             if value_regno < 0:
                 v.err(f"variable offset stack pointer cannot be passed into helper function; "
@@ -398,8 +395,7 @@ def within_bounds(v, reg, regno: int, off: int, size: int, write: bool) -> None:
     """check_stack_access_within_bounds (+ grow_stack_state)."""
     vo = reg.s.var_off
     if not vo.mask:
-        min_off = vo.value  # _sval(vo.value) + off
-        min_off = (min_off - (1 << 64) if min_off >> 63 else min_off) + off
+        min_off = _sval(vo.value) + off
         max_off = min_off + size
         if -MAX_BPF_STACK <= min_off <= -1 and max_off <= 0 and size >= 0:  # within the stack
             grow(v, v.state.frames[reg.frameno], -min_off)

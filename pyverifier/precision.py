@@ -28,7 +28,7 @@ from . import opcodes as op
 from .caches import keep
 from .cfg import SYNC_CALLBACK_HELPERS
 from .regs import SCALAR
-from .stack import _STACK_MASK_TEXT, STACK_SPILL, Slot, fmt_stack_mask
+from .stack import STACK_SPILL, Slot, fmt_stack_mask
 
 MAX_CALL_FRAMES = 8
 
@@ -275,19 +275,8 @@ def backtrack_insn(v, idx: int, subseq_idx: int, hist, bt: Backtrack):
     fr = bt.frame
     log = v.log
     if log.level2:
-        # the masks' and the instruction's kept texts, read without the calls when they are kept
-        m = bt.regs[fr]
-        regs = _REG_MASK_TEXT.get(m)
-        if regs is None:
-            regs = fmt_reg_mask(m)
-        m = bt.stack[fr]
-        stack = _STACK_MASK_TEXT.get(m)
-        if stack is None:
-            stack = fmt_stack_mask(m)
-        text = v.insn_text[idx]
-        if text is None:
-            text = v._fmt_insn(idx)
-        log.write(f"mark_precise: frame{fr}: regs={regs} stack={stack} before {idx}: {text}\n")
+        log.write(f"mark_precise: frame{fr}: regs={fmt_reg_mask(bt.regs[fr])} "
+                  f"stack={fmt_stack_mask(bt.stack[fr])} before {idx}: {v._fmt_insn(idx)}\n")
     linked = hist is not None and hist[3]
     if linked:
         _sync_linked(bt, hist)

@@ -548,7 +548,7 @@ def is_state_visited(v, idx: int) -> bool:
     add_new = force_new
     if v.jmps_processed - pr.prev_jmps >= 2 and v.insn_processed - pr.prev_insns >= 8:
         add_new = True
-    key = ((idx ^ cur.frames[cur.curframe].callsite) & _U32) % pr.nbuckets  # _bucket_key(v, cur, idx)
+    key = _bucket_key(v, cur, idx)
     bucket = pr.buckets.get(key)
     if bucket is None:
         if not add_new:  # nothing explored here, nothing to add (max_states_per_insn: 0 counted)

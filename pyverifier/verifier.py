@@ -25,7 +25,6 @@ from . import tracing_ctx, uapi
 from . import ctx as ctxm
 from . import packet as ptrcmp
 from . import regs as R
-from .regs import _CONST_REGS
 from . import scalar as sc
 from . import cfg as cfgm
 from . import disasm, progbtf, progflags
@@ -476,8 +475,7 @@ class _Verifier:
                     self.returned_from_callee = False
                     do_print_state = True
             if exited:
-                self.scratched_regs = 0x7FF  # scratch_all()
-                self.scratched_stack = -1
+                self.scratch_all()
                 prunem.update_branch_counts(self, self.state)
                 live.update(log, self.succ, self.cfg.postorder, prune)
                 if not self.stack:
@@ -534,10 +532,8 @@ class _Verifier:
             # mov of an immediate with its reserved fields clear, into r0..r9: the common case
             # of check_alu's MOV path, without its checks that cannot fail
             self.scratched_regs |= 1 << dst
-            val = ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF
-            r = _CONST_REGS.get(val)  # R.scalar_const(val), without the call when the constant exists
             st = self.state
-            st.frames[st.curframe].regs[dst] = r if r is not None else R.scalar_const(val)
+            st.frames[st.curframe].regs[dst] = R.scalar_const(ins.imm if code & 7 == 7 else ins.imm & 0xFFFFFFFF)
             self.insn_idx += 1
             return False
         if code == 0xBF and dst < 10 and ins.src < 11 and not ins.off and not ins.imm:
@@ -891,9 +887,7 @@ class _Verifier:
         else:
             if ins.src != 0:
                 self.err("BPF_JMP/JMP32 uses reserved fields", EINVAL)
-            s = _CONST_REGS.get(ins.imm)  # R.scalar_const(ins.imm), without the call when it exists
-            if s is None:
-                s = R.scalar_const(ins.imm)
+            s = R.scalar_const(ins.imm)
         is32 = (ins.code & 7) == op.BPF_JMP32
         hflags = precision.INSN_F_DST_REG_STACK if d.type == R.PTR_TO_STACK else 0
         if ins.code & 8 and s.type == R.PTR_TO_STACK:

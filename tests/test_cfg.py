@@ -125,14 +125,13 @@ def test_a_map_reference_takes_the_one_pass():
                           st.sampled_from([0, 1, 0x1, 0x41, 0xA0, 0xA1, 0xE1, 0xF1, 0x100, 0x110, -1])),
                 min_size=1, max_size=40))
 def test_kept_use_def_is_the_instructions_own(slots):
-    """The use/def kept across programs by opcode and registers is what insn_use_def says of every
-    instruction that finds it, whatever its offset and immediate (atomics, whose operation is in the
-    immediate, and calls are never kept)."""
+    """The use/def kept across programs is what insn_use_def says of every instruction that finds
+    it, whatever its offset and immediate (calls are never kept)."""
     insns = [Insn(*s) for s in slots]
     C.compute_live_regs(insns, _dummy_cfg(insns), _params)  # fills the kept use/defs
     ud = []
     for ins in insns:
-        u = C._USE_DEF.get(ins.code | ins.dst << 8 | ins.src << 12)
+        u = C._USE_DEF.get(ins)
         ud.append(C._use_def_miss(ins, _params) if u is None else u)
     assert ud == [C.insn_use_def(ins, _params) for ins in insns]
 
