@@ -31,6 +31,9 @@ SCHEMA = "verifier-diff-bench/1"
 DEFAULT_REPEAT = 10
 DEFAULT_BUDGET_S = 60.0
 DEFAULT_MICRO_ROUNDS = 30
+# the warm-up verifies each program once, stopped after this long: a JIT needs the common paths
+# compiled, and the few programs that take seconds would only make the warm-up long
+WARM_UP_BUDGET_S = 2.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "0 = no limit)")
     ap.add_argument("--micro-rounds", type=int, default=DEFAULT_MICRO_ROUNDS,
                     help=f"rounds of each core-operation microbenchmark (default {DEFAULT_MICRO_ROUNDS})")
+    ap.add_argument("--python", default="auto", metavar="auto|inprocess|PATH",
+                    help="the interpreter that runs pyverifier for the stats and timed passes: 'auto' (default) "
+                         "is pypy3 when installed, with its JIT tuned for pyverifier and warmed by one pass over "
+                         "the corpus, else this Python in-process; 'inprocess'; or the path of a Python 3.9+ "
+                         "or PyPy executable (the memory pass and the core operations always run in-process)")
+    ap.add_argument("--no-warm-up", dest="warm_up", action="store_false",
+                    help="no warm-up pass before the measurements when pyverifier runs under a JIT")
     ap.add_argument("--filter", help="only programs whose id contains this text")
     ap.add_argument("--no-micro", action="store_true", help="skip the core-operation microbenchmarks")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory pass")
@@ -68,8 +78,61 @@ def _progress(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def open_runner(python: str):
+    """The pyverifier runner ``--python`` names (see ``build_parser``)."""
+    from .bench_measure import InProcess
+    from .pyworker import PyWorker, find_pypy
+
+    if python == "inprocess":
+        return InProcess()
+    if python == "auto":
+        python = find_pypy()
+        if python is None:
+            return InProcess()
+    return PyWorker(python)
+
+
+def runtime_info(runner, warm_up_s: float | None) -> dict:
+    """How pyverifier was run, for bench.json: its interpreter and the JIT's warm-up."""
+    env_python = f"{platform.python_implementation()} {platform.python_version()}"
+    if runner.info is None:
+        return {"mode": "in-process", "interpreter": env_python, "command": None, "warm_up_s": None}
+    i = runner.info
+    return {"mode": "worker process", "interpreter": f"{i['implementation']} {i['version']}",
+            "build": i.get("build"), "command": i.get("command"), "warm_up_s": warm_up_s,
+            "restarts": getattr(runner, "restarts", 0),
+            "in_process": f"memory pass and core operations: {env_python} in-process"}
+
+
+def warm_up(runner, programs, log_level: int, budget: float | None) -> float | None:
+    """One verification of every program at the timed log level, not measured, so that a JIT has
+    compiled pyverifier's paths before anything is timed; seconds taken (None: not a JIT)."""
+    from .bench_measure import _py_verify
+
+    if runner.info is None or runner.info.get("implementation") != "PyPy":
+        return None
+    t0 = time.monotonic()
+    n = len(programs)
+    _progress(f"warming up {runner.info['implementation']}'s JIT: one pass over {n} programs at log level "
+              f"{log_level} (not measured) ...")
+    budget = min(budget or WARM_UP_BUDGET_S, WARM_UP_BUDGET_S)
+    for i, p in enumerate(programs, 1):
+        _py_verify(runner, p, log_level, budget)
+        if i % 200 == 0 or i == n:
+            _progress(f"[warm-up {i}/{n} {time.monotonic() - t0:6.1f}s]")
+    return round(time.monotonic() - t0, 3)
+
+
 def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> dict:
     """Measure ``programs`` as ``args`` says; return the bench.json document."""
+    runner = open_runner(getattr(args, "python", "inprocess"))
+    try:
+        return _run_bench(programs, args, kernel_reason, corpus_errors, runner)
+    finally:
+        runner.close()
+
+
+def _run_bench(programs, args, kernel_reason, corpus_errors, runner) -> dict:
     from .bench_measure import memory_pass, stats_pass, time_pass
 
     with_kernel = bool(args.kernel) and kernel_reason is None
@@ -77,13 +140,14 @@ def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> di
     load_start = _loadavg()
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.monotonic()
+    warm_s = warm_up(runner, programs, args.log_level, budget) if getattr(args, "warm_up", True) else None
     rows = []
     n = len(programs)
     for i, p in enumerate(programs, 1):
-        pb = stats_pass(p, with_kernel, budget)
+        pb = stats_pass(p, with_kernel, budget, runner)
         timed = pb.cls in COMPARABLE if with_kernel else pb.py.verdict in ("accept", "reject")
         if timed:
-            time_pass(p, pb, args.repeat, args.log_level, budget)
+            time_pass(p, pb, args.repeat, args.log_level, budget, runner)
         if not args.no_memory and pb.py.verdict in ("accept", "reject"):
             memory_pass(p, pb, args.log_level, budget)
         rows.append(pb.to_dict())
@@ -106,6 +170,7 @@ def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> di
         "elapsed_s": round(time.monotonic() - t0, 3),
         "command": "verifier-diff bench " + " ".join(getattr(args, "argv", []) or []),
         "environment": env,
+        "pyverifier_runtime": runtime_info(runner, warm_s),
         "load_average": {"start": load_start, "end": _loadavg(),
                          "note": "1/5/15-minute load averages; timings on a busy machine are inflated"},
         "kernel": {"release": kernel_release, "measured": with_kernel,
@@ -200,6 +265,18 @@ _TIME_HEADERS = ["group", "progs", "iters k/py", "kernel median", "kernel mean Â
                  "py median", "py mean Â± std", "py P95", "py/kernel", "py % of kernel"]
 
 
+def runtime_line(rt: dict) -> str:
+    """One line on how pyverifier ran (bench.json's ``pyverifier_runtime``)."""
+    if rt.get("mode") == "in-process":
+        return f"pyverifier: in-process, {rt.get('interpreter')}"
+    line = f"pyverifier: {rt.get('interpreter')} in a worker process ({rt.get('command')})"
+    if rt.get("warm_up_s") is not None:
+        line += f", JIT warmed up by one unmeasured pass over the corpus ({rt['warm_up_s']:.1f} s)"
+    if rt.get("restarts"):
+        line += f", worker restarted {rt['restarts']} times"
+    return line + f"; {rt.get('in_process')}"
+
+
 def format_report(doc: dict) -> str:
     """The terminal view of a bench.json document."""
     env = doc.get("environment") or {}
@@ -212,6 +289,9 @@ def format_report(doc: dict) -> str:
     out.append(f"host: {host.get('cpu_model')}, {host.get('cpu_count')} CPUs, "
                f"{_fmt_bytes(host.get('mem_total_bytes'))} RAM; kernel {kern.get('release')}; "
                f"Python {env.get('python')}; " + ", ".join(f"{k} {v}" for k, v in pk.items() if v))
+    rt = doc.get("pyverifier_runtime") or {}
+    if rt:
+        out.append(runtime_line(rt))
     la = doc.get("load_average") or {}
     if la.get("start"):
         out.append(f"load average at start {la['start']}, at end {la.get('end')} ({host.get('cpu_count')} CPUs)")

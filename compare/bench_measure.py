@@ -135,34 +135,54 @@ class ProgramBench:
         }
 
 
-def _py_verify(program: Program, log_level: int, budget: float | None) -> Result | str:
+class InProcess:
+    """pyverifier in this interpreter (the bench's runner when no other is asked for or found)."""
+
+    info = None  # described by compare.environment (this interpreter)
+
+    def __init__(self):
+        from .hostfacts import install
+
+        install()  # the host facts a run gives pyverifier (compare.verifiers does the same)
+
+    def verify(self, program: Program, log_level: int, budget: float | None) -> Result | str:
+        """The ``Result``, or why there is none (over the budget)."""
+        from pyverifier.verifier import verify
+
+        try:
+            with time_budget(budget):
+                return verify(program, log_level=log_level)
+        except BudgetExceeded as e:
+            return f"pyverifier {e}"
+
+    def close(self) -> None:
+        pass
+
+
+def _py_verify(runner, program: Program, log_level: int, budget: float | None) -> Result | str:
     from kernel_loader.loader import LOG_STATS
-    from pyverifier.verifier import verify
 
-    try:
-        with time_budget(budget):
-            return verify(program, log_level=log_level | LOG_STATS)
-    except BudgetExceeded as e:
-        return f"pyverifier {e}"
+    return runner.verify(program, log_level | LOG_STATS, budget)
 
 
-def stats_pass(program: Program, with_kernel: bool, budget: float | None) -> ProgramBench:
+def stats_pass(program: Program, with_kernel: bool, budget: float | None, runner=None) -> ProgramBench:
     """Verdicts, statistics and pruned paths of both verifiers at log level 2 (see the module doc)."""
     k = None
     if with_kernel:
         import kernel_loader
 
         k = SideStats.from_result(kernel_loader.load(program, log_level=2, repeat=1))
-    r = _py_verify(program, 2, budget)
+    r = _py_verify(runner or InProcess(), program, 2, budget)
     if isinstance(r, str):
-        py = SideStats(verdict="error", message=r, note="budget")
+        py = SideStats(verdict="error", message=r, note="budget" if "budget" in r else "worker")
     else:
         py = SideStats.from_result(r)
     cls = classify(k.verdict, py.verdict, k.message, py.message) if k else "kernel_not_run"
     return ProgramBench(program.id, program.name, program.insn_count, tuple(program.tags), k, py, cls)
 
 
-def time_pass(program: Program, pb: ProgramBench, repeat: int, log_level: int, budget: float | None) -> None:
+def time_pass(program: Program, pb: ProgramBench, repeat: int, log_level: int, budget: float | None,
+              runner=None) -> None:
     """``repeat`` timed verifications by each verifier, into ``pb.kernel.times_us`` / ``pb.py.times_us``."""
     if pb.kernel is not None:
         import kernel_loader
@@ -171,6 +191,7 @@ def time_pass(program: Program, pb: ProgramBench, repeat: int, log_level: int, b
         pb.kernel.times_us = [float(x) for x in r.verify_us]
         if r.verdict != pb.kernel.verdict:
             pb.kernel.note = f"verdict at log level {log_level} was {r.verdict}, at level 2 {pb.kernel.verdict}"
+    runner = runner or InProcess()
     times: list[float] = []
     deadline = time.monotonic() + budget if budget else None
     # No gc.collect() here: a full collection empties the interpreter's free lists, and the
@@ -182,7 +203,7 @@ def time_pass(program: Program, pb: ProgramBench, repeat: int, log_level: int, b
         if left is not None and left <= 0:
             pb.py.note = f"stopped after {len(times)} of {repeat} repetitions: time budget"
             break
-        r = _py_verify(program, log_level, left)
+        r = _py_verify(runner, program, log_level, left)
         if isinstance(r, str):
             pb.py.note = f"stopped after {len(times)} of {repeat} repetitions: {r}"
             break

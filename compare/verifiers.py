@@ -7,31 +7,16 @@ from typing import Callable
 
 import kernel_loader
 import pyverifier
-import pyverifier.helpers
-import pyverifier.kbtf
 from kernel_loader.loader import LOG_STATS
 from pyverifier.program import Program
 from pyverifier.result import ERROR, Result
 from pyverifier.verifier import verify
-from selftests.btf import kernel_btf
 
+from . import hostfacts
 
-
-def possible_cpus(path: str = "/sys/devices/system/cpu/possible") -> int | None:
-    """The kernel's nr_cpu_ids: one more than the highest CPU in the possible mask ("0-1" -> 2)."""
-    try:
-        text = open(path).read().strip()
-    except OSError:
-        return None
-    highest = max(int(part.split("-")[-1]) for part in text.split(",") if part)
-    return highest + 1
-
-
-# pyverifier does no I/O: the host facts its rules depend on are handed to it here
-# (bpf_get_smp_processor_id returns a value below nr_cpu_ids).
-pyverifier.helpers.NR_CPU_IDS = possible_cpus()
-# ... and the running kernel's BTF, read the first time a program calls a kfunc
-pyverifier.kbtf.set_provider(kernel_btf)
+# pyverifier does no I/O: the host facts its rules depend on (nr_cpu_ids, the kernel's BTF)
+# are handed to it here
+hostfacts.install()
 
 # Both verifiers are imported here, before the runner forks its workers, so that no
 # repetition's timing includes importing a module.

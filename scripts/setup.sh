@@ -16,6 +16,8 @@ pkgs=(python3-bpfcc clang llvm bpftool libbpf-dev libbpf1 linux-headers-amd64 py
 [ "$with_tests" = 1 ] && pkgs+=(chromium)
 # kernel matrix (--kernels host,6.1,6.12): QEMU (TCG), a static libc for the guest loader, zstd for 6.12's image
 pkgs+=(qemu-system-x86 libc6-dev zstd)
+# PyPy: the bench runs pyverifier under its JIT (compare.pyworker)
+pkgs+=(pypy3)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -213,7 +213,7 @@ def test_yardsticks_from_a_run(tmp_path, fake_verifiers, capsys):
 
 
 def test_possible_cpus_parses_the_kernel_mask(tmp_path):
-    from compare.verifiers import possible_cpus
+    from compare.hostfacts import possible_cpus
 
     for text, n in (("0\n", 1), ("0-1\n", 2), ("0-3,8-11\n", 12)):
         (tmp_path / "possible").write_text(text)

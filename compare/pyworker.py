@@ -1,0 +1,197 @@
+"""pyverifier in a separate interpreter: the bench's way to time it under PyPy.
+
+pyverifier is pure Python and only the standard library, so any Python 3.9+ runs it. Under
+PyPy's JIT it runs several times faster than under CPython once the JIT has compiled its hot
+paths, but only with JIT thresholds far lower than PyPy's defaults: the verifier runs
+thousands of short, different paths, and with the defaults (loops traced after 1039
+iterations, functions after 1619 calls) most of them stay interpreted. ``PYPY_JIT`` holds
+the measured setting (README, "Benchmarks").
+
+``PyWorker`` starts ``python -m compare.pyworker`` as a child process and sends it
+``(program, log_level, budget)`` requests over its stdin; the child verifies and answers
+with the ``Result`` over its stdout. Both are pickles behind a 4-byte length. The child
+enforces the budget itself (``SIGALRM``, as the in-process bench does); a child that dies is
+reported as an error string and replaced, so one crash never loses the rest of a run.
+
+This module is run by the worker's interpreter (possibly PyPy 3.9): it imports nothing but
+the standard library, pyverifier and ``compare.hostfacts`` (the host facts pyverifier is given
+in-process too).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+# PyPy's JIT setting for pyverifier: trace a loop after 3 iterations, a function after 3 calls,
+# and compile a bridge at a guard's first failure (PyPy's defaults: 1039, 1619, 200). Median
+# selftest ratio at log level 0 after one warm-up pass (2026-11-24, README "Benchmarks"):
+# defaults 13.6x, 20/20/5 2.1-2.5x, 10/10/2 1.47x, 5/5/2 1.19-1.33x, 3/3/1 1.06-1.07x (CPython 5.2x).
+PYPY_JIT = "threshold=3,function_threshold=3,trace_eagerness=1"
+
+_LEN = struct.Struct("<I")
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+class WorkerError(Exception):
+    """The worker interpreter could not be started or does not speak the protocol."""
+
+
+def _send(f, obj) -> None:
+    data = pickle.dumps(obj, protocol=4)
+    f.write(_LEN.pack(len(data)))
+    f.write(data)
+    f.flush()
+
+
+def _recv(f):
+    head = f.read(_LEN.size)
+    if len(head) < _LEN.size:
+        raise EOFError("worker closed its pipe")
+    (n,) = _LEN.unpack(head)
+    data = f.read(n)
+    if len(data) < n:
+        raise EOFError("worker closed its pipe mid-message")
+    return pickle.loads(data)
+
+
+def find_pypy() -> str | None:
+    """The ``pypy3`` on PATH, or None."""
+    return shutil.which("pypy3")
+
+
+def interpreter_command(python: str) -> list[str]:
+    """The command line that runs the worker under ``python`` (PyPy gets ``PYPY_JIT``)."""
+    cmd = [python]
+    if "pypy" in Path(python).name:
+        cmd += ["--jit", PYPY_JIT]
+    return cmd + ["-m", "compare.pyworker"]
+
+
+class PyWorker:
+    """One long-lived child interpreter that verifies programs with pyverifier."""
+
+    def __init__(self, python: str):
+        self.python = python
+        self.cmd = interpreter_command(python)
+        self.proc: subprocess.Popen | None = None
+        self.info: dict = {}
+        self.restarts = 0
+        self._start()
+
+    def _start(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         cwd=str(_ROOT), env=env)
+        except OSError as e:
+            raise WorkerError(f"cannot start {' '.join(self.cmd)}: {e}") from e
+        try:
+            self.info = self._ask(("hello",))
+            self.info["command"] = " ".join(self.cmd)
+        except (EOFError, OSError, pickle.UnpicklingError) as e:
+            self.close()
+            raise WorkerError(f"{' '.join(self.cmd)} did not answer: {e}") from e
+
+    def _ask(self, req):
+        _send(self.proc.stdin, req)
+        return _recv(self.proc.stdout)
+
+    def verify(self, program, log_level: int, budget: float | None):
+        """pyverifier's ``Result`` for ``program``, or a string saying why there is none
+        (over the budget, or the worker died: it is restarted for the next request)."""
+        try:
+            kind, value = self._ask(("verify", program, log_level, budget))
+        except (EOFError, OSError, pickle.UnpicklingError) as e:
+            code = self.proc.poll() if self.proc else None
+            self.close()
+            self.restarts += 1
+            self._start()
+            return f"pyverifier worker died ({e}; exit code {code}); restarted"
+        return value
+
+    def close(self) -> None:
+        p = self.proc
+        if p is None:
+            return
+        self.proc = None
+        try:
+            if p.poll() is None:
+                _send(p.stdin, ("bye",))
+                p.wait(5)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
+            p.kill()
+            p.wait(5)
+        finally:
+            for f in (p.stdin, p.stdout):
+                try:
+                    f.close()
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _Budget(BaseException):
+    pass
+
+
+def _alarm(signum, frame):  # noqa: ARG001
+    raise _Budget()
+
+
+def _serve(inp, out) -> None:
+    import platform
+
+    from pyverifier.verifier import verify
+
+    from . import hostfacts
+
+    hostfacts.install()
+    signal.signal(signal.SIGALRM, _alarm)
+    while True:
+        try:
+            req = _recv(inp)
+        except EOFError:
+            return
+        if req[0] == "bye":
+            return
+        if req[0] == "hello":
+            _send(out, {"implementation": platform.python_implementation(),
+                        "version": platform.python_version(),
+                        "build": " ".join(sys.version.split()),
+                        "executable": sys.executable})
+            continue
+        _, program, log_level, budget = req
+        try:
+            if budget:
+                signal.setitimer(signal.ITIMER_REAL, budget)
+            try:
+                r = verify(program, log_level)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            answer = ("ok", r)
+        except _Budget:
+            answer = ("budget", f"pyverifier over the budget of {budget:g} s")
+        _send(out, answer)
+
+
+def main() -> None:
+    # the protocol owns the real stdout; anything printed goes to stderr
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    _serve(sys.stdin.buffer, out)
+
+
+if __name__ == "__main__":
+    main()
