@@ -104,23 +104,28 @@ def runtime_info(runner, warm_up_s: float | None) -> dict:
             "in_process": f"memory pass and core operations: {env_python} in-process"}
 
 
-def warm_up(runner, programs, log_level: int, budget: float | None) -> float | None:
-    """One verification of every program at the timed log level, not measured, so that a JIT has
-    compiled pyverifier's paths before anything is timed; seconds taken (None: not a JIT)."""
+def warm_up(runner, programs, log_level: int, budget: float | None) -> tuple[float | None, dict]:
+    """One verification of every program at the timed log level, not counted in the timings, so
+    that a JIT has compiled pyverifier's paths before anything is timed. Returns the seconds taken
+    (None: not a JIT, no warm-up) and each program's time in that pass (its first verification at
+    that level, while the JIT was still compiling), by program id."""
     from .bench_measure import _py_verify
 
+    firsts: dict[str, float] = {}
     if runner.info is None or runner.info.get("implementation") != "PyPy":
-        return None
+        return None, firsts
     t0 = time.monotonic()
     n = len(programs)
     _progress(f"warming up {runner.info['implementation']}'s JIT: one pass over {n} programs at log level "
               f"{log_level} (not measured) ...")
     budget = min(budget or WARM_UP_BUDGET_S, WARM_UP_BUDGET_S)
     for i, p in enumerate(programs, 1):
-        _py_verify(runner, p, log_level, budget)
+        r = _py_verify(runner, p, log_level, budget)
+        if not isinstance(r, str) and r.verify_us:
+            firsts[p.id] = r.verify_us[0]
         if i % 200 == 0 or i == n:
             _progress(f"[warm-up {i}/{n} {time.monotonic() - t0:6.1f}s]")
-    return round(time.monotonic() - t0, 3)
+    return round(time.monotonic() - t0, 3), firsts
 
 
 def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> dict:
@@ -140,11 +145,13 @@ def _run_bench(programs, args, kernel_reason, corpus_errors, runner) -> dict:
     load_start = _loadavg()
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.monotonic()
-    warm_s = warm_up(runner, programs, args.log_level, budget) if getattr(args, "warm_up", True) else None
+    warm_s, firsts = (warm_up(runner, programs, args.log_level, budget) if getattr(args, "warm_up", True)
+                      else (None, {}))
     rows = []
     n = len(programs)
     for i, p in enumerate(programs, 1):
         pb = stats_pass(p, with_kernel, budget, runner)
+        pb.py.warm_up_us = firsts.get(p.id)
         timed = pb.cls in COMPARABLE if with_kernel else pb.py.verdict in ("accept", "reject")
         if timed:
             time_pass(p, pb, args.repeat, args.log_level, budget, runner)
@@ -306,6 +313,9 @@ def format_report(doc: dict) -> str:
         out.append(f"overall: median pyverifier/kernel ratio {_fmt_x(ov['ratio_median'])} over {ov['programs']} "
                    f"programs at log level {opts.get('log_level')} "
                    f"(target <= {TARGET_RATIO:g}x: {'met' if tg.get('met') else 'NOT met'} at this level)")
+    if ov.get("warm_up_ratio_median") is not None:
+        out.append(f"         the warm-up pass (each program's first verification, the JIT still compiling): "
+                   f"median ratio {_fmt_x(ov['warm_up_ratio_median'])}")
     out.append("")
     out.append("Verification time by size class (per program: median of its repetitions; kernel = baseline)")
     out.append(_table(_TIME_HEADERS, _time_rows(doc["time_by_size_class"], SIZE_CLASSES)))

@@ -77,6 +77,7 @@ class SideStats:
     pruned: int | None = None
     times_us: list[float] = field(default_factory=list)  # the time pass
     note: str = ""
+    warm_up_us: float | None = None  # pyverifier under a JIT: its unmeasured warm-up verification
 
     @classmethod
     def from_result(cls, r: Result) -> "SideStats":
@@ -101,6 +102,7 @@ class SideStats:
             "pruned": self.pruned,
             "times_us": self.times_us,
             "note": self.note,
+            "warm_up_us": self.warm_up_us,
         }
 
 

@@ -107,6 +107,7 @@ def test_bench_under_pypy_warms_up_and_says_so(tmp_path):
     assert rt["mode"] == "worker process" and rt["interpreter"].startswith("PyPy 3.")
     assert rt["warm_up_s"] is not None and rt["warm_up_s"] >= 0 and rt["restarts"] == 0
     assert all(len(r["pyverifier"]["times_us"]) == 2 for r in doc["programs"])
+    assert all(r["pyverifier"]["warm_up_us"] > 0 for r in doc["programs"])
     text = bench.format_report(doc)
     assert "in a worker process" in text and "JIT warmed up by one unmeasured pass" in text
 
@@ -116,6 +117,8 @@ def test_bench_in_process_and_without_warm_up():
                                             "--python", "inprocess"])
     doc = bench.run_bench(_tiny(), args, kernel_reason=None)
     assert doc["pyverifier_runtime"]["mode"] == "in-process" and doc["pyverifier_runtime"]["warm_up_s"] is None
+    assert all(r["pyverifier"]["warm_up_us"] is None for r in doc["programs"])
+    assert doc["overall"]["warm_up_ratio_median"] is None
     assert "pyverifier: in-process" in bench.format_report(doc)
     args = bench.build_parser().parse_args(["--no-kernel", "--repeat", "1", "--no-micro", "--no-memory",
                                             "--python", sys.executable, "--no-warm-up"])
