@@ -130,7 +130,17 @@ def warm_up(runner, programs, log_level: int, budget: float | None) -> tuple[flo
 
 def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> dict:
     """Measure ``programs`` as ``args`` says; return the bench.json document."""
-    runner = open_runner(getattr(args, "python", "inprocess"))
+    from .bench_measure import InProcess
+    from .pyworker import WorkerError
+
+    python = getattr(args, "python", "inprocess")
+    try:
+        runner = open_runner(python)
+    except WorkerError as e:
+        if python != "auto":
+            raise
+        _progress(f"verifier-diff bench: {e}; measuring pyverifier in-process instead")
+        runner = InProcess()
     try:
         return _run_bench(programs, args, kernel_reason, corpus_errors, runner)
     finally:
@@ -443,7 +453,13 @@ def run_args(args: argparse.Namespace) -> int:
                   file=sys.stderr)
     out = Path(args.out) if args.out else Path("runs") / dt.datetime.now().strftime("bench-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-    doc = run_bench(programs, args, reason, errors)
+    from .pyworker import WorkerError
+
+    try:
+        doc = run_bench(programs, args, reason, errors)
+    except WorkerError as e:
+        print(f"verifier-diff bench: --python {args.python}: {e}", file=sys.stderr)
+        return 2
     (out / "bench.json").write_text(json.dumps(doc, indent=1))
     html = None
     if not args.no_html:

@@ -149,3 +149,21 @@ def test_the_worker_has_the_host_facts(python):
     assert f"umax32={cpus - 1})" in here.log or f"umax32={cpus - 1}," in here.log or cpus == 1
     with PyWorker(python) as w:
         assert _same(w.verify(p, 2, None), here)
+
+
+def test_bench_with_an_interpreter_that_does_not_work(tmp_path, capsys, monkeypatch):
+    """An explicit --python that cannot run the worker is a clear error; 'auto' falls back to in-process."""
+    out = tmp_path / "out"
+    rc = bench.main(["--no-kernel", "--repeat", "1", "--no-micro", "--no-memory", "--filter", "simple_return",
+                     "--python", str(tmp_path / "no-such-python"), "--out", str(out), "--no-html"])
+    assert rc == 2
+    assert "--python" in capsys.readouterr().err
+    import compare.pyworker as pw
+
+    monkeypatch.setattr(pw, "find_pypy", lambda: str(tmp_path / "broken-pypy"))
+    rc = bench.main(["--no-kernel", "--repeat", "1", "--no-micro", "--no-memory", "--filter", "simple_return",
+                     "--out", str(out), "--no-html", "--json"])
+    assert rc == 0
+    captured = capsys.readouterr()
+    assert "measuring pyverifier in-process instead" in captured.err
+    assert json.loads(captured.out)["pyverifier_runtime"]["mode"] == "in-process"
