@@ -80,8 +80,7 @@ def _progress(msg: str) -> None:
 
 def open_runner(python: str):
     """The pyverifier runner ``--python`` names (see ``build_parser``)."""
-    from .bench_measure import InProcess
-    from .pyworker import PyWorker, find_pypy
+    from .pyworker import InProcess, PyWorker, find_pypy
 
     if python == "inprocess":
         return InProcess()
@@ -130,8 +129,7 @@ def warm_up(runner, programs, log_level: int, budget: float | None) -> tuple[flo
 
 def run_bench(programs, args, kernel_reason: str | None, corpus_errors=()) -> dict:
     """Measure ``programs`` as ``args`` says; return the bench.json document."""
-    from .bench_measure import InProcess
-    from .pyworker import WorkerError
+    from .pyworker import InProcess, WorkerError
 
     python = getattr(args, "python", "inprocess")
     try:

@@ -263,9 +263,10 @@ def aggregate(rows: list[dict], with_kernel: bool) -> dict:
     compared, excluded = split(rows, with_kernel)
     size = by_size_class(compared)
     overall = time_group(compared)
-    firsts = [ratio((r.get("pyverifier") or {}).get("warm_up_us"), program_times(r)[0]) for r in compared]
-    firsts = [x for x in firsts if x is not None]
-    overall["warm_up_ratio_median"] = _median(firsts) if firsts else None
+    # each program's warm-up verification (pyverifier under a JIT) against the kernel's median;
+    # None without a warm-up (summary drops the missing ratios)
+    overall["warm_up_ratio_median"] = _median(
+        [ratio((r.get("pyverifier") or {}).get("warm_up_us"), program_times(r)[0]) for r in compared])
     return {
         "counts": {"programs": len(rows), "compared": len(compared), "excluded": len(excluded)},
         "overall": overall,

@@ -22,41 +22,16 @@ excluded with that reason.
 from __future__ import annotations
 
 import re
-import signal
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyverifier.program import Program
 from pyverifier.result import Result
 
 from .classify import classify, size_class
+from .pyworker import BudgetExceeded, InProcess, time_budget
 
 _SAFE = re.compile(r"^(?:\d+: safe|from \d+ to \d+(?: \(speculative execution\))?: safe)$", re.M)
-
-
-class BudgetExceeded(BaseException):
-    """Raised by the alarm inside a pyverifier run that took too long (not an ``Exception``: verify does
-    not catch it)."""
-
-
-@contextmanager
-def time_budget(seconds: float | None):
-    """Raise ``BudgetExceeded`` in this (main) thread after ``seconds``; no limit for ``None``/0."""
-    if not seconds:
-        yield
-        return
-
-    def _alarm(signum, frame):  # noqa: ARG001
-        raise BudgetExceeded(f"over the budget of {seconds:g} s")
-
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def count_pruned(log: str | None) -> int:
@@ -135,30 +110,6 @@ class ProgramBench:
             "pyverifier": self.py.to_dict(),
             "memory": self.memory,
         }
-
-
-class InProcess:
-    """pyverifier in this interpreter (the bench's runner when no other is asked for or found)."""
-
-    info = None  # described by compare.environment (this interpreter)
-
-    def __init__(self):
-        from .hostfacts import install
-
-        install()  # the host facts a run gives pyverifier (compare.verifiers does the same)
-
-    def verify(self, program: Program, log_level: int, budget: float | None) -> Result | str:
-        """The ``Result``, or why there is none (over the budget)."""
-        from pyverifier.verifier import verify
-
-        try:
-            with time_budget(budget):
-                return verify(program, log_level=log_level)
-        except BudgetExceeded as e:
-            return f"pyverifier {e}"
-
-    def close(self) -> None:
-        pass
 
 
 def _py_verify(runner, program: Program, log_level: int, budget: float | None) -> Result | str:

@@ -7,11 +7,13 @@ thousands of short, different paths, and with the defaults (loops traced after 1
 iterations, functions after 1619 calls) most of them stay interpreted. ``PYPY_JIT`` holds
 the measured setting (README, "Benchmarks").
 
-``PyWorker`` starts ``python -m compare.pyworker`` as a child process and sends it
-``(program, log_level, budget)`` requests over its stdin; the child verifies and answers
-with the ``Result`` over its stdout. Both are pickles behind a 4-byte length. The child
-enforces the budget itself (``SIGALRM``, as the in-process bench does); a child that dies is
-reported as an error string and replaced, so one crash never loses the rest of a run.
+The bench's two pyverifier runners live here, with one interface (``verify(program,
+log_level, budget)`` returns the ``Result``, or a string saying why there is none):
+``InProcess`` verifies in this interpreter under ``time_budget`` (``SIGALRM``); ``PyWorker``
+starts ``python -m compare.pyworker`` as a child process and sends it the same requests over
+its stdin, and the child answers with what its own ``InProcess`` returned, over its stdout.
+Both are pickles behind a 4-byte length. A child that dies is reported as an error string and
+replaced, so one crash never loses the rest of a run.
 
 This module is run by the worker's interpreter (possibly PyPy 3.9): it imports nothing but
 the standard library, pyverifier and ``compare.hostfacts`` (the host facts pyverifier is given
@@ -26,6 +28,7 @@ import signal
 import struct
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 # PyPy's JIT setting for pyverifier: trace a loop after 3 iterations, a function after 3 calls,
@@ -36,6 +39,55 @@ PYPY_JIT = "threshold=3,function_threshold=3,trace_eagerness=1"
 
 _LEN = struct.Struct("<I")
 _ROOT = Path(__file__).resolve().parent.parent
+
+
+class BudgetExceeded(BaseException):
+    """Raised by the alarm inside a pyverifier run that took too long (not an ``Exception``: verify does
+    not catch it)."""
+
+
+@contextmanager
+def time_budget(seconds: float | None):
+    """Raise ``BudgetExceeded`` in this (main) thread after ``seconds``; no limit for ``None``/0."""
+    if not seconds:
+        yield
+        return
+
+    def _alarm(signum, frame):  # noqa: ARG001
+        raise BudgetExceeded(f"over the budget of {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+class InProcess:
+    """pyverifier in this interpreter (the bench's runner when no other is asked for or found, and
+    what a worker runs)."""
+
+    info = None  # described by compare.environment (this interpreter)
+
+    def __init__(self):
+        from .hostfacts import install
+
+        install()  # the host facts a run gives pyverifier (compare.verifiers does the same)
+
+    def verify(self, program, log_level: int, budget: float | None):
+        """The ``Result``, or why there is none (over the budget)."""
+        from pyverifier.verifier import verify
+
+        try:
+            with time_budget(budget):
+                return verify(program, log_level=log_level)
+        except BudgetExceeded as e:
+            return f"pyverifier {e}"
+
+    def close(self) -> None:
+        pass
 
 
 class WorkerError(Exception):
@@ -107,14 +159,13 @@ class PyWorker:
         """pyverifier's ``Result`` for ``program``, or a string saying why there is none
         (over the budget, or the worker died: it is restarted for the next request)."""
         try:
-            kind, value = self._ask(("verify", program, log_level, budget))
+            return self._ask(("verify", program, log_level, budget))
         except (EOFError, OSError, pickle.UnpicklingError) as e:
             code = self.proc.poll() if self.proc else None
             self.close()
             self.restarts += 1
             self._start()
             return f"pyverifier worker died ({e}; exit code {code}); restarted"
-        return value
 
     def close(self) -> None:
         p = self.proc
@@ -142,23 +193,10 @@ class PyWorker:
         self.close()
 
 
-class _Budget(BaseException):
-    pass
-
-
-def _alarm(signum, frame):  # noqa: ARG001
-    raise _Budget()
-
-
 def _serve(inp, out) -> None:
     import platform
 
-    from pyverifier.verifier import verify
-
-    from . import hostfacts
-
-    hostfacts.install()
-    signal.signal(signal.SIGALRM, _alarm)
+    runner = InProcess()
     while True:
         try:
             req = _recv(inp)
@@ -173,17 +211,7 @@ def _serve(inp, out) -> None:
                         "executable": sys.executable})
             continue
         _, program, log_level, budget = req
-        try:
-            if budget:
-                signal.setitimer(signal.ITIMER_REAL, budget)
-            try:
-                r = verify(program, log_level)
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            answer = ("ok", r)
-        except _Budget:
-            answer = ("budget", f"pyverifier over the budget of {budget:g} s")
-        _send(out, answer)
+        _send(out, runner.verify(program, log_level, budget))
 
 
 def main() -> None:

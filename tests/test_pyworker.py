@@ -8,8 +8,7 @@ import sys
 import pytest
 
 from compare import bench
-from compare.bench_measure import InProcess
-from compare.pyworker import PYPY_JIT, PyWorker, WorkerError, find_pypy, interpreter_command
+from compare.pyworker import PYPY_JIT, InProcess, PyWorker, WorkerError, find_pypy, interpreter_command
 from pyverifier.verifier import verify
 from selftests.corpus import load_corpus
 
